@@ -1,0 +1,181 @@
+// `create`: from a bundle to an init waiting in its namespaces for `start`.
+#include "create.h"
+
+#include "berth/base/error.h"
+#include "berth/base/files.h"
+#include "berth/base/log.h"
+#include "berth/base/syscalls.h"
+#include "console.h"
+#include "hooks.h"
+#include "namespaces.h"
+#include "spawn.h"
+#include "sync_channel.h"
+
+#include <cerrno>
+#include <climits>
+#include <csignal>
+#include <cstdlib>
+#include <ctime>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace berth::runtime {
+
+namespace {
+
+std::string absolute_path(const std::string& path, const std::string& what) {
+    char resolved[PATH_MAX];
+    if (!::realpath(path.c_str(), resolved)) throw_errno(what + " " + path);
+    return resolved;
+}
+
+std::string rfc3339_now() {
+    timespec now;
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    tm utc;
+    ::gmtime_r(&now.tv_sec, &utc);
+    char text[64];
+    size_t n = ::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+    std::snprintf(text + n, sizeof text - n, ".%09ldZ", now.tv_nsec);
+    return text;
+}
+
+oci::Spec load_spec(const std::string& bundle, std::string& config_text) {
+    config_text = read_file(bundle + "/config.json");
+    oci::Spec spec = with_context("invalid config.json", [&] { return oci::parse_spec(config_text); });
+    if (!spec.process) fail("invalid config.json: process: required to create a container");
+    if (!spec.linux.find_namespace("mount"))
+        fail("invalid config.json: linux.namespaces: a mount namespace is required");
+    // A confinement that is asked for and not applied would be a silent lie.
+    if (!spec.linux.seccomp.is_null())
+        fail("linux.seccomp: seccomp filters are not supported by this version of berth-runtime");
+    if (!spec.process->apparmor_profile.empty())
+        fail("process.apparmorProfile: this host has no AppArmor support in berth-runtime");
+    if (!spec.process->selinux_label.empty())
+        fail("process.selinuxLabel: this host has no SELinux support in berth-runtime");
+    if (spec.linux.resources.is_object()) {
+        for (auto& [key, value] : spec.linux.resources.items())
+            if (key != "devices" && !value.is_null())
+                log::warning("linux.resources." + key +
+                             " is not applied: cgroup limits are not supported by this version "
+                             "of berth-runtime");
+    }
+    return spec;
+}
+
+// Talks the init through its setup until it reports "created".
+void guide_setup(const oci::Spec& spec, const CreateOptions& options, int sync_fd,
+                 const std::string& state_json, UniqueFd& console_master) {
+    send_sync(sync_fd, SyncType::go, state_json);
+    for (;;) {
+        SyncMessage message = receive_sync(sync_fd);
+        switch (message.type) {
+        case SyncType::mounts_ready:
+            run_hooks(spec.hooks.prestart, "prestart", state_json);
+            run_hooks(spec.hooks.create_runtime, "createRuntime", state_json);
+            send_sync(sync_fd, SyncType::hooks_done);
+            break;
+        case SyncType::console_master:
+            if (options.console_socket.empty())
+                console_master = std::move(message.fd);
+            else
+                send_console(options.console_socket, message.fd.get(), message.text);
+            break;
+        case SyncType::created:
+            return;
+        case SyncType::error:
+            throw Error(message.text);
+        default:
+            fail("container setup: unexpected message from the init");
+        }
+    }
+}
+
+} // namespace
+
+CreatedContainer create_container(StateStore& store, const CreateOptions& options,
+                                  bool keep_console, const sigset_t* init_sigmask) {
+    std::string bundle = absolute_path(options.bundle, "bundle");
+    std::string config_text;
+    oci::Spec spec = load_spec(bundle, config_text);
+    if (spec.process->terminal && options.console_socket.empty() && !keep_console)
+        fail("process.terminal is true: --console-socket is required to receive the terminal");
+    std::string rootfs_path =
+        spec.root.path.empty() || spec.root.path[0] != '/' ? bundle + "/" + spec.root.path
+                                                           : spec.root.path;
+    std::string rootfs = absolute_path(rootfs_path, "root filesystem");
+
+    ContainerDir dir = store.create(options.id);
+    ContainerRecord record;
+    record.state = {spec.oci_version, options.id, oci::Status::creating, 0, bundle,
+                    spec.annotations, rootfs, rfc3339_now(),
+                    ::geteuid() == 0 ? "root" : std::to_string(::geteuid())};
+    record.creator_pid = ::getpid();
+    record.creator_start_time = process_start_time(record.creator_pid);
+
+    CreatedContainer created;
+    try {
+        dir.write_record(record);
+        write_file_atomic(dir.file("config.json"), config_text, 0600);
+        if (::mkfifo(dir.file("exec.fifo").c_str(), 0600) < 0) throw_errno("creating exec.fifo");
+        // Read and write: the init holds both ends, so its blocking read only
+        // ever returns with start's byte, and start's open finds a reader.
+        UniqueFd fifo = open_fd(dir.file("exec.fifo"), O_RDWR);
+        UniqueFd runtime_end, init_end;
+        seqpacket_pair(runtime_end, init_end);
+
+        InitContext context;
+        context.spec = &spec;
+        context.rootfs = rootfs;
+        context.sync_fd = init_end.get();
+        context.exec_fifo_fd = fifo.get();
+        context.close_fd = dir.fd();
+        context.preserve_fds = options.preserve_fds;
+        context.no_pivot = options.no_pivot;
+        const oci::Namespace* user_ns = spec.linux.find_namespace("user");
+        context.in_user_namespace = user_ns != nullptr;
+        context.new_user_namespace = user_ns && user_ns->path.empty();
+        context.unshare_after_go = new_namespace_flags(spec) & CLONE_NEWCGROUP;
+        context.init_sigmask = init_sigmask;
+
+        // Relative mount sources name paths in the bundle, as with runc.
+        if (::chdir(bundle.c_str()) < 0) throw_errno("entering the bundle " + bundle);
+        SpawnedInit init = spawn_init(context, runtime_end.get());
+        created.pid = init.pid;
+        created.pidfd = std::move(init.pidfd);
+        init_end.reset();
+        fifo.reset();
+
+        if (context.new_user_namespace) write_id_mappings(init.pid, spec);
+        if (spec.process->oom_score_adj)
+            with_context("setting oomScoreAdj", [&] {
+                write_existing_file("/proc/" + std::to_string(init.pid) + "/oom_score_adj",
+                                    std::to_string(*spec.process->oom_score_adj));
+            });
+        record.state.pid = init.pid;
+        record.pid_start_time = process_start_time(init.pid);
+        guide_setup(spec, options, runtime_end.get(), oci::state_to_json(record.state),
+                    created.console_master);
+
+        record.state.status = oci::Status::created;
+        dir.write_record(record);
+        if (!options.pid_file.empty())
+            write_file_atomic(options.pid_file, std::to_string(init.pid), 0644);
+    } catch (...) {
+        // A failed create leaves nothing behind: no process, no state.
+        if (created.pidfd) {
+            pidfd_send_signal(created.pidfd.get(), SIGKILL);
+            ::waitpid(created.pid, nullptr, 0);
+        }
+        try {
+            dir.remove();
+        } catch (...) {
+        }
+        throw;
+    }
+    return created;
+}
+
+} // namespace berth::runtime

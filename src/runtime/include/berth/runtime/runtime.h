@@ -1,0 +1,54 @@
+// berth's OCI runtime as a library: the lifecycle operations of the OCI
+// runtime specification over containers whose state lives under one root.
+// berth-runtime's command line and berth's monitor both drive this.
+#pragma once
+
+#include "berth/oci/state.h"
+
+#include <string>
+#include <vector>
+
+namespace berth::runtime {
+
+struct CreateOptions {
+    std::string id;
+    std::string bundle = ".";
+    std::string pid_file;
+    std::string console_socket;
+    bool no_pivot = false;
+    bool no_new_keyring = false;
+    int preserve_fds = 0;
+};
+
+class Runtime {
+  public:
+    explicit Runtime(std::string state_root);
+
+    // Sets the container up and leaves its init waiting for start.
+    void create(const CreateOptions& options);
+    // Lets a created container's process run; fails unless it is created.
+    void start(const std::string& id);
+    oci::State state(const std::string& id);
+    std::vector<oci::State> list();
+    // Fails with "container not running" unless created or running.
+    void kill(const std::string& id, int signal, bool all);
+    // Fails for a container that is not stopped, unless forced (SIGKILL first).
+    void remove(const std::string& id, bool force);
+    // create + start; unless detached, forwards signals (and the terminal),
+    // waits, deletes, and returns the exit status as a shell shows it.
+    int run(const CreateOptions& options, bool detach);
+
+  private:
+    std::string root_;
+};
+
+// The signal for a name ("KILL", "SIGKILL") or a number ("9"); throws if unknown.
+int parse_signal(const std::string& text);
+
+// Re-executes this program from a read-only detached bind mount of its own
+// binary, so a container that reaches /proc/PID/exe of a runtime process
+// cannot write the host's binary (CVE-2019-5736). Returns if already done or
+// impossible (then the binary's permissions are the remaining guard).
+void reexec_from_read_only_binary(char** argv);
+
+} // namespace berth::runtime

@@ -1,0 +1,29 @@
+// The last steps of the container's init, inside the container: become the
+// process config.json describes (rlimits, user, capabilities, cwd, fds) and exec it.
+#pragma once
+
+#include "berth/oci/runtime_spec.h"
+#include "capabilities.h"
+
+#include <optional>
+#include <string>
+
+namespace berth::runtime {
+
+struct PreparedProcess {
+    std::string executable; // args[0] resolved against the container's PATH
+    std::optional<CapabilitySets> capabilities;
+};
+
+// Checked before the container counts as created, so a missing binary fails
+// `create` with runc's message rather than surfacing at `start`.
+PreparedProcess prepare_process(const oci::Process& process);
+
+// Applies the process's identity and confinement and execs it. Never returns.
+[[noreturn]] void exec_process(const oci::Process& process, const PreparedProcess& prepared,
+                               int preserve_fds);
+
+// The environment's PATH, or the default runc uses when the spec sets none.
+std::string path_variable(const std::vector<std::string>& env);
+
+} // namespace berth::runtime

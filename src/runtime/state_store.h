@@ -1,0 +1,63 @@
+// Containers' state under --root: one directory per container holding its
+// record (state.json), a copy of its config, and its exec fifo. The
+// directory's flock serialises every command on that container.
+#pragma once
+
+#include "berth/base/unique_fd.h"
+#include "berth/oci/state.h"
+
+#include <string>
+#include <vector>
+
+namespace berth::runtime {
+
+// What the runtime remembers about a container between commands.
+struct ContainerRecord {
+    oci::State state;            // status as last written
+    unsigned long long pid_start_time = 0; // tells the init from a recycled pid
+    pid_t creator_pid = 0;       // the `create` still setting it up
+    unsigned long long creator_start_time = 0;
+};
+
+class ContainerDir {
+  public:
+    ContainerDir(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
+    const std::string& path() const { return path_; }
+    int fd() const { return fd_.get(); }
+    std::string file(const char* name) const { return path_ + "/" + name; }
+
+    ContainerRecord read_record() const;
+    void write_record(const ContainerRecord& record) const;
+    // The status now: a recorded "running" whose init has died is "stopped".
+    oci::Status current_status(const ContainerRecord& record) const;
+    void remove();
+
+  private:
+    std::string path_;
+    UniqueFd fd_; // holds the lock
+};
+
+class StateStore {
+  public:
+    explicit StateStore(std::string root);
+    const std::string& root() const { return root_; }
+
+    // Creates the container's directory, locked; fails if the id is taken.
+    ContainerDir create(const std::string& id);
+    // Opens and locks an existing container's directory.
+    ContainerDir open(const std::string& id);
+    std::vector<std::string> ids() const;
+
+  private:
+    std::string root_;
+};
+
+// runc's rule: letters, digits, '_', '+', '-', '.'; not "." or "..".
+void validate_container_id(const std::string& id);
+
+// Whether `pid` is alive, not a zombie, and started at `start_time`
+// (field 22 of /proc/PID/stat). 0 for start_time skips that check.
+bool process_is_alive(pid_t pid, unsigned long long start_time);
+unsigned long long process_start_time(pid_t pid);
+
+} // namespace berth::runtime

@@ -1,0 +1,224 @@
+#include "arguments.h"
+#include "berth/base/error.h"
+#include "berth/base/files.h"
+#include "berth/base/log.h"
+#include "berth/runtime/runtime.h"
+#include "berth/runtime_cli/main.h"
+#include "documents.h"
+#include "version.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <unistd.h>
+
+namespace berth::runtime_cli {
+
+namespace {
+
+const std::vector<FlagSpec> global_flags = {
+    {{"root"}, true},         {{"log"}, true},   {{"log-format"}, true},
+    {{"debug"}, false},       {{"systemd-cgroup"}, false}, {{"rootless"}, true},
+    {{"criu"}, true},         {{"version", "v"}, false},   {{"help", "h"}, false},
+};
+
+const char* const usage_text =
+    "berth-runtime: an OCI runtime with runc's command line\n\n"
+    "usage: berth-runtime [global options] command [command options] [arguments...]\n\n"
+    "commands:\n"
+    "  create    create a container (waits for start)\n"
+    "  start     run the process of a created container\n"
+    "  run       create and start a container, wait for it unless --detach\n"
+    "  state     print the state of a container as JSON\n"
+    "  kill      send a signal to a container's init (default SIGTERM)\n"
+    "  delete    delete a stopped container (--force: kill it first)\n"
+    "  list      list containers\n"
+    "  spec      write a new config.json\n"
+    "  features  print the features this runtime supports\n\n"
+    "global options:\n"
+    "  --root DIR         state directory (default /run/berth-runtime)\n"
+    "  --log FILE         log to FILE (default stderr)\n"
+    "  --log-format F     text or json\n"
+    "  --debug            log debug messages\n"
+    "  --version, -v      print the version\n";
+
+struct Context {
+    runtime::Runtime runtime;
+    Arguments args;
+};
+
+std::string required_id(const Arguments& args, const char* command) {
+    if (args.positional.empty())
+        fail(std::string("\"") + command + "\" requires a container id as its argument");
+    return args.positional[0];
+}
+
+runtime::CreateOptions create_options(const Arguments& args, const char* command) {
+    runtime::CreateOptions options;
+    options.id = required_id(args, command);
+    options.bundle = args.value("bundle", ".");
+    options.pid_file = args.value("pid-file");
+    options.console_socket = args.value("console-socket");
+    options.no_pivot = args.has("no-pivot");
+    options.no_new_keyring = args.has("no-new-keyring");
+    std::string preserve = args.value("preserve-fds", "0");
+    try {
+        options.preserve_fds = std::stoi(preserve);
+    } catch (...) {
+        fail("--preserve-fds: not a number: " + preserve);
+    }
+    if (options.preserve_fds < 0) fail("--preserve-fds: must not be negative");
+    return options;
+}
+
+const std::vector<FlagSpec> create_flags = {
+    {{"bundle", "b"}, true},  {{"pid-file"}, true},       {{"console-socket"}, true},
+    {{"no-pivot"}, false},    {{"no-new-keyring"}, false}, {{"preserve-fds"}, true},
+    {{"detach", "d"}, false}, {{"keep"}, false},           {{"no-subreaper"}, false},
+};
+
+int command_create(runtime::Runtime& runtime, const Arguments& args) {
+    runtime.create(create_options(args, "create"));
+    return 0;
+}
+
+int command_run(runtime::Runtime& runtime, const Arguments& args) {
+    return runtime.run(create_options(args, "run"), args.has("detach"));
+}
+
+int command_start(runtime::Runtime& runtime, const Arguments& args) {
+    runtime.start(required_id(args, "start"));
+    return 0;
+}
+
+int command_state(runtime::Runtime& runtime, const Arguments& args) {
+    std::cout << oci::state_to_json(runtime.state(required_id(args, "state")), true) << "\n";
+    return 0;
+}
+
+int command_kill(runtime::Runtime& runtime, const Arguments& args) {
+    std::string id = required_id(args, "kill");
+    int signal = runtime::parse_signal(args.positional.size() > 1 ? args.positional[1] : "TERM");
+    runtime.kill(id, signal, args.has("all"));
+    return 0;
+}
+
+int command_delete(runtime::Runtime& runtime, const Arguments& args) {
+    runtime.remove(required_id(args, "delete"), args.has("force"));
+    return 0;
+}
+
+int command_list(runtime::Runtime& runtime, const Arguments& args) {
+    std::vector<oci::State> states = runtime.list();
+    if (args.has("quiet")) {
+        for (const auto& state : states) std::cout << state.id << "\n";
+        return 0;
+    }
+    std::string format = args.value("format", "table");
+    if (format == "json") {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& state : states) out.push_back(nlohmann::json::parse(oci::state_to_json(state)));
+        std::cout << (states.empty() ? "null" : out.dump()) << "\n";
+        return 0;
+    }
+    if (format != "table") fail("invalid format option \"" + format + "\"");
+    std::printf("%-12s %-8s %-10s %-40s %-31s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED",
+                "OWNER");
+    for (const auto& state : states)
+        std::printf("%-12s %-8d %-10s %-40s %-31s %s\n", state.id.c_str(), state.pid,
+                    oci::status_name(state.status), state.bundle.c_str(), state.created.c_str(),
+                    state.owner.c_str());
+    return 0;
+}
+
+int command_spec(const Arguments& args) {
+    std::string bundle = args.value("bundle", ".");
+    std::string path = bundle + "/config.json";
+    if (path_exists(path)) fail("File " + path + " exists. Remove it first");
+    write_file_atomic(path, default_spec(args.has("rootless"), ::geteuid(), ::getegid()), 0666);
+    return 0;
+}
+
+void print_version() {
+    std::cout << "berth-runtime version " << runtime_version << "\ncommit: " << git_commit
+              << "\nspec: " << spec_version << "\n";
+}
+
+struct Command {
+    const char* name;
+    std::vector<FlagSpec> flags;
+    int (*run)(runtime::Runtime&, const Arguments&);
+};
+
+const std::vector<Command>& commands() {
+    static const std::vector<Command> table = {
+        {"create", create_flags, command_create},
+        {"run", create_flags, command_run},
+        {"start", {}, command_start},
+        {"state", {}, command_state},
+        {"kill", {{{"all", "a"}, false}}, command_kill},
+        {"delete", {{{"force", "f"}, false}}, command_delete},
+        {"list", {{{"format", "f"}, true}, {{"quiet", "q"}, false}}, command_list},
+        {"ps", {}, nullptr},     {"exec", {}, nullptr},   {"pause", {}, nullptr},
+        {"resume", {}, nullptr}, {"update", {}, nullptr}, {"events", {}, nullptr},
+        {"checkpoint", {}, nullptr}, {"restore", {}, nullptr},
+    };
+    return table;
+}
+
+int dispatch(const std::vector<std::string>& args, char** argv) {
+    std::size_t next = 1;
+    Arguments global = parse_arguments(args, 1, global_flags, true, &next);
+    std::string format = global.value("log-format", "text");
+    if (format != "text" && format != "json") fail("invalid log format \"" + format + "\"");
+    log::configure(global.value("log"), format == "json" ? log::Format::json : log::Format::text,
+                   global.has("debug"));
+    if (global.has("version")) {
+        print_version();
+        return 0;
+    }
+    if (global.has("help") || next >= args.size()) {
+        std::cout << usage_text;
+        return global.has("help") ? 0 : 1;
+    }
+    if (global.has("systemd-cgroup"))
+        fail("--systemd-cgroup is not supported by berth-runtime: cgroups are managed through "
+             "cgroupfs; leave the flag out");
+    const std::string& name = args[next];
+    if (name == "create" || name == "run" || name == "exec")
+        runtime::reexec_from_read_only_binary(argv);
+    if (name == "spec")
+        return command_spec(parse_arguments(args, next + 1, {{{"bundle", "b"}, true}, {{"rootless"}, false}}, false));
+    if (name == "features") {
+        std::cout << features_document();
+        return 0;
+    }
+    if (name == "help") {
+        std::cout << usage_text;
+        return 0;
+    }
+    for (const auto& command : commands()) {
+        if (name != command.name) continue;
+        if (!command.run) fail("\"" + name + "\" is not implemented in this version of berth-runtime");
+        Arguments parsed = parse_arguments(args, next + 1, command.flags, false);
+        runtime::Runtime runtime(global.value("root", "/run/berth-runtime"));
+        return command.run(runtime, parsed);
+    }
+    fail("No help topic for '" + name + "'");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv, argv + argc);
+    try {
+        return dispatch(args, argv);
+    } catch (const std::exception& error) {
+        log::error(error.what());
+        if (log::logging_to_file()) std::cerr << "berth-runtime: " << error.what() << "\n";
+        return 1;
+    }
+}
+
+} // namespace berth::runtime_cli

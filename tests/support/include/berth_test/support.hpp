@@ -1,0 +1,8 @@
+// Convenience header: everything integration tests need from berth_test.
+#pragma once
+
+#include "berth_test/bundle.hpp"
+#include "berth_test/default_config.hpp"
+#include "berth_test/probe.hpp"
+#include "berth_test/run_command.hpp"
+#include "berth_test/temp_dir.hpp"
