@@ -25,7 +25,13 @@ class JsonReader {
     bool has(const char* key) const {
         return value_.is_object() && value_.contains(key) && !value_.at(key).is_null();
     }
-    JsonReader at(const char* key) const { return JsonReader(value_.at(key), child_path(key)); }
+    // The field `key`; missing (or this not being an object) is an error naming it.
+    JsonReader at(const char* key) const {
+        if (!value_.is_object()) wrong("an object");
+        auto found = value_.find(key);
+        if (found == value_.end()) fail(child_path(key) + ": required");
+        return JsonReader(*found, child_path(key));
+    }
 
     [[noreturn]] void wrong(const std::string& expected) const {
         fail(path_ + ": expected " + expected);

@@ -12,7 +12,9 @@
 #include <csignal>
 #include <optional>
 #include <sched.h>
+#include <linux/keyctl.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace berth::runtime {
@@ -34,6 +36,16 @@ void write_sysctls(const oci::Spec& spec) {
         with_context("setting sysctl " + key + "=" + value,
                      [&] { write_existing_file(path, value); });
     }
+}
+
+// A session keyring of the container's own, so it cannot read or add to the
+// keys of whoever started the runtime (runc does the same).
+void join_new_session_keyring(const std::string& name) {
+    if (name.empty()) return;
+    if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str()) >= 0) return;
+    // Kernels without keys, and some user namespaces, cannot have one.
+    if (errno == ENOSYS || errno == EACCES || errno == EPERM || errno == EDQUOT) return;
+    throw_errno("creating a session keyring for the container");
 }
 
 // Blocks until `start` writes its byte into exec.fifo.
@@ -69,6 +81,7 @@ void container_init(const InitContext& context) noexcept {
         if (context.unshare_after_go && ::unshare(static_cast<int>(context.unshare_after_go)) < 0)
             throw_errno("creating the cgroup namespace");
         set_names(spec);
+        join_new_session_keyring(context.session_keyring);
 
         MountContext mount_context{context.in_user_namespace, context.unshare_after_go != 0};
         UniqueFd root = prepare_rootfs(spec, context.rootfs, mount_context);

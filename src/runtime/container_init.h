@@ -17,6 +17,7 @@ struct InitContext {
     int exec_fifo_fd = -1;    // read end of exec.fifo: `start` writes a byte
     int close_fd = -1;        // the runtime's lock on the state dir: not ours to hold
     int preserve_fds = 0;
+    std::string session_keyring; // "_ses.ID"; empty with --no-new-keyring
     bool no_pivot = false;
     bool in_user_namespace = false; // created or joined
     bool new_user_namespace = false;

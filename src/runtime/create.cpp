@@ -133,6 +133,7 @@ CreatedContainer create_container(StateStore& store, const CreateOptions& option
         context.exec_fifo_fd = fifo.get();
         context.close_fd = dir.fd();
         context.preserve_fds = options.preserve_fds;
+        if (!options.no_new_keyring) context.session_keyring = "_ses." + options.id;
         context.no_pivot = options.no_pivot;
         const oci::Namespace* user_ns = spec.linux.find_namespace("user");
         context.in_user_namespace = user_ns != nullptr;
