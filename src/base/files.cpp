@@ -110,6 +110,13 @@ void remove_tree(const std::string& path) {
     if (::rmdir(path.c_str()) < 0 && errno != ENOENT) throw_errno("removing " + path);
 }
 
+std::string absolute_path_of(const std::string& path) {
+    if (path.empty() || path[0] == '/') return path;
+    char cwd[4096];
+    if (!::getcwd(cwd, sizeof cwd)) throw_errno("finding the current directory");
+    return std::string(cwd) + "/" + path;
+}
+
 bool path_exists(const std::string& path) {
     struct stat st;
     return ::lstat(path.c_str(), &st) == 0;

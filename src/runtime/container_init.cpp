@@ -99,6 +99,11 @@ void container_init(const InitContext& context) noexcept {
             send_sync(context.sync_fd, SyncType::console_master, console->slave_name,
                       console->master.get());
             console->master.reset();
+            // Now, not at exec: our caller's stdio must close in us before
+            // create returns, or a caller reading create's output to its end
+            // (containerd's shim) waits for as long as the container lives.
+            attach_console(console->slave.get());
+            console->slave.reset();
         }
         finish_rootfs(spec);
         write_sysctls(spec);
@@ -112,7 +117,6 @@ void container_init(const InitContext& context) noexcept {
 
         wait_for_start(context.exec_fifo_fd);
         run_hooks(spec.hooks.start_container, "startContainer", state_json);
-        if (console) attach_console(console->slave.get());
         exec_process(*spec.process, prepared, context.preserve_fds);
     } catch (const std::exception& error) {
         std::string message = error.what();

@@ -95,8 +95,13 @@ void guide_setup(const oci::Spec& spec, const CreateOptions& options, int sync_f
 
 } // namespace
 
-CreatedContainer create_container(StateStore& store, const CreateOptions& options,
+CreatedContainer create_container(StateStore& store, const CreateOptions& given_options,
                                   bool keep_console, const sigset_t* init_sigmask) {
+    // Relative paths name places from where we were called; we will chdir.
+    CreateOptions options = given_options;
+    if (!options.pid_file.empty()) options.pid_file = absolute_path_of(options.pid_file);
+    if (!options.console_socket.empty())
+        options.console_socket = absolute_path_of(options.console_socket);
     std::string bundle = absolute_path(options.bundle, "bundle");
     std::string config_text;
     oci::Spec spec = load_spec(bundle, config_text);

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +35,8 @@ void run_hook(const oci::Hook& hook, const std::string& state_json) {
     int pidfd = -1;
     pid_t pid = clone3_fork(0, &pidfd, SIGCHLD);
     if (pid == 0) {
+        // A hook must not outlive a runtime killed while waiting for it.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         ::dup2(read_end.get(), STDIN_FILENO);
         ::execve(hook.path.c_str(), argv.data(), envp.data());
         _exit(127);

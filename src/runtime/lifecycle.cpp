@@ -82,7 +82,8 @@ void kill_and_wait(const ContainerRecord& record) {
 
 } // namespace
 
-Runtime::Runtime(std::string state_root) : root_(std::move(state_root)) {}
+// Absolute: create changes directory to the bundle before it writes state.
+Runtime::Runtime(std::string state_root) : root_(absolute_path_of(state_root)) {}
 
 void Runtime::create(const CreateOptions& options) {
     StateStore store(root_);
@@ -150,6 +151,9 @@ void Runtime::kill(const std::string& id, int signal, bool all) {
 
 void Runtime::remove(const std::string& id, bool force) {
     StateStore store(root_);
+    // As runc: forcing the deletion of what is already gone succeeds, so a
+    // caller cleaning up after a crash need not know how far things got.
+    if (force && !store.exists(id)) return;
     ContainerDir dir = store.open(id);
     ContainerRecord record = dir.read_record();
     oci::Status status = dir.current_status(record);

@@ -177,6 +177,11 @@ ContainerDir StateStore::open(const std::string& id) {
     return ContainerDir(path, std::move(dir_fd));
 }
 
+bool StateStore::exists(const std::string& id) const {
+    validate_container_id(id);
+    return path_exists(root_ + "/" + id);
+}
+
 std::vector<std::string> StateStore::ids() const {
     std::vector<std::string> out;
     DIR* dir = ::opendir(root_.c_str());

@@ -47,6 +47,7 @@ class StateStore {
     // Opens and locks an existing container's directory.
     ContainerDir open(const std::string& id);
     std::vector<std::string> ids() const;
+    bool exists(const std::string& id) const;
 
   private:
     std::string root_;

@@ -27,4 +27,8 @@ void remove_tree(const std::string& path);
 
 bool path_exists(const std::string& path);
 
+// `path` made absolute against the current directory, without resolving
+// symlinks or requiring it to exist.
+std::string absolute_path_of(const std::string& path);
+
 } // namespace berth
