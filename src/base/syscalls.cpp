@@ -46,7 +46,9 @@ UniqueFd open_in_root(int root_fd, const std::string& path, int flags, mode_t mo
 pid_t clone3_fork(std::uint64_t flags, int* pidfd, int exit_signal) {
     clone_args args{};
     args.flags = flags;
-    args.exit_signal = static_cast<std::uint64_t>(exit_signal);
+    // With CLONE_PARENT the kernel takes the exit signal from the caller's
+    // own and refuses any other.
+    args.exit_signal = (flags & CLONE_PARENT) ? 0 : static_cast<std::uint64_t>(exit_signal);
     if (pidfd) {
         args.flags |= CLONE_PIDFD;
         args.pidfd = reinterpret_cast<std::uint64_t>(pidfd);

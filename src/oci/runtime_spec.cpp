@@ -248,6 +248,12 @@ int rlimit_resource(std::string_view name) {
     return -1;
 }
 
+Process parse_process_json(std::string_view json_text) {
+    nlohmann::json document = nlohmann::json::parse(json_text, nullptr, false);
+    if (document.is_discarded()) fail("process.json is not valid JSON");
+    return parse_process(JsonReader(document, "process"));
+}
+
 Spec parse_spec(std::string_view json_text) {
     nlohmann::json document = nlohmann::json::parse(json_text, nullptr, false);
     if (document.is_discarded()) fail("config.json is not valid JSON");

@@ -86,6 +86,7 @@ void guide_setup(const oci::Spec& spec, const CreateOptions& options, int sync_f
         case SyncType::created:
             return;
         case SyncType::error:
+        case SyncType::peer_closed:
             throw Error(message.text);
         default:
             fail("container setup: unexpected message from the init");

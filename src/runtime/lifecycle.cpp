@@ -76,8 +76,14 @@ void kill_and_wait(const ContainerRecord& record) {
     if (!init) return;
     for (pid_t pid : processes_in_pid_namespace_of(record.state.pid)) ::kill(pid, SIGKILL);
     pidfd_send_signal(init.get(), SIGKILL);
-    pollfd exited{init.get(), POLLIN, 0};
-    if (::poll(&exited, 1, 10000) <= 0) fail("the container's init did not die after SIGKILL");
+    // Done when it has exited, or is exiting and only waits in the kernel
+    // for its namespace's zombies to be reaped by their (other) parents.
+    for (int waited_ms = 0; waited_ms < 10000; waited_ms += 10) {
+        pollfd exited{init.get(), POLLIN, 0};
+        if (::poll(&exited, 1, 10) > 0) return;
+        if (!process_is_alive(record.state.pid, record.pid_start_time)) return;
+    }
+    fail("the container's init did not die after SIGKILL");
 }
 
 } // namespace

@@ -68,8 +68,7 @@ SpawnedInit spawn_init(const InitContext& context, int runtime_sync_fd) {
     SyncMessage message = receive_sync(runtime_sync_fd);
     int status = 0;
     ::waitpid(stage, &status, 0);
-    if (message.type == SyncType::error) throw Error(message.text);
-    if (message.type != SyncType::init_pid) fail("container setup: unexpected message");
+    if (message.type != SyncType::init_pid) throw Error(message.text);
     init.pid = static_cast<pid_t>(std::stol(message.text));
     int pidfd = pidfd_open(init.pid);
     if (pidfd < 0) throw_errno("watching the container's init");

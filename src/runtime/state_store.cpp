@@ -24,8 +24,10 @@ oci::Status status_from_name(const std::string& name) {
     return oci::Status::stopped;
 }
 
-// Reads /proc/PID/stat's state letter and start time.
-bool read_stat(pid_t pid, char& state, unsigned long long& start_time) {
+constexpr unsigned long exiting_flag = 0x4; // PF_EXITING
+
+// Reads /proc/PID/stat's state letter, flags and start time.
+bool read_stat(pid_t pid, char& state, unsigned long& flags, unsigned long long& start_time) {
     int fd = ::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false;
     char buffer[1024];
@@ -38,12 +40,13 @@ bool read_stat(pid_t pid, char& state, unsigned long long& start_time) {
     auto paren = text.rfind(')');
     if (paren == std::string::npos || paren + 2 >= text.size()) return false;
     state = text[paren + 2];
-    // Fields after ')' start at 3 (state); start time is field 22.
+    // Fields after ')' start at 3 (state); flags are field 9, start time 22.
     std::size_t position = paren + 2;
     for (int field = 3; field < 22; ++field) {
         position = text.find(' ', position);
         if (position == std::string::npos) return false;
         ++position;
+        if (field + 1 == 9) flags = std::stoul(text.substr(position));
     }
     start_time = std::stoull(text.substr(position));
     return true;
@@ -62,16 +65,21 @@ void validate_container_id(const std::string& id) {
 bool process_is_alive(pid_t pid, unsigned long long start_time) {
     if (pid <= 0) return false;
     char state;
+    unsigned long flags = 0;
     unsigned long long actual_start;
-    if (!read_stat(pid, state, actual_start)) return false;
+    if (!read_stat(pid, state, flags, actual_start)) return false;
     if (state == 'Z' || state == 'X') return false;
+    // An init that is exiting may wait long in the kernel for its namespace's
+    // zombies to be reaped by someone else; it runs nothing any more.
+    if (flags & exiting_flag) return false;
     return start_time == 0 || start_time == actual_start;
 }
 
 unsigned long long process_start_time(pid_t pid) {
     char state;
+    unsigned long flags = 0;
     unsigned long long start_time = 0;
-    read_stat(pid, state, start_time);
+    read_stat(pid, state, flags, start_time);
     return start_time;
 }
 

@@ -61,6 +61,11 @@ SyncMessage receive_sync(int socket_fd) {
     } while (received < 0 && errno == EINTR);
 
     SyncMessage result;
+    if (received == 0) {
+        result.type = SyncType::peer_closed;
+        result.text = "the container's setup process exited unexpectedly";
+        return result;
+    }
     if (received < static_cast<ssize_t>(sizeof(Header))) {
         result.type = SyncType::error;
         result.text = received < 0 ? std::string("lost contact with the container's setup: ") +
@@ -85,7 +90,8 @@ SyncMessage receive_sync(int socket_fd) {
 
 SyncMessage expect_sync(int socket_fd, SyncType expected) {
     SyncMessage message = receive_sync(socket_fd);
-    if (message.type == SyncType::error) throw Error(message.text);
+    if (message.type == SyncType::error || message.type == SyncType::peer_closed)
+        throw Error(message.text);
     if (message.type != expected) fail("container setup: unexpected message from peer");
     return message;
 }

@@ -18,6 +18,7 @@ enum class SyncType : unsigned {
     console_master, // init → runtime: the pty master (attached fd), text: its name
     created,        // init → runtime: set up, waiting for start
     error,          // either way: text is the error message
+    peer_closed,    // not sent: receive_sync's answer when the other end closed
 };
 
 struct SyncMessage {

@@ -54,7 +54,7 @@ Arguments parse_arguments(const std::vector<std::string>& args, std::size_t firs
             if (i + 1 >= args.size()) fail("flag needs an argument: -" + name);
             value = args[++i];
         }
-        parsed.values[flag->names[0]] = value;
+        parsed.values[flag->names[0]].push_back(value);
     }
     if (next) *next = i;
     return parsed;

@@ -15,14 +15,20 @@ struct FlagSpec {
 };
 
 struct Arguments {
-    std::map<std::string, std::string> values; // canonical name → value
+    std::map<std::string, std::vector<std::string>> values; // canonical name → values given
     std::set<std::string> switches;             // canonical names of boolean flags given
     std::vector<std::string> positional;
 
     bool has(const std::string& name) const { return switches.count(name) || values.count(name); }
+    // The last value given, as a repeated single-valued flag means in Go.
     std::string value(const std::string& name, const std::string& fallback = "") const {
         auto it = values.find(name);
-        return it == values.end() ? fallback : it->second;
+        return it == values.end() ? fallback : it->second.back();
+    }
+    // Every value of a repeatable flag (--env A=1 --env B=2).
+    std::vector<std::string> all(const std::string& name) const {
+        auto it = values.find(name);
+        return it == values.end() ? std::vector<std::string>{} : it->second;
     }
 };
 

@@ -30,6 +30,7 @@ const char* const usage_text =
     "  create    create a container (waits for start)\n"
     "  start     run the process of a created container\n"
     "  run       create and start a container, wait for it unless --detach\n"
+    "  exec      run another process in a running container\n"
     "  state     print the state of a container as JSON\n"
     "  kill      send a signal to a container's init (default SIGTERM)\n"
     "  delete    delete a stopped container (--force: kill it first)\n"
@@ -85,6 +86,52 @@ int command_create(runtime::Runtime& runtime, const Arguments& args) {
 
 int command_run(runtime::Runtime& runtime, const Arguments& args) {
     return runtime.run(create_options(args, "run"), args.has("detach"));
+}
+
+const std::vector<FlagSpec> exec_flags = {
+    {{"process", "p"}, true},     {{"console-socket"}, true}, {{"pid-file"}, true},
+    {{"detach", "d"}, false},     {{"tty", "t"}, false},      {{"cwd"}, true},
+    {{"env", "e"}, true},         {{"user", "u"}, true},      {{"additional-gids", "g"}, true},
+    {{"cap", "c"}, true},         {{"no-new-privs"}, false},  {{"preserve-fds"}, true},
+    {{"apparmor"}, true},         {{"process-label"}, true},  {{"cgroup"}, true},
+    {{"ignore-paused"}, false},
+};
+
+int command_exec(runtime::Runtime& runtime, const Arguments& args) {
+    runtime::ExecOptions options;
+    options.id = required_id(args, "exec");
+    options.args.assign(args.positional.begin() + 1, args.positional.end());
+    if (args.has("process")) {
+        std::string path = args.value("process");
+        options.process_json = path == "-" ? read_all(STDIN_FILENO) : read_file(path);
+    }
+    options.env = args.all("env");
+    if (args.has("cwd")) options.cwd = args.value("cwd");
+    if (args.has("user")) options.user = args.value("user");
+    for (const auto& gid : args.all("additional-gids")) {
+        try {
+            options.additional_gids.push_back(static_cast<unsigned>(std::stoul(gid)));
+        } catch (...) {
+            fail("--additional-gids: not a number: " + gid);
+        }
+    }
+    options.add_capabilities = args.all("cap");
+    options.no_new_privileges = args.has("no-new-privs");
+    options.tty = args.has("tty");
+    options.console_socket = args.value("console-socket");
+    options.pid_file = args.value("pid-file");
+    options.detach = args.has("detach");
+    try {
+        options.preserve_fds = std::stoi(args.value("preserve-fds", "0"));
+    } catch (...) {
+        fail("--preserve-fds: not a number");
+    }
+    if (args.has("apparmor") && !args.value("apparmor").empty())
+        fail("--apparmor: this host has no AppArmor support in berth-runtime");
+    if (args.has("process-label") && !args.value("process-label").empty())
+        fail("--process-label: this host has no SELinux support in berth-runtime");
+    if (args.has("cgroup")) fail("--cgroup: cgroups are not supported by this version yet");
+    return runtime.exec(options);
 }
 
 int command_start(runtime::Runtime& runtime, const Arguments& args) {
@@ -160,7 +207,8 @@ const std::vector<Command>& commands() {
         {"kill", {{{"all", "a"}, false}}, command_kill},
         {"delete", {{{"force", "f"}, false}}, command_delete},
         {"list", {{{"format", "f"}, true}, {{"quiet", "q"}, false}}, command_list},
-        {"ps", {}, nullptr},     {"exec", {}, nullptr},   {"pause", {}, nullptr},
+        {"exec", exec_flags, command_exec},
+        {"ps", {}, nullptr},     {"pause", {}, nullptr},
         {"resume", {}, nullptr}, {"update", {}, nullptr}, {"events", {}, nullptr},
         {"checkpoint", {}, nullptr}, {"restore", {}, nullptr},
     };
@@ -201,7 +249,15 @@ int dispatch(const std::vector<std::string>& args, char** argv) {
     for (const auto& command : commands()) {
         if (name != command.name) continue;
         if (!command.run) fail("\"" + name + "\" is not implemented in this version of berth-runtime");
-        Arguments parsed = parse_arguments(args, next + 1, command.flags, false);
+        Arguments parsed;
+        if (name == "exec") {
+            // The command to run follows the id and keeps its own flags (sh -c ...).
+            std::size_t rest = next + 1;
+            parsed = parse_arguments(args, next + 1, command.flags, true, &rest);
+            parsed.positional.assign(args.begin() + static_cast<long>(rest), args.end());
+        } else {
+            parsed = parse_arguments(args, next + 1, command.flags, false);
+        }
         runtime::Runtime runtime(global.value("root", "/run/berth-runtime"));
         return command.run(runtime, parsed);
     }

@@ -136,6 +136,9 @@ struct Spec {
 // "process.args: expected an array of strings".
 Spec parse_spec(std::string_view json_text);
 
+// Parses a process object alone, as `exec --process FILE` gives it.
+Process parse_process_json(std::string_view json_text);
+
 // The resource number of an RLIMIT_* name, or -1.
 int rlimit_resource(std::string_view name);
 

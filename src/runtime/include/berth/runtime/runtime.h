@@ -4,6 +4,7 @@
 #pragma once
 
 #include "berth/oci/state.h"
+#include "berth/runtime/exec.h"
 
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ class Runtime {
     // create + start; unless detached, forwards signals (and the terminal),
     // waits, deletes, and returns the exit status as a shell shows it.
     int run(const CreateOptions& options, bool detach);
+    // Runs another process in a created or running container; unless
+    // detached, waits and returns its exit status.
+    int exec(const ExecOptions& options);
 
   private:
     std::string root_;

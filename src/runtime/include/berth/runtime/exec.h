@@ -1,0 +1,31 @@
+// Entering a running container: a new process in all of its namespaces,
+// with its own user, capabilities and terminal, as `runc exec` does.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace berth::runtime {
+
+struct ExecOptions {
+    std::string id;
+    // Either a whole process (`--process FILE`, JSON text)...
+    std::string process_json;
+    // ...or the container's own process with these changes.
+    std::vector<std::string> args;
+    std::vector<std::string> env;          // added to, or replacing, the container's
+    std::optional<std::string> cwd;
+    std::optional<std::string> user;       // "uid[:gid]"
+    std::vector<unsigned> additional_gids;
+    std::vector<std::string> add_capabilities;
+    bool no_new_privileges = false;
+    bool tty = false;
+
+    std::string console_socket;
+    std::string pid_file;
+    bool detach = false;
+    int preserve_fds = 0;
+};
+
+} // namespace berth::runtime
