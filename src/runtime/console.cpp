@@ -2,13 +2,11 @@
 
 #include "berth/base/error.h"
 #include "berth/base/syscalls.h"
+#include "berth/base/unix_socket.h"
 
-#include <cstring>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -48,28 +46,9 @@ void attach_console(int slave_fd) {
 
 void send_console(const std::string& socket_path, int master_fd, const std::string& name) {
     std::string what = "sending the terminal to --console-socket " + socket_path;
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw_errno(what);
-    UniqueFd socket_fd(fd);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (socket_path.size() >= sizeof address.sun_path) fail(what + ": path too long");
-    std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size());
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) < 0)
-        throw_errno(what);
-    iovec io{const_cast<char*>(name.data()), name.size()};
-    msghdr message{};
-    message.msg_iov = &io;
-    message.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&message);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cmsg), &master_fd, sizeof(int));
-    if (::sendmsg(fd, &message, MSG_NOSIGNAL) < 0) throw_errno(what);
+    UniqueFd socket_fd = connect_unix(socket_path, what);
+    // The payload is the pty's name, as runc sends it and go-runc reads it.
+    if (send_with_fd(socket_fd.get(), name, master_fd) < 0) throw_errno(what);
 }
 
 } // namespace berth::runtime

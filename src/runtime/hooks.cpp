@@ -1,5 +1,6 @@
 #include "hooks.h"
 
+#include "berth/base/c_strings.h"
 #include "berth/base/error.h"
 #include "berth/base/files.h"
 #include "berth/base/log.h"
@@ -17,20 +18,13 @@ namespace berth::runtime {
 
 namespace {
 
-std::vector<char*> c_strings(const std::vector<std::string>& strings) {
-    std::vector<char*> out;
-    for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
-    out.push_back(nullptr);
-    return out;
-}
-
 void run_hook(const oci::Hook& hook, const std::string& state_json) {
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) < 0) throw_errno("creating a pipe");
     UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
     std::vector<std::string> args = hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
-    std::vector<char*> argv = c_strings(args);
-    std::vector<char*> envp = c_strings(hook.env);
+    std::vector<char*> argv = c_string_array(args);
+    std::vector<char*> envp = c_string_array(hook.env);
 
     int pidfd = -1;
     pid_t pid = clone3_fork(0, &pidfd, SIGCHLD);

@@ -1,5 +1,6 @@
 #include "process_exec.h"
 
+#include "berth/base/c_strings.h"
 #include "berth/base/error.h"
 #include "berth/base/syscalls.h"
 
@@ -83,13 +84,6 @@ void close_other_fds(int preserve_fds) {
     }
 }
 
-std::vector<char*> c_strings(const std::vector<std::string>& strings) {
-    std::vector<char*> out;
-    for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
-    out.push_back(nullptr);
-    return out;
-}
-
 } // namespace
 
 std::string path_variable(const std::vector<std::string>& env) {
@@ -118,8 +112,8 @@ void exec_process(const oci::Process& process, const PreparedProcess& prepared,
     ::umask(process.user.umask.value_or(022));
     enter_cwd(process.cwd);
     close_other_fds(preserve_fds);
-    std::vector<char*> argv = c_strings(process.args);
-    std::vector<char*> envp = c_strings(process.env);
+    std::vector<char*> argv = c_string_array(process.args);
+    std::vector<char*> envp = c_string_array(process.env);
     ::execve(prepared.executable.c_str(), argv.data(), envp.data());
     throw_errno("exec: \"" + process.args[0] + "\"");
 }

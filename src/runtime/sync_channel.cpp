@@ -1,6 +1,7 @@
 #include "sync_channel.h"
 
 #include "berth/base/error.h"
+#include "berth/base/unix_socket.h"
 
 #include <cerrno>
 #include <cstring>
@@ -25,24 +26,7 @@ void send_sync(int socket_fd, SyncType type, std::string_view text, int attached
     std::memcpy(buffer.data(), &header, sizeof header);
     buffer.append(text.substr(0, max_message - sizeof(Header)));
 
-    iovec io{buffer.data(), buffer.size()};
-    msghdr message{};
-    message.msg_iov = &io;
-    message.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    if (attached_fd >= 0) {
-        message.msg_control = control;
-        message.msg_controllen = sizeof control;
-        cmsghdr* cmsg = CMSG_FIRSTHDR(&message);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(cmsg), &attached_fd, sizeof(int));
-    }
-    ssize_t sent;
-    do {
-        sent = ::sendmsg(socket_fd, &message, MSG_NOSIGNAL);
-    } while (sent < 0 && errno == EINTR);
+    long sent = send_with_fd(socket_fd, buffer, attached_fd);
     if (sent < 0) throw_errno("sending to the container's setup process");
 }
 

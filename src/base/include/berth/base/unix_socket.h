@@ -1,0 +1,20 @@
+// Unix sockets: connecting by path, and passing a file descriptor along with
+// a message (SCM_RIGHTS), which is how a pty master or a seccomp notify fd
+// reaches the program that asked for it.
+#pragma once
+
+#include "berth/base/unique_fd.h"
+
+#include <string>
+#include <string_view>
+
+namespace berth {
+
+// A connected SOCK_STREAM socket to `path`; errors name `what`.
+UniqueFd connect_unix(const std::string& path, const std::string& what);
+
+// sendmsg of `payload` with `fd` attached (none when fd < 0); returns -1
+// with errno set on failure, as sendmsg does.
+long send_with_fd(int socket_fd, std::string_view payload, int fd);
+
+} // namespace berth
