@@ -120,11 +120,11 @@ CreatedContainer create_container(StateStore& store, const CreateOptions& given_
                     ::geteuid() == 0 ? "root" : std::to_string(::geteuid())};
     record.creator_pid = ::getpid();
     record.creator_start_time = process_start_time(record.creator_pid);
+    record.config_text = config_text;
 
     CreatedContainer created;
     try {
         dir.write_record(record);
-        write_file_atomic(dir.file("config.json"), config_text, 0600);
         if (::mkfifo(dir.file("exec.fifo").c_str(), 0600) < 0) throw_errno("creating exec.fifo");
         // Read and write: the init holds both ends, so its blocking read only
         // ever returns with start's byte, and start's open finds a reader.

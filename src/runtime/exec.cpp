@@ -38,7 +38,7 @@ Target find_running_container(const std::string& root, const std::string& id) {
     if (status != oci::Status::created && status != oci::Status::running)
         fail("cannot exec in a " + std::string(oci::status_name(status)) + " container");
     Target target;
-    target.spec = oci::parse_spec(read_file(dir.file("config.json")));
+    target.spec = oci::parse_spec(record.config_text);
     target.init_pid = record.state.pid;
     int pidfd = pidfd_open(record.state.pid);
     if (pidfd < 0) fail("cannot exec in a stopped container");

@@ -20,9 +20,9 @@ namespace berth::runtime {
 
 namespace {
 
-std::optional<oci::Spec> saved_spec(const ContainerDir& dir) {
+std::optional<oci::Spec> saved_spec(const ContainerRecord& record) {
     try {
-        return oci::parse_spec(read_file(dir.file("config.json")));
+        return oci::parse_spec(record.config_text);
     } catch (const Error&) {
         return std::nullopt;
     }
@@ -113,9 +113,9 @@ void Runtime::start(const std::string& id) {
     write_all(fifo, "0", "exec.fifo");
     fifo_fd.reset();
     ::unlink(dir.file("exec.fifo").c_str());
+    // "running" needs no write: with the fifo gone, that is what it reads as.
     record.state.status = oci::Status::running;
-    dir.write_record(record);
-    if (auto spec = saved_spec(dir); spec && !spec->hooks.poststart.empty())
+    if (auto spec = saved_spec(record); spec && !spec->hooks.poststart.empty())
         run_hooks_warning_only(spec->hooks.poststart, "poststart", oci::state_to_json(record.state));
 }
 
@@ -171,7 +171,7 @@ void Runtime::remove(const std::string& id, bool force) {
     }
     record.state.status = oci::Status::stopped;
     record.state.pid = 0;
-    if (auto spec = saved_spec(dir); spec && !spec->hooks.poststop.empty())
+    if (auto spec = saved_spec(record); spec && !spec->hooks.poststop.empty())
         run_hooks_warning_only(spec->hooks.poststop, "poststop", oci::state_to_json(record.state));
     dir.remove();
 }

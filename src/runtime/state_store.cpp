@@ -109,6 +109,7 @@ ContainerRecord ContainerDir::read_record() const {
     record.pid_start_time = in.value("pidStartTime", 0ULL);
     record.creator_pid = in.value("creatorPid", 0);
     record.creator_start_time = in.value("creatorStartTime", 0ULL);
+    record.config_text = in.value("config", "");
     return record;
 }
 
@@ -127,6 +128,7 @@ void ContainerDir::write_record(const ContainerRecord& record) const {
     out["pidStartTime"] = record.pid_start_time;
     out["creatorPid"] = record.creator_pid;
     out["creatorStartTime"] = record.creator_start_time;
+    out["config"] = record.config_text;
     write_file_atomic(file("state.json"), out.dump(), 0600);
 }
 

@@ -23,7 +23,7 @@ TEST(StateStore, CreateIsExclusiveAndRecordsRoundTrip) {
         record.state.status = berth::oci::Status::running;
         record.state.pid = ::getpid();
         record.pid_start_time = process_start_time(::getpid());
-        record.state.annotations["a"] = "b";
+        record.state.annotations.emplace("a", "b");
         dir.write_record(record);
         EXPECT_EQ(dir.current_status(dir.read_record()), berth::oci::Status::running);
     }
