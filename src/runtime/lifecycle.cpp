@@ -121,7 +121,7 @@ void Runtime::start(const std::string& id) {
 
 oci::State Runtime::state(const std::string& id) {
     StateStore store(root_);
-    return current_state(store.open(id));
+    return current_state(store.open_for_reading(id));
 }
 
 std::vector<oci::State> Runtime::list() {
@@ -129,7 +129,7 @@ std::vector<oci::State> Runtime::list() {
     std::vector<oci::State> states;
     for (const auto& id : store.ids()) {
         try {
-            states.push_back(current_state(store.open(id)));
+            states.push_back(current_state(store.open_for_reading(id)));
         } catch (const Error&) {
             // Deleted while listing.
         }

@@ -85,10 +85,12 @@ unsigned long long process_start_time(pid_t pid) {
 
 ContainerRecord ContainerDir::read_record() const {
     if (!path_exists(file("state.json"))) {
-        // A `create` killed before its first write: nothing ran, nothing to keep.
+        // A `create` before its first write holds the lock; one killed there
+        // left nothing that ran, nothing to keep.
         ContainerRecord leftover;
         leftover.state.id = path_.substr(path_.find_last_of('/') + 1);
-        leftover.state.status = oci::Status::stopped;
+        bool being_created = ::flock(fd_.get(), LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+        leftover.state.status = being_created ? oci::Status::creating : oci::Status::stopped;
         return leftover;
     }
     std::string text = read_file(file("state.json"));
@@ -135,6 +137,9 @@ void ContainerDir::write_record(const ContainerRecord& record) const {
 oci::Status ContainerDir::current_status(const ContainerRecord& record) const {
     switch (record.state.status) {
     case oci::Status::creating:
+        // No creator recorded: the directory is locked by a create that has
+        // not written its record yet (see read_record).
+        if (record.creator_pid == 0) return oci::Status::creating;
         return process_is_alive(record.creator_pid, record.creator_start_time)
                    ? oci::Status::creating
                    : oci::Status::stopped;
@@ -168,6 +173,17 @@ ContainerDir StateStore::create(const std::string& id) {
     UniqueFd fd = open_fd(path, O_RDONLY | O_DIRECTORY);
     if (::flock(fd.get(), LOCK_EX) < 0) throw_errno("locking " + path);
     return ContainerDir(path, std::move(fd));
+}
+
+ContainerDir StateStore::open_for_reading(const std::string& id) {
+    validate_container_id(id);
+    std::string path = root_ + "/" + id;
+    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) fail("container \"" + id + "\" does not exist");
+        throw_errno("opening " + path);
+    }
+    return ContainerDir(path, UniqueFd(fd));
 }
 
 ContainerDir StateStore::open(const std::string& id) {

@@ -49,6 +49,10 @@ class StateStore {
     ContainerDir create(const std::string& id);
     // Opens and locks an existing container's directory.
     ContainerDir open(const std::string& id);
+    // Opens it without the lock, for reading only: records are replaced
+    // whole by rename, so a reader never sees half of one, and a hook that
+    // asks for the state while `create` holds the lock does not deadlock.
+    ContainerDir open_for_reading(const std::string& id);
     std::vector<std::string> ids() const;
     bool exists(const std::string& id) const;
 
