@@ -43,9 +43,13 @@ UniqueFd open_in_root(int root_fd, const std::string& path, int flags, mode_t mo
     return UniqueFd(fd);
 }
 
-pid_t clone3_fork(std::uint64_t flags, int* pidfd, int exit_signal) {
+pid_t clone3_fork(std::uint64_t flags, int* pidfd, int exit_signal, int cgroup_fd) {
     clone_args args{};
     args.flags = flags;
+    if (cgroup_fd >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = static_cast<std::uint64_t>(cgroup_fd);
+    }
     // With CLONE_PARENT the kernel takes the exit signal from the caller's
     // own and refuses any other.
     args.exit_signal = (flags & CLONE_PARENT) ? 0 : static_cast<std::uint64_t>(exit_signal);

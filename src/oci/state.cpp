@@ -12,6 +12,8 @@ const char* status_name(Status status) {
         return "created";
     case Status::running:
         return "running";
+    case Status::paused:
+        return "paused";
     case Status::stopped:
         return "stopped";
     }

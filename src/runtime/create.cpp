@@ -6,6 +6,7 @@
 #include "berth/base/log.h"
 #include "berth/base/syscalls.h"
 #include "console.h"
+#include "container_cgroup.h"
 #include "hooks.h"
 #include "namespaces.h"
 #include "spawn.h"
@@ -55,13 +56,6 @@ oci::Spec load_spec(const std::string& bundle, std::string& config_text) {
         fail("process.apparmorProfile: this host has no AppArmor support in berth-runtime");
     if (!spec.process->selinux_label.empty())
         fail("process.selinuxLabel: this host has no SELinux support in berth-runtime");
-    if (spec.linux.resources.is_object()) {
-        for (auto& [key, value] : spec.linux.resources.items())
-            if (key != "devices" && !value.is_null())
-                log::warning("linux.resources." + key +
-                             " is not applied: cgroup limits are not supported by this version "
-                             "of berth-runtime");
-    }
     return spec;
 }
 
@@ -123,8 +117,16 @@ CreatedContainer create_container(StateStore& store, const CreateOptions& given_
     record.config_text = config_text;
 
     CreatedContainer created;
+    std::optional<cgroups::Cgroup> cgroup;
     try {
         dir.write_record(record);
+        cgroup = setup_cgroup(spec, options.id);
+        UniqueFd cgroup_fd;
+        if (cgroup) {
+            record.cgroup_json = cgroup->to_json();
+            cgroup_fd = cgroup->v2_directory_fd();
+            dir.write_record(record);
+        }
         if (::mkfifo(dir.file("exec.fifo").c_str(), 0600) < 0) throw_errno("creating exec.fifo");
         // Read and write: the init holds both ends, so its blocking read only
         // ever returns with start's byte, and start's open finds a reader.
@@ -138,6 +140,7 @@ CreatedContainer create_container(StateStore& store, const CreateOptions& given_
         context.sync_fd = init_end.get();
         context.exec_fifo_fd = fifo.get();
         context.close_fd = dir.fd();
+        context.cgroup_fd = cgroup_fd ? cgroup_fd.get() : -1;
         context.preserve_fds = options.preserve_fds;
         if (!options.no_new_keyring) context.session_keyring = "_ses." + options.id;
         context.no_pivot = options.no_pivot;
@@ -154,6 +157,8 @@ CreatedContainer create_container(StateStore& store, const CreateOptions& given_
         created.pidfd = std::move(init.pidfd);
         init_end.reset();
         fifo.reset();
+        // Before "go": the init unshares its cgroup namespace inside its cgroup.
+        if (cgroup && !cgroup_fd) cgroup->add_process(init.pid);
 
         if (context.new_user_namespace) write_id_mappings(init.pid, spec);
         if (spec.process->oom_score_adj)
@@ -175,6 +180,12 @@ CreatedContainer create_container(StateStore& store, const CreateOptions& given_
         if (created.pidfd) {
             pidfd_send_signal(created.pidfd.get(), SIGKILL);
             ::waitpid(created.pid, nullptr, 0);
+        }
+        if (cgroup) {
+            try {
+                cgroup->destroy();
+            } catch (...) {
+            }
         }
         try {
             dir.remove();

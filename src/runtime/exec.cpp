@@ -7,6 +7,7 @@
 #include "berth/base/syscalls.h"
 #include "berth/runtime/runtime.h"
 #include "console.h"
+#include "container_cgroup.h"
 #include "foreground.h"
 #include "namespaces.h"
 #include "process_exec.h"
@@ -28,6 +29,7 @@ struct Target {
     oci::Spec spec;
     pid_t init_pid = 0;
     UniqueFd init_pidfd;
+    std::string cgroup_json;
 };
 
 Target find_running_container(const std::string& root, const std::string& id) {
@@ -40,6 +42,7 @@ Target find_running_container(const std::string& root, const std::string& id) {
     Target target;
     target.spec = oci::parse_spec(record.config_text);
     target.init_pid = record.state.pid;
+    target.cgroup_json = record.cgroup_json;
     int pidfd = pidfd_open(record.state.pid);
     if (pidfd < 0) fail("cannot exec in a stopped container");
     target.init_pidfd.reset(pidfd);
@@ -182,6 +185,7 @@ int Runtime::exec(const ExecOptions& given) {
 
     UniqueFd console_master;
     try {
+        if (auto cgroup = saved_cgroup(target.cgroup_json)) cgroup->add_process(pid);
         send_sync(runtime_end.get(), SyncType::go);
         // Messages until the exec closes our socket (it is close-on-exec).
         for (;;) {

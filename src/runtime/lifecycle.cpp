@@ -4,6 +4,7 @@
 #include "berth/base/log.h"
 #include "berth/base/syscalls.h"
 #include "berth/runtime/runtime.h"
+#include "container_cgroup.h"
 #include "create.h"
 #include "foreground.h"
 #include "hooks.h"
@@ -31,6 +32,13 @@ std::optional<oci::Spec> saved_spec(const ContainerRecord& record) {
 oci::State current_state(const ContainerDir& dir) {
     ContainerRecord record = dir.read_record();
     record.state.status = dir.current_status(record);
+    if (record.state.status == oci::Status::running || record.state.status == oci::Status::created) {
+        try {
+            auto cgroup = saved_cgroup(record.cgroup_json);
+            if (cgroup && cgroup->frozen()) record.state.status = oci::Status::paused;
+        } catch (const Error&) {
+        }
+    }
     if (record.state.status == oci::Status::stopped) record.state.pid = 0;
     return record.state;
 }
@@ -73,6 +81,7 @@ std::vector<pid_t> processes_in_pid_namespace_of(pid_t init) {
 
 void kill_and_wait(const ContainerRecord& record) {
     UniqueFd init = open_init(record);
+    if (auto cgroup = saved_cgroup(record.cgroup_json)) cgroup->kill_all(SIGKILL);
     if (!init) return;
     for (pid_t pid : processes_in_pid_namespace_of(record.state.pid)) ::kill(pid, SIGKILL);
     pidfd_send_signal(init.get(), SIGKILL);
@@ -146,9 +155,14 @@ void Runtime::kill(const std::string& id, int signal, bool all) {
         fail("container not running");
     UniqueFd init = open_init(record);
     if (!init) fail("container not running");
-    if (all)
+    if (all) {
+        if (auto cgroup = saved_cgroup(record.cgroup_json)) {
+            cgroup->kill_all(signal);
+            return;
+        }
         for (pid_t pid : processes_in_pid_namespace_of(record.state.pid))
             if (pid != record.state.pid) ::kill(pid, signal);
+    }
     if (pidfd_send_signal(init.get(), signal) < 0) {
         if (errno == ESRCH) fail("container not running");
         throw_errno("sending signal " + std::to_string(signal) + " to " + id);
@@ -171,6 +185,9 @@ void Runtime::remove(const std::string& id, bool force) {
     }
     record.state.status = oci::Status::stopped;
     record.state.pid = 0;
+    // Whatever is left in the cgroup (a process that left the pid namespace's
+    // reach, say) goes with it.
+    if (auto cgroup = saved_cgroup(record.cgroup_json)) cgroup->destroy();
     if (auto spec = saved_spec(record); spec && !spec->hooks.poststop.empty())
         run_hooks_warning_only(spec->hooks.poststop, "poststop", oci::state_to_json(record.state));
     dir.remove();

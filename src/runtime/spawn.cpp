@@ -31,7 +31,8 @@ std::uint64_t clone_flags(const oci::Spec& spec) {
         }
         // CLONE_PARENT: the init becomes the runtime's child, not ours, so
         // the runtime can wait for it and we can simply exit.
-        pid_t pid = clone3_fork(clone_flags(spec) | CLONE_PARENT, nullptr, SIGCHLD);
+        pid_t pid = clone3_fork(clone_flags(spec) | CLONE_PARENT, nullptr, SIGCHLD,
+                                context.cgroup_fd);
         if (pid == 0) container_init(context);
         send_sync(context.sync_fd, SyncType::init_pid, std::to_string(pid));
         _exit(0);
@@ -53,7 +54,7 @@ SpawnedInit spawn_init(const InitContext& context, int runtime_sync_fd) {
         joins_any_namespace(spec) || (new_namespace_flags(spec) & CLONE_NEWTIME);
     if (!needs_intermediate) {
         int pidfd = -1;
-        init.pid = clone3_fork(clone_flags(spec), &pidfd, SIGCHLD);
+        init.pid = clone3_fork(clone_flags(spec), &pidfd, SIGCHLD, context.cgroup_fd);
         if (init.pid == 0) {
             ::close(runtime_sync_fd);
             container_init(context);

@@ -112,6 +112,7 @@ ContainerRecord ContainerDir::read_record() const {
     record.creator_pid = in.value("creatorPid", 0);
     record.creator_start_time = in.value("creatorStartTime", 0ULL);
     record.config_text = in.value("config", "");
+    record.cgroup_json = in.value("cgroup", "");
     return record;
 }
 
@@ -131,6 +132,7 @@ void ContainerDir::write_record(const ContainerRecord& record) const {
     out["creatorPid"] = record.creator_pid;
     out["creatorStartTime"] = record.creator_start_time;
     out["config"] = record.config_text;
+    out["cgroup"] = record.cgroup_json;
     write_file_atomic(file("state.json"), out.dump(), 0600);
 }
 

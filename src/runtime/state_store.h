@@ -20,6 +20,8 @@ struct ContainerRecord {
     // The config.json it was created from: exec and delete (poststop hooks)
     // need it even if the bundle has changed or gone since.
     std::string config_text;
+    // The container's cgroups (cgroups::Cgroup::to_json), "" when it has none.
+    std::string cgroup_json;
 };
 
 class ContainerDir {

@@ -5,6 +5,7 @@
 #include "berth/runtime/runtime.h"
 #include "berth/runtime_cli/main.h"
 #include "documents.h"
+#include "resource_flags.h"
 #include "version.h"
 
 #include <nlohmann/json.hpp>
@@ -35,6 +36,11 @@ const char* const usage_text =
     "  kill      send a signal to a container's init (default SIGTERM)\n"
     "  delete    delete a stopped container (--force: kill it first)\n"
     "  list      list containers\n"
+    "  ps        list the processes of a container (--format json)\n"
+    "  pause     freeze every process of a container\n"
+    "  resume    thaw a paused container\n"
+    "  update    change a container's resource limits\n"
+    "  events    print stats (--stats once) and OOM events\n"
     "  spec      write a new config.json\n"
     "  features  print the features this runtime supports\n\n"
     "global options:\n"
@@ -134,6 +140,64 @@ int command_exec(runtime::Runtime& runtime, const Arguments& args) {
     return runtime.exec(options);
 }
 
+int command_ps(runtime::Runtime& runtime, const Arguments& args) {
+    std::vector<pid_t> pids = runtime.processes(required_id(args, "ps"));
+    if (args.value("format", "table") == "json") {
+        std::cout << nlohmann::json(pids).dump() << "\n";
+        return 0;
+    }
+    std::cout << "PID\n";
+    for (pid_t pid : pids) std::cout << pid << "\n";
+    return 0;
+}
+
+int command_pause(runtime::Runtime& runtime, const Arguments& args) {
+    runtime.pause(required_id(args, "pause"));
+    return 0;
+}
+
+int command_resume(runtime::Runtime& runtime, const Arguments& args) {
+    runtime.resume(required_id(args, "resume"));
+    return 0;
+}
+
+const std::vector<FlagSpec> update_flags = {
+    {{"resources", "r"}, true},   {{"memory"}, true},         {{"memory-swap"}, true},
+    {{"memory-reservation"}, true}, {{"kernel-memory"}, true}, {{"kernel-memory-tcp"}, true},
+    {{"cpu-shares"}, true},       {{"cpu-quota"}, true},      {{"cpu-period"}, true},
+    {{"cpu-rt-period"}, true},    {{"cpu-rt-runtime"}, true}, {{"cpuset-cpus"}, true},
+    {{"cpuset-mems"}, true},      {{"pids-limit"}, true},     {{"blkio-weight"}, true},
+    {{"l3-cache-schema"}, true},  {{"mem-bw-schema"}, true},
+};
+
+int command_update(runtime::Runtime& runtime, const Arguments& args) {
+    std::string id = required_id(args, "update");
+    if (args.has("l3-cache-schema") || args.has("mem-bw-schema"))
+        fail("update: Intel RDT is not supported by berth-runtime");
+    std::string resources;
+    if (args.has("resources")) {
+        std::string path = args.value("resources");
+        resources = path == "-" ? read_all(STDIN_FILENO) : read_file(path);
+    } else {
+        resources = resources_from_flags(args).dump();
+    }
+    runtime.update(id, resources);
+    return 0;
+}
+
+void print_line(const std::string& line) { std::cout << line << std::endl; }
+
+int command_events(runtime::Runtime& runtime, const Arguments& args) {
+    std::string id = required_id(args, "events");
+    if (args.has("stats")) {
+        std::cout << runtime.stats(id) << "\n";
+        return 0;
+    }
+    int interval_ms = parse_duration_ms(args.value("interval", "5s"));
+    runtime.watch_events(id, interval_ms, print_line);
+    return 0;
+}
+
 int command_start(runtime::Runtime& runtime, const Arguments& args) {
     runtime.start(required_id(args, "start"));
     return 0;
@@ -208,8 +272,11 @@ const std::vector<Command>& commands() {
         {"delete", {{{"force", "f"}, false}}, command_delete},
         {"list", {{{"format", "f"}, true}, {{"quiet", "q"}, false}}, command_list},
         {"exec", exec_flags, command_exec},
-        {"ps", {}, nullptr},     {"pause", {}, nullptr},
-        {"resume", {}, nullptr}, {"update", {}, nullptr}, {"events", {}, nullptr},
+        {"ps", {{{"format", "f"}, true}}, command_ps},
+        {"pause", {}, command_pause},
+        {"resume", {}, command_resume},
+        {"update", update_flags, command_update},
+        {"events", {{{"stats"}, false}, {{"interval"}, true}}, command_events},
         {"checkpoint", {}, nullptr}, {"restore", {}, nullptr},
     };
     return table;

@@ -108,7 +108,7 @@ std::string features_document() {
         "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
         "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"};
     // What later work adds is reported as absent until it exists.
-    linux["cgroup"] = {{"v1", false}, {"v2", false}, {"systemd", false}, {"systemdUser", false}};
+    linux["cgroup"] = {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}};
     linux["seccomp"] = {{"enabled", false}};
     linux["apparmor"] = {{"enabled", false}};
     linux["selinux"] = {{"enabled", false}};

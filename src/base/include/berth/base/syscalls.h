@@ -24,7 +24,9 @@ UniqueFd open_in_root(int root_fd, const std::string& path, int flags, mode_t mo
 // clone3(2) with fork semantics (the child continues from here with a copy of
 // the address space). Returns the child's pid in the parent, 0 in the child.
 // With `pidfd` non-null, CLONE_PIDFD is added and the pidfd stored there.
-pid_t clone3_fork(std::uint64_t flags, int* pidfd, int exit_signal);
+// With `cgroup_fd` >= 0 the child starts in that cgroup v2 directory
+// (CLONE_INTO_CGROUP), with no later move.
+pid_t clone3_fork(std::uint64_t flags, int* pidfd, int exit_signal, int cgroup_fd = -1);
 
 int pidfd_open(pid_t pid);
 int pidfd_send_signal(int pidfd, int signal);

@@ -7,7 +7,8 @@
 
 namespace berth::oci {
 
-enum class Status { creating, created, running, stopped };
+// paused is not in the OCI spec, but runc reports it and its callers expect it.
+enum class Status { creating, created, running, paused, stopped };
 
 const char* status_name(Status status);
 

@@ -7,6 +7,7 @@
 #include "berth/runtime/exec.h"
 
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace berth::runtime {
@@ -41,6 +42,18 @@ class Runtime {
     // Runs another process in a created or running container; unless
     // detached, waits and returns its exit status.
     int exec(const ExecOptions& options);
+
+    // Through the container's cgroup (an error names the missing cgroup):
+    std::vector<pid_t> processes(const std::string& id);
+    void pause(const std::string& id);
+    void resume(const std::string& id);
+    // Applies linux.resources-shaped JSON on top of what the container has.
+    void update(const std::string& id, const std::string& resources_json);
+    // runc's `events --stats` document: {"type":"stats","id":...,"data":{...}}.
+    std::string stats(const std::string& id);
+    // Prints stats every `interval_ms` and an {"type":"oom"} event when the
+    // OOM killer strikes, until the container stops.
+    void watch_events(const std::string& id, int interval_ms, void (*print)(const std::string&));
 
   private:
     std::string root_;

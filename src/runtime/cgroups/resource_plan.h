@@ -1,0 +1,34 @@
+// Resources turned into the control-file writes that carry them out, one
+// function per cgroup version. Planning touches nothing, so a field a
+// version can not honour fails before any limit is half applied.
+#pragma once
+
+#include "resources.h"
+
+#include <string>
+#include <vector>
+
+namespace berth::runtime::cgroups {
+
+struct ControlWrite {
+    std::string field;      // "linux.resources.memory.limit", for errors
+    std::string controller; // v1: the hierarchy; v2: the controller to enable; "" for none
+    std::string file;       // "memory.limit_in_bytes"
+    std::string value;
+    // Written instead when `file` does not exist (blkio.weight → blkio.bfq.weight).
+    std::string fallback_file;
+    std::string fallback_value;
+    // Skipped when the file does not exist: it only restates the kernel's default.
+    bool optional = false;
+};
+
+// Writes in the order they must happen; v1 device rules are among them.
+std::vector<ControlWrite> plan_v1(const Resources& resources);
+// Device rules are not among them: v2 needs an eBPF program for those.
+std::vector<ControlWrite> plan_v2(const Resources& resources);
+
+// The conversions runc and crun apply between v1 and v2 figures.
+std::uint64_t cpu_weight_from_shares(std::uint64_t shares);
+std::uint64_t io_weight_from_blkio_weight(std::uint64_t weight);
+
+} // namespace berth::runtime::cgroups
