@@ -1,6 +1,9 @@
 #include "berth/base/unix_socket.h"
 
 #include "berth/base/error.h"
+#include "berth/base/syscalls.h"
+
+#include <fcntl.h>
 
 #include <cerrno>
 #include <cstring>
@@ -15,11 +18,37 @@ UniqueFd connect_unix(const std::string& path, const std::string& what) {
     UniqueFd socket_fd(fd);
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
-    if (path.size() >= sizeof address.sun_path) fail(what + ": socket path too long: " + path);
-    std::memcpy(address.sun_path, path.c_str(), path.size());
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) < 0)
-        throw_errno(what);
+    // A path longer than sun_path holds is reached through an fd of its directory.
+    UniqueFd directory;
+    std::string target = path;
+    if (target.size() >= sizeof address.sun_path) {
+        std::size_t slash = target.rfind('/');
+        std::string parent = slash == std::string::npos ? "."
+                             : slash == 0               ? "/"
+                                                        : target.substr(0, slash);
+        directory = open_fd(parent, O_PATH | O_DIRECTORY);
+        target = "/proc/self/fd/" + std::to_string(directory.get()) + "/" +
+                 target.substr(slash == std::string::npos ? 0 : slash + 1);
+        if (target.size() >= sizeof address.sun_path)
+            fail(what + ": the socket's name is too long for a unix socket address");
+    }
+    std::memcpy(address.sun_path, target.c_str(), target.size() + 1);
+    int result;
+    do {
+        result = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+    } while (result < 0 && errno == EINTR);
+    if (result < 0) throw_errno(what);
     return socket_fd;
+}
+
+void send_all_with_fd(int socket_fd, std::string_view message, int fd, const std::string& what) {
+    std::size_t sent = 0;
+    // The fd rides with the first byte, as a reader of a stream socket expects.
+    while (sent < message.size()) {
+        long n = send_with_fd(socket_fd, message.substr(sent), sent == 0 ? fd : -1);
+        if (n < 0) throw_errno(what);
+        sent += static_cast<std::size_t>(n);
+    }
 }
 
 long send_with_fd(int socket_fd, std::string_view payload, int fd) {

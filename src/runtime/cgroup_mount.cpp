@@ -1,6 +1,7 @@
 #include "cgroup_mount.h"
 
 #include "berth/base/error.h"
+#include "berth/base/text.h"
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
 #include "mounts.h"
@@ -9,7 +10,6 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <map>
-#include <sstream>
 #include <sys/mount.h>
 #include <sys/statfs.h>
 
@@ -39,30 +39,29 @@ struct Hierarchy {
 // Mount point under /sys/fs/cgroup → what is mounted there.
 std::map<std::string, Hierarchy> v1_hierarchies() {
     std::map<std::string, std::string> own_paths; // "cpu,cpuacct" or "name=systemd" → path
-    std::istringstream cgroups(read_file("/proc/self/cgroup"));
-    for (std::string line; std::getline(cgroups, line);) {
+    for (const std::string& line : split_lines(read_file("/proc/self/cgroup"))) {
         auto first = line.find(':'), second = line.find(':', first + 1);
         if (first == std::string::npos || second == std::string::npos) continue;
         own_paths[line.substr(first + 1, second - first - 1)] = line.substr(second + 1);
     }
     std::map<std::string, Hierarchy> result;
-    std::istringstream mounts(read_file("/proc/self/mountinfo"));
-    for (std::string line; std::getline(mounts, line);) {
-        std::istringstream fields(line);
-        std::string id, parent, devices, root, mount_point, options, field;
-        fields >> id >> parent >> devices >> root >> mount_point >> options;
-        while (fields >> field && field != "-") {
-        }
-        std::string fstype, source, super_options;
-        fields >> fstype >> source >> super_options;
+    for (const std::string& line : split_lines(read_file("/proc/self/mountinfo"))) {
+        // id parent dev root mount-point options [optional...] - fstype source super-options
+        std::vector<std::string> fields = split_words(line);
+        std::size_t dash = 6;
+        while (dash < fields.size() && fields[dash] != "-") ++dash;
+        if (dash + 3 >= fields.size()) continue;
+        const std::string& root = fields[3];
+        const std::string& mount_point = fields[4];
+        const std::string& fstype = fields[dash + 1];
+        const std::string& super_options = fields[dash + 3];
         if (mount_point.rfind("/sys/fs/cgroup/", 0) != 0) continue;
         std::string key;
         if (fstype == "cgroup2") {
             key = "";
         } else if (fstype == "cgroup") {
             // The controllers named in the super options form the key of /proc/self/cgroup.
-            std::istringstream opts(super_options);
-            for (std::string opt; std::getline(opts, opt, ',');) {
+            for (const std::string& opt : split(super_options, ',')) {
                 if (opt == "rw" || opt == "ro" || opt.rfind("release_agent", 0) == 0 ||
                     opt == "clone_children" || opt == "noprefix" || opt == "xattr")
                     continue;
@@ -91,8 +90,7 @@ UniqueFd open_hierarchy(const Hierarchy& hierarchy, bool new_cgroup_namespace,
     int context = ::fsopen(hierarchy.fstype.c_str(), FSOPEN_CLOEXEC);
     if (context < 0) throw_errno(what);
     UniqueFd context_fd(context);
-    std::istringstream controllers(hierarchy.controllers);
-    for (std::string controller; std::getline(controllers, controller, ',');) {
+    for (const std::string& controller : split(hierarchy.controllers, ',')) {
         auto equals = controller.find('=');
         int rc = equals == std::string::npos
                      ? ::fsconfig(context, FSCONFIG_SET_FLAG, controller.c_str(), nullptr, 0)

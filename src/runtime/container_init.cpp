@@ -91,6 +91,10 @@ void container_init(const InitContext& context) noexcept {
         }
         run_hooks(spec.hooks.create_container, "createContainer", state_json);
         root.reset();
+        // The agent's socket path is a host path: connect while we see it.
+        UniqueFd seccomp_listener;
+        if (context.seccomp && context.seccomp->wants_notify())
+            seccomp_listener = seccomp::connect_listener(context.seccomp->listener_path());
         switch_root(context.rootfs, context.no_pivot);
 
         std::optional<Console> console;
@@ -108,6 +112,9 @@ void container_init(const InitContext& context) noexcept {
         finish_rootfs(spec);
         write_sysctls(spec);
         PreparedProcess prepared = prepare_process(*spec.process);
+        prepared.seccomp = context.seccomp;
+        prepared.seccomp_listener = seccomp_listener.release();
+        prepared.state_json = state_json;
 
         // From here the runtime may exit: its death must not kill us.
         ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);

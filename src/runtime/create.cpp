@@ -50,8 +50,6 @@ oci::Spec load_spec(const std::string& bundle, std::string& config_text) {
     if (!spec.linux.find_namespace("mount"))
         fail("invalid config.json: linux.namespaces: a mount namespace is required");
     // A confinement that is asked for and not applied would be a silent lie.
-    if (!spec.linux.seccomp.is_null())
-        fail("linux.seccomp: seccomp filters are not supported by this version of berth-runtime");
     if (!spec.process->apparmor_profile.empty())
         fail("process.apparmorProfile: this host has no AppArmor support in berth-runtime");
     if (!spec.process->selinux_label.empty())
@@ -89,6 +87,13 @@ void guide_setup(const oci::Spec& spec, const CreateOptions& options, int sync_f
 }
 
 } // namespace
+
+std::optional<seccomp::Filter> compile_seccomp(const oci::Spec& spec, const std::string& state_root) {
+    if (spec.linux.seccomp.is_null()) return std::nullopt;
+    // Compiling a long allow-list takes libseccomp milliseconds; the cache
+    // under the state root makes a profile seen before cost a file read.
+    return seccomp::Filter::compile(spec.linux.seccomp, state_root + "/" + seccomp_cache_name);
+}
 
 CreatedContainer create_container(StateStore& store, const CreateOptions& given_options,
                                   bool keep_console, const sigset_t* init_sigmask) {
@@ -141,6 +146,8 @@ CreatedContainer create_container(StateStore& store, const CreateOptions& given_
         context.exec_fifo_fd = fifo.get();
         context.close_fd = dir.fd();
         context.cgroup_fd = cgroup_fd ? cgroup_fd.get() : -1;
+        std::optional<seccomp::Filter> filter = compile_seccomp(spec, store.root());
+        context.seccomp = filter ? &*filter : nullptr;
         context.preserve_fds = options.preserve_fds;
         if (!options.no_new_keyring) context.session_keyring = "_ses." + options.id;
         context.no_pivot = options.no_pivot;

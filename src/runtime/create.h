@@ -3,9 +3,12 @@
 
 #include "berth/base/unique_fd.h"
 #include "berth/runtime/runtime.h"
+#include "berth/oci/runtime_spec.h"
+#include "berth/runtime/seccomp.h"
 #include "state_store.h"
 
 #include <csignal>
+#include <optional>
 
 namespace berth::runtime {
 
@@ -14,6 +17,9 @@ struct CreatedContainer {
     UniqueFd pidfd;          // the init, our child until we exit
     UniqueFd console_master; // when the terminal stays with us (foreground run)
 };
+
+// linux.seccomp compiled (errors name the field), or none.
+std::optional<seccomp::Filter> compile_seccomp(const oci::Spec& spec, const std::string& state_root);
 
 // `keep_console`: a terminal without --console-socket stays with the caller.
 // `init_sigmask`: the signal mask the init restores (the caller may block some).

@@ -7,6 +7,7 @@
 #include "berth/base/syscalls.h"
 #include "berth/runtime/runtime.h"
 #include "console.h"
+#include "create.h"
 #include "container_cgroup.h"
 #include "foreground.h"
 #include "namespaces.h"
@@ -30,6 +31,7 @@ struct Target {
     pid_t init_pid = 0;
     UniqueFd init_pidfd;
     std::string cgroup_json;
+    std::string state_json; // for a seccomp agent
 };
 
 Target find_running_container(const std::string& root, const std::string& id) {
@@ -43,6 +45,7 @@ Target find_running_container(const std::string& root, const std::string& id) {
     target.spec = oci::parse_spec(record.config_text);
     target.init_pid = record.state.pid;
     target.cgroup_json = record.cgroup_json;
+    target.state_json = oci::state_to_json(record.state);
     int pidfd = pidfd_open(record.state.pid);
     if (pidfd < 0) fail("cannot exec in a stopped container");
     target.init_pidfd.reset(pidfd);
@@ -111,8 +114,14 @@ int namespace_flags_of(const oci::Spec& spec) {
 }
 
 // In the process cloned inside the container: become `process`, exec it.
+struct SeccompStep {
+    const seccomp::Filter* filter;
+    int listener;
+};
+
 [[noreturn]] void become_process(const oci::Process& process, int sync_fd, int preserve_fds,
-                                 const sigset_t* sigmask) {
+                                 const sigset_t* sigmask, SeccompStep seccomp,
+                                 const std::string& state_json) {
     try {
         ::sigprocmask(SIG_SETMASK, sigmask, nullptr);
         expect_sync(sync_fd, SyncType::go);
@@ -122,6 +131,9 @@ int namespace_flags_of(const oci::Spec& spec) {
             attach_console(console.slave.get());
         }
         PreparedProcess prepared = prepare_process(process);
+        prepared.seccomp = seccomp.filter;
+        prepared.seccomp_listener = seccomp.listener;
+        prepared.state_json = state_json;
         exec_process(process, prepared, preserve_fds);
     } catch (const std::exception& error) {
         try {
@@ -133,7 +145,7 @@ int namespace_flags_of(const oci::Spec& spec) {
 }
 
 [[noreturn]] void enter_and_clone(const Target& target, const oci::Process& process, int sync_fd,
-                                  int preserve_fds, const sigset_t* sigmask) {
+                                  int preserve_fds, const sigset_t* sigmask, SeccompStep seccomp) {
     try {
         ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -141,7 +153,8 @@ int namespace_flags_of(const oci::Spec& spec) {
         if (flags && ::setns(target.init_pidfd.get(), flags) < 0)
             throw_errno("joining the container's namespaces");
         pid_t pid = clone3_fork(CLONE_PARENT, nullptr, SIGCHLD);
-        if (pid == 0) become_process(process, sync_fd, preserve_fds, sigmask);
+        if (pid == 0)
+            become_process(process, sync_fd, preserve_fds, sigmask, seccomp, target.state_json);
         send_sync(sync_fd, SyncType::init_pid, std::to_string(pid));
         _exit(0);
     } catch (const std::exception& error) {
@@ -167,6 +180,11 @@ int Runtime::exec(const ExecOptions& given) {
     if (process.terminal && options.console_socket.empty() && options.detach)
         fail("exec: a terminal for a detached process needs --console-socket");
 
+    std::optional<seccomp::Filter> filter = compile_seccomp(target.spec, root_);
+    UniqueFd seccomp_listener;
+    if (filter && filter->wants_notify())
+        seccomp_listener = seccomp::connect_listener(filter->listener_path());
+
     sigset_t forwarded = forwarded_signals(), previous;
     ::sigprocmask(SIG_BLOCK, &forwarded, &previous);
     UniqueFd runtime_end, process_end;
@@ -174,7 +192,8 @@ int Runtime::exec(const ExecOptions& given) {
     pid_t helper = clone3_fork(0, nullptr, SIGCHLD);
     if (helper == 0) {
         runtime_end.reset();
-        enter_and_clone(target, process, process_end.get(), options.preserve_fds, &previous);
+        SeccompStep step{filter ? &*filter : nullptr, seccomp_listener.get()};
+        enter_and_clone(target, process, process_end.get(), options.preserve_fds, &previous, step);
     }
     process_end.reset();
     SyncMessage first = receive_sync(runtime_end.get());

@@ -99,9 +99,28 @@ PreparedProcess prepare_process(const oci::Process& process) {
     return prepared;
 }
 
+namespace {
+
+// Loads the filter and, with SCMP_ACT_NOTIFY, hands its fd to the agent.
+void load_seccomp(const PreparedProcess& prepared) {
+    int notify_fd = prepared.seccomp->load();
+    if (notify_fd < 0) return;
+    UniqueFd notify(notify_fd);
+    seccomp::send_notify_fd(prepared.seccomp_listener, notify_fd, prepared.state_json,
+                            prepared.seccomp->listener_metadata());
+    ::close(prepared.seccomp_listener);
+}
+
+} // namespace
+
 void exec_process(const oci::Process& process, const PreparedProcess& prepared,
                   int preserve_fds) {
     set_rlimits(process);
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
+    // user change below may drop: load it now, as runc does. With it, load
+    // last, so the filter has the fewest of our own syscalls to allow.
+    bool seccomp_early = prepared.seccomp && !process.no_new_privileges;
+    if (seccomp_early) load_seccomp(prepared);
     if (prepared.capabilities) drop_bounding_set(*prepared.capabilities);
     if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) throw_errno("keeping capabilities");
     set_user(process.user);
@@ -112,6 +131,7 @@ void exec_process(const oci::Process& process, const PreparedProcess& prepared,
     ::umask(process.user.umask.value_or(022));
     enter_cwd(process.cwd);
     close_other_fds(preserve_fds);
+    if (prepared.seccomp && !seccomp_early) load_seccomp(prepared);
     std::vector<char*> argv = c_string_array(process.args);
     std::vector<char*> envp = c_string_array(process.env);
     ::execve(prepared.executable.c_str(), argv.data(), envp.data());

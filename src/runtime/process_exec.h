@@ -3,6 +3,7 @@
 #pragma once
 
 #include "berth/oci/runtime_spec.h"
+#include "berth/runtime/seccomp.h"
 #include "capabilities.h"
 
 #include <optional>
@@ -13,6 +14,12 @@ namespace berth::runtime {
 struct PreparedProcess {
     std::string executable; // args[0] resolved against the container's PATH
     std::optional<CapabilitySets> capabilities;
+    // linux.seccomp, compiled by the runtime before the clone.
+    const seccomp::Filter* seccomp = nullptr;
+    // With SCMP_ACT_NOTIFY: a socket already connected to listenerPath (the
+    // path may not be visible from inside), and the state to send with the fd.
+    int seccomp_listener = -1;
+    std::string state_json;
 };
 
 // Checked before the container counts as created, so a missing binary fails

@@ -55,7 +55,7 @@ bool read_stat(pid_t pid, char& state, unsigned long& flags, unsigned long long&
 } // namespace
 
 void validate_container_id(const std::string& id) {
-    bool valid = !id.empty() && id != "." && id != ".." && id.size() <= 1024;
+    bool valid = !id.empty() && id[0] != '.' && id.size() <= 1024;
     for (char c : id)
         valid &= std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' || c == '-' ||
                  c == '.';
@@ -149,6 +149,7 @@ oci::Status ContainerDir::current_status(const ContainerRecord& record) const {
         return oci::Status::stopped;
     case oci::Status::created:
     case oci::Status::running:
+    case oci::Status::paused: // never recorded; read from the freezer
         if (!process_is_alive(record.state.pid, record.pid_start_time))
             return oci::Status::stopped;
         // `start` removes the fifo once the init has been released.
@@ -216,7 +217,7 @@ std::vector<std::string> StateStore::ids() const {
     if (!dir) return out;
     while (dirent* entry = ::readdir(dir)) {
         std::string name = entry->d_name;
-        if (name != "." && name != ".." && entry->d_type == DT_DIR) out.push_back(name);
+        if (name[0] != '.' && entry->d_type == DT_DIR) out.push_back(name);
     }
     ::closedir(dir);
     std::sort(out.begin(), out.end());

@@ -62,7 +62,11 @@ class StateStore {
     std::string root_;
 };
 
-// runc's rule: letters, digits, '_', '+', '-', '.'; not "." or "..".
+// Compiled seccomp programs live beside the containers under this name.
+inline constexpr const char* seccomp_cache_name = ".seccomp-cache";
+
+// runc's rule: letters, digits, '_', '+', '-', '.'; not "." or "..", and
+// (berth's own) not starting with '.', which names the runtime's own files.
 void validate_container_id(const std::string& id);
 
 // Whether `pid` is alive, not a zombie, and started at `start_time`

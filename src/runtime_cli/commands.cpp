@@ -11,12 +11,16 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
-#include <iostream>
+#include <cstdio>
 #include <unistd.h>
 
 namespace berth::runtime_cli {
 
 namespace {
+
+// stdio, not iostreams: iostreams would bring the locale machinery into
+// this static binary's memory for nothing.
+void print(std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); }
 
 const std::vector<FlagSpec> global_flags = {
     {{"root"}, true},         {{"log"}, true},   {{"log-format"}, true},
@@ -143,11 +147,11 @@ int command_exec(runtime::Runtime& runtime, const Arguments& args) {
 int command_ps(runtime::Runtime& runtime, const Arguments& args) {
     std::vector<pid_t> pids = runtime.processes(required_id(args, "ps"));
     if (args.value("format", "table") == "json") {
-        std::cout << nlohmann::json(pids).dump() << "\n";
+        print(nlohmann::json(pids).dump() + "\n");
         return 0;
     }
-    std::cout << "PID\n";
-    for (pid_t pid : pids) std::cout << pid << "\n";
+    print("PID\n");
+    for (pid_t pid : pids) print(std::to_string(pid) + "\n");
     return 0;
 }
 
@@ -185,12 +189,15 @@ int command_update(runtime::Runtime& runtime, const Arguments& args) {
     return 0;
 }
 
-void print_line(const std::string& line) { std::cout << line << std::endl; }
+void print_line(const std::string& line) {
+    print(line + "\n");
+    std::fflush(stdout);
+}
 
 int command_events(runtime::Runtime& runtime, const Arguments& args) {
     std::string id = required_id(args, "events");
     if (args.has("stats")) {
-        std::cout << runtime.stats(id) << "\n";
+        print(runtime.stats(id) + "\n");
         return 0;
     }
     int interval_ms = parse_duration_ms(args.value("interval", "5s"));
@@ -204,7 +211,7 @@ int command_start(runtime::Runtime& runtime, const Arguments& args) {
 }
 
 int command_state(runtime::Runtime& runtime, const Arguments& args) {
-    std::cout << oci::state_to_json(runtime.state(required_id(args, "state")), true) << "\n";
+    print(oci::state_to_json(runtime.state(required_id(args, "state")), true) + "\n");
     return 0;
 }
 
@@ -223,14 +230,14 @@ int command_delete(runtime::Runtime& runtime, const Arguments& args) {
 int command_list(runtime::Runtime& runtime, const Arguments& args) {
     std::vector<oci::State> states = runtime.list();
     if (args.has("quiet")) {
-        for (const auto& state : states) std::cout << state.id << "\n";
+        for (const auto& state : states) print(state.id + "\n");
         return 0;
     }
     std::string format = args.value("format", "table");
     if (format == "json") {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& state : states) out.push_back(nlohmann::json::parse(oci::state_to_json(state)));
-        std::cout << (states.empty() ? "null" : out.dump()) << "\n";
+        print((states.empty() ? std::string("null") : out.dump()) + "\n");
         return 0;
     }
     if (format != "table") fail("invalid format option \"" + format + "\"");
@@ -252,8 +259,8 @@ int command_spec(const Arguments& args) {
 }
 
 void print_version() {
-    std::cout << "berth-runtime version " << runtime_version << "\ncommit: " << git_commit
-              << "\nspec: " << spec_version << "\n";
+    print(std::string("berth-runtime version ") + runtime_version + "\ncommit: " + git_commit +
+          "\nspec: " + spec_version + "\n");
 }
 
 struct Command {
@@ -294,7 +301,7 @@ int dispatch(const std::vector<std::string>& args, char** argv) {
         return 0;
     }
     if (global.has("help") || next >= args.size()) {
-        std::cout << usage_text;
+        print(usage_text);
         return global.has("help") ? 0 : 1;
     }
     if (global.has("systemd-cgroup"))
@@ -306,11 +313,11 @@ int dispatch(const std::vector<std::string>& args, char** argv) {
     if (name == "spec")
         return command_spec(parse_arguments(args, next + 1, {{{"bundle", "b"}, true}, {{"rootless"}, false}}, false));
     if (name == "features") {
-        std::cout << features_document();
+        print(features_document());
         return 0;
     }
     if (name == "help") {
-        std::cout << usage_text;
+        print(usage_text);
         return 0;
     }
     for (const auto& command : commands()) {
@@ -339,7 +346,8 @@ int main(int argc, char** argv) {
         return dispatch(args, argv);
     } catch (const std::exception& error) {
         log::error(error.what());
-        if (log::logging_to_file()) std::cerr << "berth-runtime: " << error.what() << "\n";
+        if (log::logging_to_file())
+            std::fprintf(stderr, "berth-runtime: %s\n", error.what());
         return 1;
     }
 }

@@ -1,5 +1,6 @@
 #include "documents.h"
 
+#include "berth/runtime/seccomp.h"
 #include "version.h"
 
 #include <nlohmann/json.hpp>
@@ -109,7 +110,7 @@ std::string features_document() {
         "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"};
     // What later work adds is reported as absent until it exists.
     linux["cgroup"] = {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}};
-    linux["seccomp"] = {{"enabled", false}};
+    linux["seccomp"] = runtime::seccomp::features();
     linux["apparmor"] = {{"enabled", false}};
     linux["selinux"] = {{"enabled", false}};
     linux["intelRdt"] = {{"enabled", false}};

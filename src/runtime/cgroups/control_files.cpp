@@ -1,6 +1,7 @@
 #include "control_files.h"
 
 #include "berth/base/error.h"
+#include "berth/base/text.h"
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
 
@@ -8,7 +9,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits>
-#include <sstream>
 #include <unistd.h>
 
 namespace berth::runtime::cgroups {
@@ -75,8 +75,7 @@ std::uint64_t read_control_number(const std::string& directory, const std::strin
 std::map<std::string, std::uint64_t> read_keyed_control(const std::string& directory,
                                                         const std::string& file) {
     std::map<std::string, std::uint64_t> values;
-    std::istringstream lines(read_control(directory, file));
-    for (std::string line; std::getline(lines, line);) {
+    for (const std::string& line : split_lines(read_control(directory, file))) {
         auto words = split_words(line);
         if (words.size() != 2) continue;
         try {
@@ -86,14 +85,6 @@ std::map<std::string, std::uint64_t> read_keyed_control(const std::string& direc
         }
     }
     return values;
-}
-
-std::vector<std::string> split_words(std::string_view text) {
-    std::vector<std::string> words;
-    std::istringstream stream{std::string(text)};
-    for (std::string word; stream >> word;)
-        words.push_back(word);
-    return words;
 }
 
 std::vector<std::string> child_cgroups(const std::string& directory) {

@@ -1,6 +1,8 @@
 // Reading and writing cgroup control files ("memory.max", "cgroup.procs").
 #pragma once
 
+#include "berth/base/text.h"
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -27,8 +29,7 @@ std::uint64_t read_control_number(const std::string& directory, const std::strin
 std::map<std::string, std::uint64_t> read_keyed_control(const std::string& directory,
                                                         const std::string& file);
 
-// Whitespace-separated words of `text`.
-std::vector<std::string> split_words(std::string_view text);
+
 std::string trim(std::string_view text);
 
 // The subdirectories (child cgroups) of `directory`; none when it is gone.

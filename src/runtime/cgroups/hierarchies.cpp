@@ -1,3 +1,4 @@
+#include "berth/base/text.h"
 #include "hierarchies.h"
 
 #include <algorithm>
@@ -5,7 +6,6 @@
 #include <climits>
 #include <cstdlib>
 #include <dirent.h>
-#include <sstream>
 #include <sys/stat.h>
 
 namespace berth::runtime::cgroups {
@@ -50,8 +50,7 @@ std::map<std::string, std::string> v1_hierarchies(const std::string& cgroup_root
             if (entry_name.find(',') == std::string::npos) continue;
             std::string path = cgroup_root + "/" + entry_name;
             if (!is_directory(path)) continue;
-            std::istringstream names(entry_name);
-            for (std::string name; std::getline(names, name, ',');)
+            for (const std::string& name : split(entry_name, ','))
                 if (is_known(name) && !found.count(name)) found[name] = canonical(path);
         }
         ::closedir(dir);

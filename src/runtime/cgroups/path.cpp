@@ -1,9 +1,9 @@
 #include "path.h"
 
 #include "berth/base/error.h"
+#include "berth/base/text.h"
 
 #include <algorithm>
-#include <sstream>
 #include <vector>
 
 namespace berth::runtime::cgroups {
@@ -51,8 +51,7 @@ std::string container_path(const std::string& cgroups_path, const std::string& i
 }
 
 std::string own_cgroup(const std::string& proc_self_cgroup, const std::string& hierarchy) {
-    std::istringstream lines(proc_self_cgroup);
-    for (std::string line; std::getline(lines, line);) {
+    for (const std::string& line : split_lines(proc_self_cgroup)) {
         // "4:memory:/a/b", "1:name=systemd:/x", "3:cpu,cpuacct:/", "0::/y"
         auto first = line.find(':');
         auto second = first == std::string::npos ? first : line.find(':', first + 1);
@@ -64,8 +63,7 @@ std::string own_cgroup(const std::string& proc_self_cgroup, const std::string& h
             continue;
         }
         std::string wanted = hierarchy == "systemd" ? "name=systemd" : hierarchy;
-        std::istringstream names(controllers);
-        for (std::string name; std::getline(names, name, ',');)
+        for (const std::string& name : split(controllers, ','))
             if (name == wanted) return clean_path(path);
     }
     return "/";

@@ -2,11 +2,11 @@
 // containerd and friends read them unchanged. A controller that is not there
 // leaves its part out rather than failing the rest.
 #include "berth/base/error.h"
+#include "berth/base/text.h"
 #include "berth/runtime/cgroups.h"
 #include "control_files.h"
 
 #include <limits>
-#include <sstream>
 #include <unistd.h>
 
 namespace berth::runtime::cgroups {
@@ -44,8 +44,7 @@ std::vector<std::uint64_t> numbers(const std::string& dir, const std::string& fi
 json blkio_entries(const std::string& dir, const std::string& file) {
     json entries = json::array();
     if (!has_control(dir, file)) return entries;
-    std::istringstream lines(read_control(dir, file));
-    for (std::string line; std::getline(lines, line);) {
+    for (const std::string& line : split_lines(read_control(dir, file))) {
         auto words = split_words(line);
         if (words.size() != 3) continue;
         auto colon = words[0].find(':');
@@ -121,8 +120,7 @@ json v1_stats(const std::string& cpu, const std::string& cpuacct, const std::str
 json v2_io(const std::string& dir) {
     json bytes = json::array(), serviced = json::array();
     if (!has_control(dir, "io.stat")) return {};
-    std::istringstream lines(read_control(dir, "io.stat"));
-    for (std::string line; std::getline(lines, line);) {
+    for (const std::string& line : split_lines(read_control(dir, "io.stat"))) {
         auto words = split_words(line); // "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0"
         if (words.empty()) continue;
         auto colon = words[0].find(':');

@@ -17,4 +17,7 @@ UniqueFd connect_unix(const std::string& path, const std::string& what);
 // with errno set on failure, as sendmsg does.
 long send_with_fd(int socket_fd, std::string_view payload, int fd);
 
+// Sends all of `message` on a stream socket, `fd` attached to its first part.
+void send_all_with_fd(int socket_fd, std::string_view message, int fd, const std::string& what);
+
 } // namespace berth

@@ -1,0 +1,65 @@
+#include "berth/cli/main.h"
+
+#include "commands.h"
+
+#include "berth/base/error.h"
+#include "berth/oci/reference.h"
+
+#include <cstdio>
+#include <iostream>
+
+#ifndef BERTH_VERSION
+#define BERTH_VERSION "0.1.0"
+#endif
+
+namespace berth::cli {
+
+std::unique_ptr<image::ImageStore> open_store(const GlobalOptions& global) {
+    image::StoreOptions options;
+    options.root = global.root.empty() ? image::default_root() : global.root;
+    options.apply.preserve_ownership = ::geteuid() == 0;
+    return std::make_unique<image::ImageStore>(options);
+}
+
+std::string familiar(const std::string& stored_name) {
+    try {
+        auto [repository, tag] = oci::familiar_repository_and_tag(stored_name);
+        return repository + ":" + tag;
+    } catch (const Error&) {
+        return stored_name;
+    }
+}
+
+int main(int argc, char** argv) {
+    CLI::App app{"berth: build, ship and run containers", "berth"};
+    app.require_subcommand(1);
+    app.fallthrough();
+    app.set_version_flag("-v,--version", std::string("berth version ") + BERTH_VERSION);
+    GlobalOptions global;
+    app.add_option("--root", global.root, "Where images and containers are stored")
+        ->envname("BERTH_ROOT")
+        ->default_str("/var/lib/berth");
+
+    CLI::App* image_group = app.add_subcommand("image", "Manage images");
+    image_group->require_subcommand(1);
+    add_image_commands(app, *image_group, global);
+    add_archive_commands(app, *image_group, global);
+    add_mount_commands(*image_group, global);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& error) {
+        return app.exit(error);
+    } catch (const Error& error) {
+        std::fflush(stdout);
+        std::cerr << "berth: " << error.what() << "\n";
+        return 1;
+    } catch (const std::exception& error) {
+        std::fflush(stdout);
+        std::cerr << "berth: " << error.what() << "\n";
+        return 1;
+    }
+    return 0;
+}
+
+} // namespace berth::cli

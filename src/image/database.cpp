@@ -1,0 +1,138 @@
+#include "berth/image/database.h"
+
+#include "berth/base/error.h"
+
+#include <sqlite3.h>
+#include <utility>
+
+namespace berth::image {
+
+namespace {
+
+[[noreturn]] void sqlite_fail(sqlite3* db, std::string_view what) {
+    fail(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+} // namespace
+
+Statement::Statement(Statement&& other) noexcept
+    : db_(other.db_), statement_(std::exchange(other.statement_, nullptr)) {}
+
+Statement::~Statement() { sqlite3_finalize(statement_); }
+
+Statement& Statement::bind(int index, std::string_view text) {
+    if (sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()),
+                          SQLITE_TRANSIENT) != SQLITE_OK)
+        sqlite_fail(db_, "binding a query parameter");
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+    if (sqlite3_bind_int64(statement_, index, value) != SQLITE_OK)
+        sqlite_fail(db_, "binding a query parameter");
+    return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+    if (sqlite3_bind_null(statement_, index) != SQLITE_OK)
+        sqlite_fail(db_, "binding a query parameter");
+    return *this;
+}
+
+bool Statement::step() {
+    int rc = sqlite3_step(statement_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(statement_);
+        return false;
+    }
+    std::string message = sqlite3_errmsg(db_);
+    sqlite3_reset(statement_);
+    fail("database query failed: " + message);
+}
+
+std::string Statement::text(int column) const {
+    auto* data = reinterpret_cast<const char*>(sqlite3_column_text(statement_, column));
+    return data ? std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)))
+                : std::string();
+}
+
+std::int64_t Statement::integer(int column) const {
+    return sqlite3_column_int64(statement_, column);
+}
+
+bool Statement::is_null(int column) const {
+    return sqlite3_column_type(statement_, column) == SQLITE_NULL;
+}
+
+Database::Database(const std::string& path) : path_(path) {
+    int rc = sqlite3_open_v2(path.c_str(), &db_,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+        sqlite3_close(db_);
+        db_ = nullptr;
+        fail("opening the database " + path + ": " + message);
+    }
+    sqlite3_busy_timeout(db_, 10000);
+    with_context("opening the database " + path, [&] {
+        exec("PRAGMA journal_mode=WAL");
+        exec("PRAGMA synchronous=NORMAL");
+        exec("PRAGMA foreign_keys=ON");
+        exec("CREATE TABLE IF NOT EXISTS schema_versions ("
+             "component TEXT PRIMARY KEY, version INTEGER NOT NULL)");
+    });
+}
+
+Database::~Database() { sqlite3_close(db_); }
+
+void Database::exec(std::string_view sql) {
+    std::string statement(sql);
+    char* error = nullptr;
+    if (sqlite3_exec(db_, statement.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+        std::string message = error ? error : sqlite3_errmsg(db_);
+        sqlite3_free(error);
+        fail("database: " + message);
+    }
+}
+
+Statement Database::prepare(std::string_view sql) {
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &statement, nullptr) !=
+        SQLITE_OK)
+        sqlite_fail(db_, "preparing a database query");
+    return Statement(db_, statement);
+}
+
+std::int64_t Database::changes() const { return sqlite3_changes64(db_); }
+
+void Database::transaction(const std::function<void()>& body) {
+    exec("BEGIN IMMEDIATE");
+    try {
+        body();
+        exec("COMMIT");
+    } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+}
+
+void Database::migrate(std::string_view component, const std::vector<std::string>& migrations) {
+    transaction([&] {
+        Statement query = prepare("SELECT version FROM schema_versions WHERE component = ?1");
+        query.bind(1, component);
+        std::int64_t version = query.step() ? query.integer(0) : 0;
+        query.run();
+        if (version > static_cast<std::int64_t>(migrations.size()))
+            fail("the database " + path_ + " was written by a newer berth (" +
+                 std::string(component) + " schema version " + std::to_string(version) + ")");
+        for (auto i = static_cast<std::size_t>(version); i < migrations.size(); ++i) exec(migrations[i]);
+        prepare("INSERT INTO schema_versions (component, version) VALUES (?1, ?2) "
+                "ON CONFLICT(component) DO UPDATE SET version = excluded.version")
+            .bind(1, component)
+            .bind(2, static_cast<std::int64_t>(migrations.size()))
+            .run();
+    });
+}
+
+} // namespace berth::image

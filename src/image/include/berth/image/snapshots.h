@@ -1,0 +1,53 @@
+// Unpacked layers under <root>/snapshots, one per chain ID, shared by every
+// image whose layer stack begins with that chain. Each holds only its own
+// layer's files (with overlay whiteouts), so the layers of one image unpack
+// independently and in parallel; overlayfs stacks them at mount time.
+//
+// A snapshot is unpacked into a temporary directory and renamed into place
+// when complete, so a visible snapshot is always whole. When two processes
+// unpack the same layer at once, the first rename wins and the other drops
+// its copy. A killed unpack leaves a ".tmp-*" directory that the next
+// command removes.
+#pragma once
+
+#include "berth/image/layer_apply.h"
+#include "berth/oci/digest.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace berth::image {
+
+struct SnapshotInfo {
+    oci::Digest chain_id;
+    oci::Digest diff_id;
+    std::uint64_t size = 0; // bytes of file data
+    std::uint64_t entries = 0;
+};
+
+class SnapshotStore {
+  public:
+    explicit SnapshotStore(const std::string& root);
+
+    // The directory holding the layer's files: an overlay lower directory.
+    std::string files_path(const oci::Digest& chain_id) const;
+    bool has(const oci::Digest& chain_id) const;
+    std::optional<SnapshotInfo> info(const oci::Digest& chain_id) const;
+
+    // Makes the snapshot `chain_id` exist, calling `unpack` with an fd of an
+    // empty directory to fill when it does not.
+    SnapshotInfo ensure(const oci::Digest& chain_id, const oci::Digest& diff_id,
+                        const std::function<ApplyStats(int dir_fd)>& unpack);
+
+    std::vector<oci::Digest> list() const;
+    void remove(const oci::Digest& chain_id);
+    // Only while no other writer runs (the store's exclusive lock is held).
+    void remove_stale_temporaries();
+
+  private:
+    std::string directory_;
+};
+
+} // namespace berth::image
