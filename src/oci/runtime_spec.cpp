@@ -89,6 +89,25 @@ Process parse_process(const JsonReader& in) {
     process.no_new_privileges = in.bool_or("noNewPrivileges", false);
     process.oom_score_adj = in.optional_int<int>("oomScoreAdj");
     process.apparmor_profile = in.string_or("apparmorProfile", "");
+    if (in.has("ioPriority")) {
+        JsonReader io = in.at("ioPriority");
+        io.expect_object();
+        process.io_priority = IoPriority{io.at("class").as_string(),
+                                         io.optional_int<int>("priority").value_or(0)};
+    }
+    if (in.has("scheduler")) {
+        JsonReader sched = in.at("scheduler");
+        sched.expect_object();
+        Scheduler scheduler;
+        scheduler.policy = sched.at("policy").as_string();
+        scheduler.nice = sched.optional_int<int>("nice").value_or(0);
+        scheduler.priority = sched.optional_int<int>("priority").value_or(0);
+        scheduler.flags = sched.strings_or_empty("flags");
+        scheduler.runtime = sched.optional_int<std::uint64_t>("runtime").value_or(0);
+        scheduler.deadline = sched.optional_int<std::uint64_t>("deadline").value_or(0);
+        scheduler.period = sched.optional_int<std::uint64_t>("period").value_or(0);
+        process.scheduler = scheduler;
+    }
     process.selinux_label = in.string_or("selinuxLabel", "");
     return process;
 }
@@ -215,6 +234,15 @@ Linux parse_linux(const JsonReader& in) {
     }
     if (in.has("resources")) linux.resources = in.at("resources").value();
     if (in.has("seccomp")) linux.seccomp = in.at("seccomp").value();
+    if (in.has("intelRdt")) linux.intel_rdt = in.at("intelRdt").value();
+    if (in.has("personality")) {
+        JsonReader personality = in.at("personality");
+        personality.expect_object();
+        linux.personality_domain = personality.at("domain").as_string();
+        if (linux.personality_domain != "LINUX" && linux.personality_domain != "LINUX32")
+            personality.at("domain").wrong("\"LINUX\" or \"LINUX32\"");
+        linux.personality_flags = personality.strings_or_empty("flags");
+    }
     return linux;
 }
 

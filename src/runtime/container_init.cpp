@@ -4,6 +4,7 @@
 #include "berth/base/files.h"
 #include "console.h"
 #include "hooks.h"
+#include "process_attributes.h"
 #include "process_exec.h"
 #include "rootfs.h"
 #include "sync_channel.h"
@@ -111,6 +112,7 @@ void container_init(const InitContext& context) noexcept {
         }
         finish_rootfs(spec);
         write_sysctls(spec);
+        apply_process_attributes(*spec.process, spec.linux);
         PreparedProcess prepared = prepare_process(*spec.process);
         prepared.seccomp = context.seccomp;
         prepared.seccomp_listener = seccomp_listener.release();

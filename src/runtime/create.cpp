@@ -9,6 +9,7 @@
 #include "container_cgroup.h"
 #include "hooks.h"
 #include "namespaces.h"
+#include "process_attributes.h"
 #include "spawn.h"
 #include "sync_channel.h"
 
@@ -54,6 +55,13 @@ oci::Spec load_spec(const std::string& bundle, std::string& config_text) {
         fail("process.apparmorProfile: this host has no AppArmor support in berth-runtime");
     if (!spec.process->selinux_label.empty())
         fail("process.selinuxLabel: this host has no SELinux support in berth-runtime");
+    if (!spec.linux.mount_label.empty())
+        fail("linux.mountLabel: this host has no SELinux support in berth-runtime");
+    if (!spec.linux.intel_rdt.is_null())
+        fail(path_exists("/sys/fs/resctrl/schemata")
+                 ? "linux.intelRdt: Intel RDT is not supported by berth-runtime yet"
+                 : "linux.intelRdt: this host has no resctrl filesystem (Intel RDT)");
+    validate_process_attributes(*spec.process, spec.linux);
     return spec;
 }
 

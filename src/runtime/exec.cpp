@@ -11,6 +11,7 @@
 #include "container_cgroup.h"
 #include "foreground.h"
 #include "namespaces.h"
+#include "process_attributes.h"
 #include "process_exec.h"
 #include "state_store.h"
 #include "sync_channel.h"
@@ -119,7 +120,8 @@ struct SeccompStep {
     int listener;
 };
 
-[[noreturn]] void become_process(const oci::Process& process, int sync_fd, int preserve_fds,
+[[noreturn]] void become_process(const oci::Process& process, const oci::Linux& spec_linux,
+                                 int sync_fd, int preserve_fds,
                                  const sigset_t* sigmask, SeccompStep seccomp,
                                  const std::string& state_json) {
     try {
@@ -130,6 +132,7 @@ struct SeccompStep {
             send_sync(sync_fd, SyncType::console_master, console.slave_name, console.master.get());
             attach_console(console.slave.get());
         }
+        apply_process_attributes(process, spec_linux);
         PreparedProcess prepared = prepare_process(process);
         prepared.seccomp = seccomp.filter;
         prepared.seccomp_listener = seccomp.listener;
@@ -154,7 +157,8 @@ struct SeccompStep {
             throw_errno("joining the container's namespaces");
         pid_t pid = clone3_fork(CLONE_PARENT, nullptr, SIGCHLD);
         if (pid == 0)
-            become_process(process, sync_fd, preserve_fds, sigmask, seccomp, target.state_json);
+            become_process(process, target.spec.linux, sync_fd, preserve_fds, sigmask, seccomp,
+                           target.state_json);
         send_sync(sync_fd, SyncType::init_pid, std::to_string(pid));
         _exit(0);
     } catch (const std::exception& error) {

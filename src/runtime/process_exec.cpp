@@ -94,6 +94,7 @@ std::string path_variable(const std::vector<std::string>& env) {
 
 PreparedProcess prepare_process(const oci::Process& process) {
     PreparedProcess prepared;
+    set_rlimits(process);
     prepared.executable = find_executable(process.args.at(0), process.env);
     if (process.capabilities) prepared.capabilities = resolve_capabilities(*process.capabilities);
     return prepared;
@@ -115,7 +116,6 @@ void load_seccomp(const PreparedProcess& prepared) {
 
 void exec_process(const oci::Process& process, const PreparedProcess& prepared,
                   int preserve_fds) {
-    set_rlimits(process);
     // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
     // user change below may drop: load it now, as runc does. With it, load
     // last, so the filter has the fewest of our own syscalls to allow.

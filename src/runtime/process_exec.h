@@ -24,6 +24,8 @@ struct PreparedProcess {
 
 // Checked before the container counts as created, so a missing binary fails
 // `create` with runc's message rather than surfacing at `start`.
+// Also sets the rlimits now, so that one above what the host allows fails
+// `create`, naming the limit.
 PreparedProcess prepare_process(const oci::Process& process);
 
 // Applies the process's identity and confinement and execs it. Never returns.

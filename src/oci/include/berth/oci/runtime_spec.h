@@ -36,6 +36,19 @@ struct ConsoleSize {
     unsigned width = 0;
 };
 
+struct IoPriority {
+    std::string io_class; // "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"
+    int priority = 0;
+};
+
+struct Scheduler {
+    std::string policy; // "SCHED_OTHER", "SCHED_FIFO", ...
+    int nice = 0;
+    int priority = 0;
+    std::vector<std::string> flags;
+    std::uint64_t runtime = 0, deadline = 0, period = 0;
+};
+
 struct Process {
     bool terminal = false;
     std::optional<ConsoleSize> console_size;
@@ -49,6 +62,8 @@ struct Process {
     std::optional<int> oom_score_adj;
     std::string apparmor_profile;
     std::string selinux_label;
+    std::optional<IoPriority> io_priority;
+    std::optional<Scheduler> scheduler;
 };
 
 struct Root {
@@ -116,6 +131,10 @@ struct Linux {
     // Parts a later stage interprets whole; kept as JSON until then.
     nlohmann::json resources;
     nlohmann::json seccomp;
+    nlohmann::json intel_rdt;
+    // linux.personality: "LINUX" or "LINUX32", and flags (none are defined yet).
+    std::string personality_domain;
+    std::vector<std::string> personality_flags;
 
     const Namespace* find_namespace(std::string_view type) const;
 };
