@@ -121,3 +121,25 @@ TEST_F(Exec, ProcessFileAndDetach) {
 
 } // namespace
 } // namespace berth_it
+
+namespace berth_it {
+namespace {
+
+// CVE-2022-29162: capabilities given to an exec'd process must not land in
+// its inheritable or ambient sets, where a non-root program executed later
+// would pick them up.
+TEST_F(Exec, AddedCapabilitiesStayOutOfInheritableAndAmbient) {
+    Bundle bundle;
+    std::string id = start_sleeper(bundle);
+    json root = probe_in(id, {"--cap", "CAP_SYS_ADMIN"});
+    EXPECT_EQ(root["caps"]["inheritable"], "0000000000000000");
+    EXPECT_EQ(root["caps"]["ambient"], "0000000000000000");
+    EXPECT_NE(std::stoull(root["caps"]["effective"].get<std::string>(), nullptr, 16) & (1ULL << 21), 0u)
+        << "CAP_SYS_ADMIN was asked for";
+    json user = probe_in(id, {"--cap", "CAP_SYS_ADMIN", "--user", "1000:1000"});
+    EXPECT_EQ(user["caps"]["effective"], "0000000000000000");
+    EXPECT_EQ(user["caps"]["permitted"], "0000000000000000");
+}
+
+} // namespace
+} // namespace berth_it
