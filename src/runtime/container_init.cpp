@@ -110,8 +110,9 @@ void container_init(const InitContext& context) noexcept {
             attach_console(console->slave.get());
             console->slave.reset();
         }
-        finish_rootfs(spec);
+        // Before finish_rootfs: /proc/sys is among the usual read-only paths.
         write_sysctls(spec);
+        finish_rootfs(spec);
         apply_process_attributes(*spec.process, spec.linux);
         PreparedProcess prepared = prepare_process(*spec.process);
         prepared.seccomp = context.seccomp;

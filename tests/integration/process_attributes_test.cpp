@@ -106,3 +106,22 @@ TEST_F(ProcessAttributes, CapabilityOutsideTheHostBoundingSetFailsCreate) {
 
 } // namespace
 } // namespace berth_it
+
+namespace berth_it {
+namespace {
+
+// Sysctls are written before /proc/sys turns read-only (podman sets
+// net.ipv4.ping_group_range with /proc/sys among the read-only paths).
+TEST_F(ProcessAttributes, SysctlsUnderAReadOnlyProcSys) {
+    Bundle bundle;
+    bundle.config()["linux"]["sysctl"] = {{"net.ipv4.ping_group_range", "0 0"}};
+    bundle.config()["process"]["args"] = {"/probe", "cat", "/proc/sys/net/ipv4/ping_group_range"};
+    bundle.write_config();
+    auto r = runtime({"run", "--bundle", bundle.path(), make_id("sysctl")});
+    EXPECT_EQ(r.exit_code, 0) << r;
+    EXPECT_EQ(r.out.substr(0, 1), "0") << r;
+    EXPECT_EQ(r.out.find_first_not_of("0 \t\n"), std::string::npos) << r;
+}
+
+} // namespace
+} // namespace berth_it
