@@ -1,6 +1,7 @@
 #include "berth/cli/main.h"
 
 #include "commands.h"
+#include "container_commands.h"
 
 #include "berth/base/error.h"
 #include "berth/oci/reference.h"
@@ -45,6 +46,8 @@ int main(int argc, char** argv) {
     add_image_commands(app, *image_group, global);
     add_archive_commands(app, *image_group, global);
     add_mount_commands(*image_group, global);
+    add_container_commands(app, global);
+    add_container_view_commands(app, global);
 
     try {
         app.parse(argc, argv);

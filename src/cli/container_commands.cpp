@@ -1,0 +1,238 @@
+// berth create, run, start, stop, kill, rm, wait, exec (and under `berth container`).
+#include "container_commands.h"
+
+#include "berth/base/error.h"
+#include "berth/runtime/runtime.h"
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+namespace berth::cli {
+
+namespace {
+
+// Docker's exit code for an error of the engine itself (not the container's).
+constexpr int engine_error = 125;
+
+[[noreturn]] void report_and_exit(const std::exception& error, int code) {
+    std::fflush(stdout);
+    std::cerr << "berth: " << error.what() << "\n";
+    exit_with(code);
+}
+
+// Runs `body` for each reference, reporting failures as Docker does (all
+// are tried; the exit code is 1 if any failed).
+template <class Body>
+void for_each_container(const std::vector<std::string>& references, Body body) {
+    int failures = 0;
+    for (const auto& reference : references) {
+        try {
+            body(reference);
+        } catch (const Error& error) {
+            std::fflush(stdout);
+            std::cerr << "berth: " << error.what() << "\n";
+            ++failures;
+        }
+    }
+    if (failures) exit_with(1);
+}
+
+void define_create_or_run(CLI::App* command, GlobalOptions& global, bool is_run) {
+    auto flags = std::make_shared<RunFlags>();
+    add_run_flags(*command, *flags, is_run);
+    command->callback([&global, flags, command, is_run] {
+        flags->image_and_command = command->remaining();
+        engine::ContainerRecord record;
+        std::optional<engine::Engine> engine;
+        try {
+            engine::RunRequest request = finish_request(*flags);
+            engine.emplace(open_engine(global));
+            record = engine->create(request);
+        } catch (const std::exception& error) {
+            report_and_exit(error, engine_error);
+        }
+        if (!is_run) {
+            std::cout << record.id << "\n";
+            return;
+        }
+        try {
+            if (flags->detach) {
+                engine->start(record.id, false).wait_started();
+                std::cout << record.id << "\n";
+                return;
+            }
+            int code = engine->start(record.id, true).stream_until_exit();
+            if (code != 0) exit_with(code);
+        } catch (const engine::StartError& error) {
+            report_and_exit(error, error.exit_code());
+        } catch (const Error& error) {
+            report_and_exit(error, engine_error);
+        }
+    });
+}
+
+void define_start(CLI::App* command, GlobalOptions& global) {
+    auto references = std::make_shared<std::vector<std::string>>();
+    auto attach = std::make_shared<bool>(false);
+    command->add_flag("-a,--attach", *attach,
+                      "Stream the container's output and exit with its code");
+    command->add_option("CONTAINER", *references, "Containers to start")->required();
+    command->callback([&global, references, attach] {
+        auto engine = open_engine(global);
+        if (*attach) {
+            if (references->size() != 1)
+                fail("you cannot start and attach multiple containers at once");
+            try {
+                int code = engine.start(references->front(), true).stream_until_exit();
+                if (code != 0) exit_with(code);
+            } catch (const engine::StartError& error) {
+                report_and_exit(error, error.exit_code());
+            }
+            return;
+        }
+        for_each_container(*references, [&](const std::string& reference) {
+            engine.start(reference, false).wait_started();
+            std::cout << reference << "\n";
+        });
+    });
+}
+
+void define_stop(CLI::App* command, GlobalOptions& global) {
+    auto references = std::make_shared<std::vector<std::string>>();
+    auto timeout = std::make_shared<int>(-1);
+    command->add_option("-t,--time,--timeout", *timeout,
+                        "Seconds to wait before killing (default 10)");
+    command->add_option("CONTAINER", *references, "Containers to stop")->required();
+    command->callback([&global, references, timeout] {
+        auto engine = open_engine(global);
+        for_each_container(*references, [&](const std::string& reference) {
+            engine.stop(reference, *timeout);
+            std::cout << reference << "\n";
+        });
+    });
+}
+
+void define_kill(CLI::App* command, GlobalOptions& global) {
+    auto references = std::make_shared<std::vector<std::string>>();
+    auto signal = std::make_shared<std::string>("KILL");
+    command->add_option("-s,--signal", *signal, "Signal to send (default KILL)");
+    command->add_option("CONTAINER", *references, "Containers to signal")->required();
+    command->callback([&global, references, signal] {
+        int number = runtime::parse_signal(*signal);
+        auto engine = open_engine(global);
+        for_each_container(*references, [&](const std::string& reference) {
+            engine.kill(reference, number);
+            std::cout << reference << "\n";
+        });
+    });
+}
+
+void define_remove(CLI::App* command, GlobalOptions& global) {
+    auto references = std::make_shared<std::vector<std::string>>();
+    auto force = std::make_shared<bool>(false);
+    command->add_flag("-f,--force", *force, "Kill a running container first");
+    auto volumes = std::make_shared<bool>(false);
+    command->add_flag("-v,--volumes", *volumes, "Remove anonymous volumes (berth has none yet)");
+    command->add_option("CONTAINER", *references, "Containers to remove")->required();
+    command->callback([&global, references, force] {
+        auto engine = open_engine(global);
+        for_each_container(*references, [&](const std::string& reference) {
+            engine.remove(reference, *force);
+            std::cout << reference << "\n";
+        });
+    });
+}
+
+void define_wait(CLI::App* command, GlobalOptions& global) {
+    auto references = std::make_shared<std::vector<std::string>>();
+    command->add_option("CONTAINER", *references, "Containers to wait for")->required();
+    command->callback([&global, references] {
+        auto engine = open_engine(global);
+        for_each_container(*references, [&](const std::string& reference) {
+            std::cout << engine.wait(reference) << std::endl;
+        });
+    });
+}
+
+void define_exec(CLI::App* command, GlobalOptions& global) {
+    struct Options {
+        engine::ExecRequest request;
+        bool detach = false;
+    };
+    auto options = std::make_shared<Options>();
+    command->prefix_command();
+    command->fallthrough(false);
+    command->add_flag("-i,--interactive", options->request.interactive, "Keep standard input open");
+    command->add_flag("-t,--tty", options->request.tty, "Give the process a terminal");
+    command->add_option("-e,--env", options->request.env, "Set an environment variable")
+        ->allow_extra_args(false);
+    command->add_option("-w,--workdir", options->request.workdir,
+                        "Working directory inside the container");
+    command->add_option("-u,--user", options->request.user,
+                        "User name or uid, and optionally group");
+    command->callback([&global, options, command] {
+        auto rest = command->remaining();
+        if (rest.size() < 2) {
+            std::cerr
+                << "berth: \"exec\" requires at least 2 arguments: CONTAINER COMMAND [ARG...]\n";
+            exit_with(1);
+        }
+        engine::ExecRequest request = options->request;
+        request.args.assign(rest.begin() + 1, rest.end());
+        int code;
+        try {
+            code = open_engine(global).exec(rest.front(), request);
+        } catch (const engine::StartError& error) {
+            report_and_exit(error, error.exit_code());
+        }
+        if (code != 0) exit_with(code);
+    });
+}
+
+// `berth NAME` and `berth container NAME`.
+template <class Define>
+void both(CLI::App& app, const char* name, const char* description, Define define,
+          GlobalOptions& global) {
+    define(app.add_subcommand(name, description), global);
+    define(container_group(app).add_subcommand(name, description), global);
+}
+
+} // namespace
+
+engine::Engine open_engine(const GlobalOptions& global) {
+    engine::EngineOptions options;
+    options.root = global.root.empty() ? image::default_root() : global.root;
+    return engine::Engine(options);
+}
+
+CLI::App& container_group(CLI::App& app) {
+    for (CLI::App* existing :
+         app.get_subcommands([](CLI::App* sub) { return sub->get_name() == "container"; }))
+        return *existing;
+    CLI::App* group = app.add_subcommand("container", "Manage containers");
+    group->require_subcommand(1);
+    return *group;
+}
+
+void exit_with(int code) {
+    throw CLI::RuntimeError(code);
+}
+
+void add_container_commands(CLI::App& app, GlobalOptions& global) {
+    both(
+        app, "create", "Create a container (to start later)",
+        [](CLI::App* c, GlobalOptions& g) { define_create_or_run(c, g, false); }, global);
+    both(
+        app, "run", "Run a command in a new container",
+        [](CLI::App* c, GlobalOptions& g) { define_create_or_run(c, g, true); }, global);
+    both(app, "start", "Start stopped containers", define_start, global);
+    both(app, "stop", "Stop running containers", define_stop, global);
+    both(app, "kill", "Send a signal to running containers", define_kill, global);
+    both(app, "rm", "Remove containers", define_remove, global);
+    both(app, "wait", "Wait for containers to stop and print their exit codes", define_wait,
+         global);
+    both(app, "exec", "Run a command in a running container", define_exec, global);
+}
+
+} // namespace berth::cli

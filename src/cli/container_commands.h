@@ -1,0 +1,37 @@
+// The container command groups: run and the lifecycle (container_commands.cpp,
+// run_flags.cpp), and the views ps, logs and inspect (container_view_commands.cpp).
+#pragma once
+
+#include "commands.h"
+
+#include "berth/engine/engine.h"
+
+namespace berth::cli {
+
+// Registers at the top level (`berth ps`) and under `berth container` (`berth container ls`).
+void add_container_commands(CLI::App& app, GlobalOptions& global);
+void add_container_view_commands(CLI::App& app, GlobalOptions& global);
+
+// Shared by both groups:
+engine::Engine open_engine(const GlobalOptions& global);
+// `berth container`, created by whichever group registers first.
+CLI::App& container_group(CLI::App& app);
+// Ends the command with `code` once main() has unwound (nothing more is printed).
+[[noreturn]] void exit_with(int code);
+
+// The flags of `create` and `run`, into a request (run_flags.cpp).
+struct RunFlags {
+    engine::RunRequest request;
+    std::vector<std::string> env;
+    std::string entrypoint;
+    CLI::Option* entrypoint_option = nullptr; // given, even as "", replaces the image's
+    std::string memory;
+    std::vector<std::string> security_options;
+    bool detach = false;
+    std::vector<std::string> image_and_command; // what follows the flags
+};
+void add_run_flags(CLI::App& command, RunFlags& flags, bool is_run);
+// Checks and completes the request (env from the host, security options...).
+engine::RunRequest finish_request(RunFlags& flags);
+
+} // namespace berth::cli

@@ -1,0 +1,109 @@
+// The flags `berth create` and `berth run` share, as Docker spells them.
+#include "container_commands.h"
+
+#include "berth/base/error.h"
+#include "berth/base/files.h"
+#include "berth/engine/oci_spec_builder.h"
+
+#include <cstdlib>
+
+namespace berth::cli {
+
+void add_run_flags(CLI::App& command, RunFlags& flags, bool is_run) {
+    auto& request = flags.request;
+    // Everything after IMAGE is the container's command, flags included.
+    command.prefix_command();
+    command.fallthrough(false);
+    // -h is Docker's --hostname; help stays on --help.
+    command.set_help_flag("--help", "Print this help message and exit");
+    auto one_each = [](CLI::Option* option) {
+        // `-e A -e B IMAGE`: each -e takes one value, so IMAGE is not eaten.
+        return option->allow_extra_args(false);
+    };
+    if (is_run) {
+        command.add_flag("-d,--detach", flags.detach,
+                         "Run in the background and print the container ID");
+    }
+    command.add_flag("--rm", request.auto_remove, "Remove the container when it exits");
+    command.add_option("--name", request.name, "Name the container (else a random name)");
+    one_each(command.add_option("-e,--env", flags.env,
+                                "Set an environment variable (KEY=value, or KEY from the host)"));
+    command.add_option("-w,--workdir", request.workdir, "Working directory inside the container");
+    command.add_option("-u,--user", request.user,
+                       "User name or uid, and optionally group (user[:group])");
+    flags.entrypoint_option = command.add_option("--entrypoint", flags.entrypoint,
+                                                 "Replace the image's ENTRYPOINT (\"\" clears it)");
+    command.add_option("-h,--hostname", request.hostname,
+                       "Container host name (default: the short id)");
+    command.add_flag("--read-only", request.read_only,
+                     "Mount the container's root filesystem read-only");
+    command.add_option("-m,--memory", flags.memory, "Memory limit (e.g. 512m, 1g)");
+    command.add_option("--pids-limit", request.pids_limit,
+                       "Limit on the number of processes (-1: none)");
+    command.add_option("--cpus", request.cpus, "Number of CPUs (e.g. 1.5)");
+    one_each(command.add_option("--cap-add", request.cap_add, "Add a Linux capability (or ALL)"));
+    one_each(
+        command.add_option("--cap-drop", request.cap_drop, "Drop a Linux capability (or ALL)"));
+    command.add_flag("--privileged", request.privileged,
+                     "Every capability, no seccomp, no masked paths, devices allowed");
+    one_each(command.add_option("--security-opt", flags.security_options,
+                                "seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges"));
+    command.add_option("--network,--net", request.network,
+                       "none, host, or bridge (the default; until berth has networks, bridge is "
+                       "a new network namespace with only loopback, like none)");
+    command.add_option("--cgroup-parent", request.cgroup_parent,
+                       "Parent cgroup of the container's (default /berth)");
+    command.add_option("--stop-signal", request.stop_signal,
+                       "Signal `stop` sends (default: the image's, else SIGTERM)");
+    command.add_option("--stop-timeout", request.stop_timeout,
+                       "Seconds `stop` waits before SIGKILL (default 10)");
+}
+
+engine::RunRequest finish_request(RunFlags& flags) {
+    engine::RunRequest request = flags.request;
+    // CLI11 leaves IMAGE and what follows in remaining() (prefix command).
+    if (flags.image_and_command.empty())
+        fail("\"run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
+    request.image = flags.image_and_command.front();
+    request.command.assign(flags.image_and_command.begin() + 1, flags.image_and_command.end());
+    for (const auto& entry : flags.env) {
+        if (entry.find('=') != std::string::npos) {
+            request.env.push_back(entry);
+        } else if (const char* value = std::getenv(entry.c_str())) {
+            request.env.push_back(entry + "=" + value);
+        }
+    }
+    if (flags.entrypoint_option && flags.entrypoint_option->count() > 0) {
+        request.entrypoint_given = true;
+        if (!flags.entrypoint.empty()) request.entrypoint = {flags.entrypoint};
+    }
+    if (!flags.memory.empty()) request.memory_bytes = engine::parse_memory_size(flags.memory);
+    if (request.pids_limit < 0) request.pids_limit = 0;
+    if (request.cpus < 0) fail("--cpus must not be negative");
+    for (const auto& option : flags.security_options) {
+        auto equals = option.find_first_of("=:");
+        std::string key = option.substr(0, equals);
+        std::string value = equals == std::string::npos ? "" : option.substr(equals + 1);
+        if (key == "seccomp") {
+            if (value == "unconfined")
+                request.seccomp = "unconfined";
+            else if (!value.empty())
+                request.seccomp = with_context("reading the seccomp profile " + value,
+                                               [&] { return read_file(value); });
+            else
+                fail("--security-opt seccomp: give unconfined or a profile file");
+        } else if (key == "no-new-privileges") {
+            if (value.empty() || value == "true")
+                request.no_new_privileges = true;
+            else if (value == "false")
+                request.no_new_privileges = false;
+            else
+                fail("--security-opt no-new-privileges: use true or false");
+        } else {
+            fail("--security-opt " + option + ": berth supports seccomp= and no-new-privileges");
+        }
+    }
+    return request;
+}
+
+} // namespace berth::cli

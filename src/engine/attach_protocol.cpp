@@ -1,0 +1,40 @@
+#include "attach_protocol.h"
+
+#include "berth/base/error.h"
+
+#include <cerrno>
+#include <sys/socket.h>
+
+namespace berth::engine {
+
+bool send_frame(int socket_fd, FrameType type, std::string_view payload) {
+    std::string message;
+    message.reserve(payload.size() + 1);
+    message.push_back(static_cast<char>(type));
+    message.append(payload);
+    for (;;) {
+        if (::send(socket_fd, message.data(), message.size(), MSG_NOSIGNAL) >= 0) return true;
+        if (errno == EINTR) continue;
+        return false;
+    }
+}
+
+Frame receive_frame(int socket_fd) {
+    std::string buffer(max_frame_payload + 1, '\0');
+    for (;;) {
+        ssize_t got = ::recv(socket_fd, buffer.data(), buffer.size(), 0);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0 && errno == ECONNRESET) got = 0;
+        if (got < 0) throw_errno("reading from the container's monitor");
+        Frame frame;
+        if (got == 0) {
+            frame.closed = true;
+            return frame;
+        }
+        frame.type = static_cast<FrameType>(buffer[0]);
+        frame.payload = buffer.substr(1, static_cast<std::size_t>(got) - 1);
+        return frame;
+    }
+}
+
+} // namespace berth::engine

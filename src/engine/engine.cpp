@@ -1,0 +1,276 @@
+// The engine's lifecycle operations after create, and its view of state.
+#include "berth/engine/engine.h"
+
+#include "berth/base/error.h"
+#include "berth/base/files.h"
+#include "berth/base/syscalls.h"
+#include "berth/engine/identity.h"
+#include "berth/engine/user_lookup.h"
+#include "berth/image/image_store.h"
+#include "berth/image/rootfs.h"
+#include "berth/runtime/runtime.h"
+#include "monitor.h"
+#include "process_identity.h"
+#include "teardown.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+namespace berth::engine {
+
+namespace {
+
+constexpr int default_stop_timeout = 10;
+
+RunRequest request_of(const ContainerRecord& record) {
+    return run_request_from_json(nlohmann::json::parse(record.config_json));
+}
+
+} // namespace
+
+std::string default_run_root() {
+    const char* from_env = std::getenv("BERTH_RUNROOT");
+    return from_env && *from_env ? from_env : "/run/berth";
+}
+
+Engine::Engine(EngineOptions options) : options_(std::move(options)) {
+    if (options_.root.empty()) options_.root = image::default_root();
+    if (options_.run_root.empty()) options_.run_root = default_run_root();
+    options_.root = absolute_path_of(options_.root);
+    options_.run_root = absolute_path_of(options_.run_root);
+    make_directories(options_.root + "/containers", 0710);
+    make_directories(runtime_root(), 0700);
+}
+
+Engine::~Engine() = default;
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+
+std::string Engine::container_dir(const std::string& id) const {
+    return options_.root + "/containers/" + id;
+}
+
+std::string Engine::log_path(const std::string& id) const {
+    return container_dir(id) + "/" + id + "-json.log";
+}
+
+std::string Engine::runtime_root() const {
+    return options_.run_root + "/runtime";
+}
+
+ContainerStore& Engine::containers() {
+    if (!containers_) {
+        database_ = std::make_unique<image::Database>(options_.root + "/berth.db");
+        containers_ = std::make_unique<ContainerStore>(*database_);
+    }
+    return *containers_;
+}
+
+void Engine::close_database() {
+    containers_.reset();
+    database_.reset();
+}
+
+std::optional<ContainerRecord> Engine::reconcile(ContainerRecord record) {
+    if (record.state != ContainerState::running ||
+        process_alive(static_cast<pid_t>(record.monitor_pid), record.monitor_start_time))
+        return record;
+    ContainerRecord exited = record;
+    bool init_alive = false;
+    try {
+        auto status = runtime::Runtime(runtime_root()).state(record.id).status;
+        init_alive = status == oci::Status::running || status == oci::Status::created ||
+                     status == oci::Status::paused;
+    } catch (const Error&) {
+    }
+    exited.state = ContainerState::exited;
+    // Killed here if it still ran; otherwise its real code died with the monitor.
+    exited.exit_code = init_alive ? 128 + SIGKILL : 255;
+    exited.error = "the container's monitor died";
+    exited.finished = now_rfc3339_nano();
+    exited.pid = 0;
+    exited.monitor_pid = 0;
+    exited.monitor_start_time = 0;
+    // Of several commands noticing at once, one cleans up.
+    if (containers().update_state_if(exited, ContainerState::running, record.monitor_pid)) {
+        std::string dir = container_dir(record.id);
+        try {
+            if (request_of(record).auto_remove) {
+                delete_container_files(runtime_root(), record.id, dir);
+                containers().remove(record.id);
+                return std::nullopt;
+            }
+            release_container(runtime_root(), record.id, dir);
+        } catch (const Error& error) {
+            exited.error += std::string("; cleaning up: ") + error.what();
+            containers().update_state(exited);
+        }
+    }
+    return containers().find(record.id);
+}
+
+ContainerRecord Engine::get(const std::string& reference) {
+    auto record = reconcile(containers().get(reference));
+    if (!record) fail("no such container: " + reference);
+    return *record;
+}
+
+std::vector<ContainerRecord> Engine::list() {
+    std::vector<ContainerRecord> records;
+    for (auto& record : containers().list())
+        if (auto current = reconcile(record)) records.push_back(*current);
+    return records;
+}
+
+Attachment Engine::start(const std::string& reference, bool attach) {
+    ContainerRecord record = get(reference);
+    if (record.state == ContainerState::running) {
+        if (attach) fail("container " + record.name + " is already running");
+        return Attachment();
+    }
+    if (record.state == ContainerState::removing)
+        fail("container " + record.name + " is being removed");
+    RunRequest request = request_of(record);
+    std::string dir = container_dir(record.id);
+    if (!image::is_mount_point(dir + "/rootfs")) {
+        // Restarting a stopped container: its upper layer is still there.
+        image::StoreOptions store_options;
+        store_options.root = options_.root;
+        store_options.apply.preserve_ownership = ::geteuid() == 0;
+        image::ImageStore store(store_options);
+        image::mount_rootfs(store, store.resolve(record.image_id), dir);
+    }
+    MonitorPlan plan;
+    plan.id = record.id;
+    plan.container_dir = dir;
+    plan.runtime_root = runtime_root();
+    plan.database_path = options_.root + "/berth.db";
+    plan.auto_remove = request.auto_remove;
+    plan.attach = attach;
+    close_database();
+    return Attachment(spawn_monitor(plan));
+}
+
+bool Engine::wait_for_monitor(const ContainerRecord& record, int timeout_ms) {
+    pid_t pid = static_cast<pid_t>(record.monitor_pid);
+    int fd = pid > 0 ? pidfd_open(pid) : -1;
+    if (fd < 0) return true;
+    UniqueFd monitor(fd);
+    // The pid may have been reused since it was recorded.
+    if (!process_alive(pid, record.monitor_start_time)) return true;
+    for (;;) {
+        pollfd exited{monitor.get(), POLLIN, 0};
+        int ready = ::poll(&exited, 1, timeout_ms);
+        if (ready > 0) return true;
+        if (ready == 0) return false;
+        if (errno != EINTR) throw_errno("waiting for the container's monitor");
+    }
+}
+
+void Engine::stop(const std::string& reference, int timeout_seconds) {
+    ContainerRecord record = get(reference);
+    if (record.state != ContainerState::running) return;
+    RunRequest request = request_of(record);
+    if (timeout_seconds < 0)
+        timeout_seconds = request.stop_timeout >= 0 ? request.stop_timeout : default_stop_timeout;
+    runtime::Runtime runtime(runtime_root());
+    int signal = SIGTERM;
+    try {
+        signal =
+            runtime::parse_signal(request.stop_signal.empty() ? "SIGTERM" : request.stop_signal);
+    } catch (const Error&) {
+    }
+    try {
+        runtime.kill(record.id, signal, false);
+    } catch (const Error&) {
+        // Exited meanwhile.
+    }
+    if (!wait_for_monitor(record, timeout_seconds * 1000)) {
+        try {
+            runtime.kill(record.id, SIGKILL, false);
+        } catch (const Error&) {
+        }
+        if (!wait_for_monitor(record, 30000))
+            fail("container " + record.name + " did not stop after SIGKILL");
+    }
+    if (auto current = containers().find(record.id)) reconcile(*current);
+}
+
+void Engine::kill(const std::string& reference, int signal) {
+    ContainerRecord record = get(reference);
+    if (record.state != ContainerState::running)
+        fail("cannot kill container " + record.name + ": container is not running");
+    runtime::Runtime(runtime_root()).kill(record.id, signal, false);
+}
+
+void Engine::remove(const std::string& reference, bool force) {
+    ContainerRecord record = get(reference);
+    if (record.state == ContainerState::running) {
+        if (!force)
+            fail("cannot remove container \"/" + record.name +
+                 "\": container is running: stop the container before removing or force remove");
+        try {
+            runtime::Runtime(runtime_root()).kill(record.id, SIGKILL, false);
+        } catch (const Error&) {
+        }
+        if (!wait_for_monitor(record, 30000))
+            fail("container " + record.name + " did not stop after SIGKILL");
+        auto current = containers().find(record.id);
+        if (!current) return; // it had --rm, and its monitor removed it
+        auto reconciled = reconcile(*current);
+        if (!reconciled) return;
+        record = *reconciled;
+    }
+    ContainerRecord removing = record;
+    removing.state = ContainerState::removing;
+    containers().update_state(removing);
+    delete_container_files(runtime_root(), record.id, container_dir(record.id));
+    containers().remove(record.id);
+}
+
+int Engine::wait(const std::string& reference) {
+    ContainerRecord record = get(reference);
+    if (record.state == ContainerState::running) {
+        wait_for_monitor(record, -1);
+        auto current = containers().find(record.id);
+        if (!current) fail("container " + record.name + " was removed when it exited");
+        auto reconciled = reconcile(*current);
+        if (!reconciled) fail("container " + record.name + " was removed when it exited");
+        record = *reconciled;
+    }
+    return static_cast<int>(record.exit_code);
+}
+
+int Engine::exec(const std::string& reference, const ExecRequest& request) {
+    ContainerRecord record = get(reference);
+    if (record.state != ContainerState::running) fail("container " + record.id + " is not running");
+    if (request.args.empty()) fail("exec: no command given");
+    runtime::ExecOptions options;
+    options.id = record.id;
+    options.args = request.args;
+    options.env = request.env;
+    options.tty = request.tty;
+    if (!request.workdir.empty()) options.cwd = request.workdir;
+    if (!request.user.empty()) {
+        ResolvedUser user =
+            resolve_user_in_rootfs(request.user, container_dir(record.id) + "/rootfs");
+        options.user = std::to_string(user.uid) + ":" + std::to_string(user.gid);
+        options.additional_gids.assign(user.additional_gids.begin(), user.additional_gids.end());
+    }
+    if (!request.interactive) {
+        UniqueFd devnull = open_fd("/dev/null", O_RDONLY);
+        if (::dup2(devnull.get(), STDIN_FILENO) < 0) throw_errno("redirecting standard input");
+    }
+    close_database();
+    try {
+        return runtime::Runtime(runtime_root()).exec(options);
+    } catch (const Error& error) {
+        throw StartError(error.what(), exit_code_for_start_failure(error.what()));
+    }
+}
+
+} // namespace berth::engine

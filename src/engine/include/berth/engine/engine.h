@@ -1,0 +1,112 @@
+// Containers as the user sees them: create, start (through a monitor
+// process per container), stop, kill, rm, wait, exec, and their state in
+// berth.db. The command line is a thin layer over this.
+#pragma once
+
+#include "berth/base/unique_fd.h"
+#include "berth/engine/container_store.h"
+#include "berth/engine/run_request.h"
+#include "berth/image/database.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace berth::engine {
+
+// $BERTH_RUNROOT, else /run/berth.
+std::string default_run_root();
+
+struct EngineOptions {
+    std::string root;     // images, containers, berth.db
+    std::string run_root; // runtime state (lost at reboot, as it should be)
+};
+
+// A container that could not start, with Docker's exit code for it: 125 for
+// berth's own errors, 126 for a command that cannot run, 127 for one not found.
+class StartError : public Error {
+  public:
+    StartError(const std::string& message, int exit_code) : Error(message), exit_code_(exit_code) {}
+    int exit_code() const { return exit_code_; }
+
+  private:
+    int exit_code_;
+};
+
+// The exit code Docker gives a failed start (or exec) with this message.
+int exit_code_for_start_failure(std::string_view message);
+
+// The command line's end of a monitor's control socket.
+class Attachment {
+  public:
+    Attachment() = default;
+    explicit Attachment(UniqueFd socket) : socket_(std::move(socket)) {}
+
+    // Blocks until the monitor reports the start; StartError if it failed.
+    void wait_started();
+    // Copies the container's output to fds 1 and 2, passes SIGINT, SIGTERM,
+    // SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 on to it, and returns its exit code.
+    int stream_until_exit();
+
+  private:
+    UniqueFd socket_;
+};
+
+struct ExecRequest {
+    std::vector<std::string> args;
+    std::vector<std::string> env;
+    std::string workdir;
+    std::string user;
+    bool tty = false;
+    bool interactive = false;
+    bool privileged = false;
+};
+
+class Engine {
+  public:
+    explicit Engine(EngineOptions options);
+    ~Engine();
+    Engine(Engine&&) noexcept;
+    Engine& operator=(Engine&&) noexcept;
+
+    const EngineOptions& options() const { return options_; }
+    std::string container_dir(const std::string& id) const;
+    std::string log_path(const std::string& id) const;
+
+    // Resolves the image, records the container (refusing a name in use with
+    // NameConflict), mounts its rootfs and writes its bundle. All or nothing.
+    ContainerRecord create(const RunRequest& request);
+    // Starts the container's monitor, which creates and starts it. With
+    // `attach`, the attachment streams its output until it exits.
+    Attachment start(const std::string& reference, bool attach);
+    // The stop signal, then SIGKILL after `timeout_seconds` (-1: the container's, else 10).
+    void stop(const std::string& reference, int timeout_seconds);
+    void kill(const std::string& reference, int signal);
+    void remove(const std::string& reference, bool force);
+    // Blocks until the container is not running; its exit code.
+    int wait(const std::string& reference);
+    // Another process in the running container; its exit status.
+    int exec(const std::string& reference, const ExecRequest& request);
+
+    // Both notice containers whose monitor died and record them as exited.
+    ContainerRecord get(const std::string& reference);
+    std::vector<ContainerRecord> list();
+
+  private:
+    ContainerStore& containers();
+    void close_database();
+    // A running container whose monitor is gone becomes exited (and goes
+    // with --rm); nullopt if it was removed.
+    std::optional<ContainerRecord> reconcile(ContainerRecord record);
+    // Until the monitor has exited, at most `timeout_ms` (-1: forever). True if it has.
+    bool wait_for_monitor(const ContainerRecord& record, int timeout_ms);
+    std::string runtime_root() const;
+
+    EngineOptions options_;
+    std::unique_ptr<image::Database> database_;
+    std::unique_ptr<ContainerStore> containers_;
+};
+
+} // namespace berth::engine

@@ -1,0 +1,39 @@
+// Docker's json-file log driver format, one JSON object a line:
+//   {"log":"hi\n","stream":"stdout","time":"2024-05-01T10:00:00.123456789Z"}
+// so that tools reading Docker's logs read berth's. Lines longer than 16 KiB
+// are split as Docker splits them (the parts without a trailing "\n").
+#pragma once
+
+#include "berth/base/unique_fd.h"
+
+#include <string>
+#include <string_view>
+
+namespace berth::engine {
+
+struct LogEntry {
+    std::string stream; // "stdout" or "stderr"
+    std::string time;   // RFC 3339 with nanoseconds
+    std::string text;   // the line with its "\n" (none on a partial line)
+};
+
+class JsonLogWriter {
+  public:
+    // Appends to `path` (created 0640).
+    explicit JsonLogWriter(const std::string& path);
+    // Takes a chunk of a stream's bytes; complete lines are written at once.
+    void write(bool is_stderr, std::string_view data);
+    // Writes what is left of an unfinished line (at the end of the streams).
+    void flush();
+
+  private:
+    void write_entry(bool is_stderr, std::string_view text);
+
+    UniqueFd fd_;
+    std::string pending_[2]; // stdout, stderr
+};
+
+// The entry of one log line; false for a malformed line.
+bool parse_log_line(std::string_view line, LogEntry& entry);
+
+} // namespace berth::engine

@@ -1,0 +1,31 @@
+// A container's monitor: a small process of its own per running container.
+// It is forked (then setsid and forked again, so the command that started
+// it can exit) and becomes a child subreaper, so the container's init is
+// its child whatever the host's PID 1 does. Through the runtime library,
+// in-process, it creates and starts the container with stdio on its pipes,
+// writes the json-file log, streams output to an attached command, waits for
+// the init, records the exit code in berth.db, releases the container (and
+// with --rm removes it), and exits.
+#pragma once
+
+#include "berth/base/unique_fd.h"
+
+#include <string>
+
+namespace berth::engine {
+
+struct MonitorPlan {
+    std::string id;
+    std::string container_dir; // the bundle: config.json, rootfs, log
+    std::string runtime_root;
+    std::string database_path;
+    bool auto_remove = false;
+    bool attach = false; // stream output to the control socket until the exit
+};
+
+// Forks the monitor; returns the starter's end of its control socket (see
+// attach_protocol.h). The caller must hold no SQLite connection: a process
+// forked with one open must never touch the database file.
+UniqueFd spawn_monitor(const MonitorPlan& plan);
+
+} // namespace berth::engine

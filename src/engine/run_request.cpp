@@ -1,0 +1,24 @@
+#include "berth/engine/run_request.h"
+
+namespace berth::engine {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunRequest, image, command, entrypoint_given,
+                                                entrypoint, name, env, workdir, user, hostname,
+                                                auto_remove, read_only, privileged,
+                                                no_new_privileges, memory_bytes, pids_limit, cpus,
+                                                cap_add, cap_drop, seccomp, network, cgroup_parent,
+                                                stop_signal, stop_timeout)
+
+nlohmann::json to_json(const RunRequest& request) {
+    nlohmann::json json;
+    to_json(json, request);
+    return json;
+}
+
+RunRequest run_request_from_json(const nlohmann::json& json) {
+    RunRequest request;
+    from_json(json, request);
+    return request;
+}
+
+} // namespace berth::engine

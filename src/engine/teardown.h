@@ -1,0 +1,20 @@
+// Taking a container apart once its processes have stopped, in the order
+// that never strands anything: runtime state and cgroup, then the rootfs
+// mount, then (for rm) its files and its row.
+#pragma once
+
+#include <string>
+
+namespace berth::engine {
+
+// Deletes the runtime's state (killing what is left) and the cgroup, and
+// unmounts the rootfs. Every step runs even if one before failed; the first
+// failure is rethrown at the end.
+void release_container(const std::string& runtime_root, const std::string& id,
+                       const std::string& container_dir);
+
+// release_container, then the container's directory (upper layer, logs, bundle).
+void delete_container_files(const std::string& runtime_root, const std::string& id,
+                            const std::string& container_dir);
+
+} // namespace berth::engine

@@ -1,0 +1,78 @@
+#include "berth/base/files.h"
+#include "berth/base/text.h"
+#include "berth/engine/json_log.h"
+#include "berth_test/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace berth;
+using namespace berth::engine;
+
+namespace {
+std::vector<LogEntry> entries_of(const std::string& path) {
+    std::vector<LogEntry> entries;
+    for (const auto& line : split_lines(read_file(path))) {
+        LogEntry entry;
+        EXPECT_TRUE(parse_log_line(line, entry)) << line;
+        entries.push_back(entry);
+    }
+    return entries;
+}
+} // namespace
+
+TEST(JsonLog, OneEntryPerLineAndStream) {
+    berth_test::TempDir dir;
+    std::string path = (dir.path() / "c-json.log").string();
+    {
+        JsonLogWriter log(path);
+        log.write(false, "hel");
+        log.write(true, "oops\n");
+        log.write(false, "lo\nwor");
+        log.write(false, "ld\n\"quoted\"\n");
+        log.write(false, "no newline");
+        log.flush();
+    }
+    auto entries = entries_of(path);
+    ASSERT_EQ(entries.size(), 5u);
+    EXPECT_EQ(entries[0].stream, "stderr");
+    EXPECT_EQ(entries[0].text, "oops\n");
+    EXPECT_EQ(entries[1].text, "hello\n");
+    EXPECT_EQ(entries[2].text, "world\n");
+    EXPECT_EQ(entries[3].text, "\"quoted\"\n");
+    EXPECT_EQ(entries[4].text, "no newline");
+    EXPECT_EQ(entries[4].stream, "stdout");
+    EXPECT_EQ(entries[0].time.size(), 30u) << entries[0].time; // 2024-05-01T10:00:00.123456789Z
+}
+
+TEST(JsonLog, LongLinesSplitLikeDocker) {
+    berth_test::TempDir dir;
+    std::string path = (dir.path() / "c-json.log").string();
+    {
+        JsonLogWriter log(path);
+        log.write(false, std::string(40000, 'x') + "\n");
+        log.flush();
+    }
+    auto entries = entries_of(path);
+    ASSERT_EQ(entries.size(), 3u);
+    EXPECT_EQ(entries[0].text.size(), 16384u);
+    EXPECT_EQ(entries[2].text.back(), '\n');
+    EXPECT_EQ(entries[0].text.size() + entries[1].text.size() + entries[2].text.size(), 40001u);
+}
+
+TEST(JsonLog, BadUtf8IsReplacedNotFatal) {
+    berth_test::TempDir dir;
+    std::string path = (dir.path() / "c-json.log").string();
+    {
+        JsonLogWriter log(path);
+        log.write(false, "\xff\xfe ok\n");
+    }
+    auto entries = entries_of(path);
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_NE(entries[0].text.find("ok"), std::string::npos);
+}
+
+TEST(JsonLog, MalformedLinesAreSkipped) {
+    LogEntry entry;
+    EXPECT_FALSE(parse_log_line("not json", entry));
+    EXPECT_FALSE(parse_log_line("{\"stream\":\"stdout\"}", entry));
+}
