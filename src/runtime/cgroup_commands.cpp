@@ -34,7 +34,8 @@ Live find(const std::string& root, const std::string& id,
              oci::status_name(status));
     if (!cgroup)
         fail(std::string("cannot ") + action + " container \"" + id +
-             "\": it has no cgroup (its config has no linux.cgroupsPath or linux.resources)");
+             "\": it has no cgroup (its config asks for none, or a rootless runtime could not "
+             "write one)");
     return {std::move(record), status, std::move(*cgroup)};
 }
 

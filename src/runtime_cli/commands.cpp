@@ -11,7 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <unistd.h>
 
 namespace berth::runtime_cli {
@@ -48,11 +50,21 @@ const char* const usage_text =
     "  spec      write a new config.json\n"
     "  features  print the features this runtime supports\n\n"
     "global options:\n"
-    "  --root DIR         state directory (default /run/berth-runtime)\n"
+    "  --root DIR         state directory (default /run/berth-runtime, or\n"
+    "                     $XDG_RUNTIME_DIR/berth-runtime when not root)\n"
     "  --log FILE         log to FILE (default stderr)\n"
     "  --log-format F     text or json\n"
     "  --debug            log debug messages\n"
     "  --version, -v      print the version\n";
+
+// /run/berth-runtime for root; an unprivileged user's own runtime directory
+// otherwise, as runc and crun do.
+std::string default_state_root() {
+    const char* runtime_dir = std::getenv("XDG_RUNTIME_DIR");
+    if (::geteuid() != 0 && runtime_dir && *runtime_dir)
+        return std::string(runtime_dir) + "/berth-runtime";
+    return "/run/berth-runtime";
+}
 
 struct Context {
     runtime::Runtime runtime;
@@ -332,7 +344,7 @@ int dispatch(const std::vector<std::string>& args, char** argv) {
         } else {
             parsed = parse_arguments(args, next + 1, command.flags, false);
         }
-        runtime::Runtime runtime(global.value("root", "/run/berth-runtime"));
+        runtime::Runtime runtime(global.value("root", default_state_root()));
         return command.run(runtime, parsed);
     }
     fail("No help topic for '" + name + "'");

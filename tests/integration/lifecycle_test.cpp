@@ -111,7 +111,8 @@ TEST_F(Lifecycle, CreateStartKillDelete) {
     auto killed = runtime({"kill", id, "KILL"});
     ASSERT_EQ(killed.exit_code, 0) << killed;
     EXPECT_EQ(wait_for_status(id, "stopped"), "stopped");
-    EXPECT_FALSE(process_running(pid));
+    // "stopped" already holds while the kernel finishes the init's exit.
+    EXPECT_TRUE(wait_process_gone(pid));
 
     auto deleted = runtime({"delete", id});
     ASSERT_EQ(deleted.exit_code, 0) << deleted;

@@ -4,6 +4,7 @@
 // rootfsPropagation, and the hooks that run inside the container.
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include <fcntl.h>
 #include <sched.h>
@@ -143,6 +144,10 @@ TEST_F(SpecCoverage, HooksInsideTheContainer) {
     pid_t pid = state(id).value("pid", 0);
     std::string container_mnt = fs::read_symlink("/proc/" + std::to_string(pid) + "/ns/mnt");
     EXPECT_EQ(read_text(out.path() / "create.txt"), container_mnt + "\n");
+    // start returns once the init is released; its startContainer hooks run
+    // after that, just before the exec.
+    for (int tries = 0; tries < 500 && read_text(out.path() / "start.txt").empty(); ++tries)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     EXPECT_EQ(read_text(out.path() / "start.txt"), "berth-test\n");
 }
 
