@@ -11,6 +11,7 @@
 #include "container_cgroup.h"
 #include "foreground.h"
 #include "namespaces.h"
+#include "path_in_root.h"
 #include "process_attributes.h"
 #include "process_exec.h"
 #include "state_store.h"
@@ -106,6 +107,37 @@ oci::Process build_process(const ExecOptions& options, const oci::Spec& spec) {
                 set->push_back(cap);
     }
     return process;
+}
+
+// Moves `pid` into sub-cgroups of the container's: "sub" in every hierarchy,
+// "controller:sub" in that one; created if missing, never above the
+// container's own directory.
+void join_sub_cgroups(const cgroups::Cgroup& cgroup, const std::vector<std::string>& requests,
+                      pid_t pid) {
+    for (const std::string& request : requests) {
+        auto colon = request.find(':');
+        std::string controller = colon == std::string::npos ? "" : request.substr(0, colon);
+        std::string sub = clean_path(colon == std::string::npos ? request : request.substr(colon + 1));
+        bool placed = false;
+        for (const auto& [hierarchy, placement] : cgroup.placements()) {
+            if (!controller.empty() && hierarchy != controller) continue;
+            std::string directory = placement.directory + sub;
+            make_directories(directory);
+            // A new v1 cpuset cgroup starts with no cpus or mems, and takes
+            // no process until it has some: give it the container's.
+            for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+                std::string parent = placement.directory + "/" + file;
+                std::string own = directory + "/" + file;
+                if (path_exists(own) && read_file(own).find_first_not_of(" \n") == std::string::npos)
+                    write_existing_file(own, read_file(parent));
+            }
+            with_context("exec --cgroup " + request, [&] {
+                write_existing_file(directory + "/cgroup.procs", std::to_string(pid));
+            });
+            placed = true;
+        }
+        if (!placed) fail("exec --cgroup " + request + ": the container has no such hierarchy");
+    }
 }
 
 int namespace_flags_of(const oci::Spec& spec) {
@@ -208,7 +240,12 @@ int Runtime::exec(const ExecOptions& given) {
 
     UniqueFd console_master;
     try {
-        if (auto cgroup = saved_cgroup(target.cgroup_json)) cgroup->add_process(pid);
+        if (auto cgroup = saved_cgroup(target.cgroup_json)) {
+            cgroup->add_process(pid);
+            join_sub_cgroups(*cgroup, options.sub_cgroups, pid);
+        } else if (!options.sub_cgroups.empty()) {
+            fail("exec --cgroup: the container has no cgroup");
+        }
         send_sync(runtime_end.get(), SyncType::go);
         // Messages until the exec closes our socket (it is close-on-exec).
         for (;;) {

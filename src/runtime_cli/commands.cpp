@@ -152,7 +152,7 @@ int command_exec(runtime::Runtime& runtime, const Arguments& args) {
         fail("--apparmor: this host has no AppArmor support in berth-runtime");
     if (args.has("process-label") && !args.value("process-label").empty())
         fail("--process-label: this host has no SELinux support in berth-runtime");
-    if (args.has("cgroup")) fail("--cgroup: cgroups are not supported by this version yet");
+    options.sub_cgroups = args.all("cgroup");
     return runtime.exec(options);
 }
 

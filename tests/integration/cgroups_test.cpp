@@ -208,3 +208,24 @@ TEST_F(Cgroups, WithoutACgroupTheCommandsSaySo) {
 
 } // namespace
 } // namespace berth_it
+
+namespace berth_it {
+namespace {
+
+// exec --cgroup puts the process in a sub-cgroup of the container's.
+TEST_F(Cgroups, ExecIntoASubCgroup) {
+    Bundle bundle;
+    std::string id = start(bundle, {{"pids", {{"limit", 100}}}});
+    auto r = runtime({"exec", "--detach", "--cgroup", "pids:tools", id, "/probe", "sleep", "30"});
+    ASSERT_EQ(r.exit_code, 0) << r;
+    fs::path tools = host_cgroup_dir(init_pid(id), "pids") / "tools";
+    EXPECT_NE(read_text(tools / "cgroup.procs"), "") << tools;
+    auto all = runtime({"exec", "--detach", "--cgroup", "extra", id, "/probe", "sleep", "30"});
+    ASSERT_EQ(all.exit_code, 0) << all;
+    EXPECT_NE(read_text(host_cgroup_dir(init_pid(id), "memory") / "extra" / "cgroup.procs"), "");
+    auto bad = runtime({"exec", "--cgroup", "nosuch:x", id, "true"});
+    EXPECT_NE(bad.exit_code, 0);
+}
+
+} // namespace
+} // namespace berth_it

@@ -26,6 +26,9 @@ struct ExecOptions {
     std::string pid_file;
     bool detach = false;
     int preserve_fds = 0;
+    // runc's --cgroup: a sub-cgroup of the container's to put the process
+    // in ("sub" for every hierarchy, or "controller:sub" for one on v1).
+    std::vector<std::string> sub_cgroups;
 };
 
 } // namespace berth::runtime
