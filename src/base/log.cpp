@@ -1,5 +1,7 @@
 #include "berth/base/log.h"
 
+#include "berth/base/clock.h"
+
 #include <cstdio>
 #include <ctime>
 #include <fcntl.h>
@@ -29,17 +31,6 @@ const char* level_name(Level level) {
         return "error";
     }
     return "error";
-}
-
-std::string timestamp() {
-    timespec now;
-    ::clock_gettime(CLOCK_REALTIME, &now);
-    tm utc;
-    ::gmtime_r(&now.tv_sec, &utc);
-    char text[64];
-    size_t n = ::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-    std::snprintf(text + n, sizeof text - n, ".%09ldZ", now.tv_nsec);
-    return text;
 }
 
 } // namespace
@@ -88,11 +79,11 @@ void write(Level level, std::string_view message) {
     std::string line;
     if (settings.format == Format::json) {
         line = "{\"level\":\"" + std::string(level_name(level)) + "\",\"msg\":" +
-               json_quote(message) + ",\"time\":\"" + timestamp() + "\"}\n";
+               json_quote(message) + ",\"time\":\"" + rfc3339_now() + "\"}\n";
     } else if (settings.fd == STDERR_FILENO && level == Level::error) {
         line = std::string(message) + "\n";
     } else {
-        line = timestamp() + " " + level_name(level) + " " + std::string(message) + "\n";
+        line = rfc3339_now() + " " + level_name(level) + " " + std::string(message) + "\n";
     }
     // One write per line, so lines from several processes never interleave.
     [[maybe_unused]] ssize_t ignored = ::write(settings.fd, line.data(), line.size());

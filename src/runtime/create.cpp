@@ -1,6 +1,7 @@
 // `create`: from a bundle to an init waiting in its namespaces for `start`.
 #include "create.h"
 
+#include "berth/base/clock.h"
 #include "berth/base/error.h"
 #include "berth/base/files.h"
 #include "berth/base/log.h"
@@ -17,7 +18,6 @@
 #include <climits>
 #include <csignal>
 #include <cstdlib>
-#include <ctime>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -31,17 +31,6 @@ std::string absolute_path(const std::string& path, const std::string& what) {
     char resolved[PATH_MAX];
     if (!::realpath(path.c_str(), resolved)) throw_errno(what + " " + path);
     return resolved;
-}
-
-std::string rfc3339_now() {
-    timespec now;
-    ::clock_gettime(CLOCK_REALTIME, &now);
-    tm utc;
-    ::gmtime_r(&now.tv_sec, &utc);
-    char text[64];
-    size_t n = ::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-    std::snprintf(text + n, sizeof text - n, ".%09ldZ", now.tv_nsec);
-    return text;
 }
 
 oci::Spec load_spec(const std::string& bundle, std::string& config_text) {

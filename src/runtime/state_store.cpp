@@ -190,20 +190,15 @@ ContainerDir StateStore::open_for_reading(const std::string& id) {
 }
 
 ContainerDir StateStore::open(const std::string& id) {
-    validate_container_id(id);
-    std::string path = root_ + "/" + id;
-    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) fail("container \"" + id + "\" does not exist");
-        throw_errno("opening " + path);
-    }
-    UniqueFd dir_fd(fd);
+    ContainerDir dir = open_for_reading(id);
+    int fd = dir.fd();
+    const std::string& path = dir.path();
     if (::flock(fd, LOCK_EX) < 0) throw_errno("locking " + path);
     // Deleted while we waited for the lock?
     struct stat st;
     if (::fstat(fd, &st) < 0 || st.st_nlink == 0)
         fail("container \"" + id + "\" does not exist");
-    return ContainerDir(path, std::move(dir_fd));
+    return dir;
 }
 
 bool StateStore::exists(const std::string& id) const {
