@@ -261,6 +261,8 @@ std::vector<LoadedImage> load_oci_directory(ImageStore& store, const std::string
                  ContentStore layout_blobs(directory);
                  return layout_blobs.list();
              }()) {
+            // Content-addressed: a blob the store holds is this one.
+            if (store.blobs().has(digest)) continue;
             UniqueFd fd = open_fd(blob_dir + "/" + digest.hex(), O_RDONLY);
             FdSource source(fd.get(), blob_dir + "/" + digest.hex());
             store.blobs().ingest(source, digest);

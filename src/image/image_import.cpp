@@ -1,7 +1,6 @@
 #include "berth/base/error.h"
 #include "berth/image/archive.h"
 #include "berth/image/decompress.h"
-#include "berth/image/layer_unpack.h"
 
 #include <nlohmann/json.hpp>
 
@@ -168,8 +167,7 @@ Image import_tarball(ImageStore& store, ByteSource& tarball, const std::vector<s
         config.os = platform.os;
         config.variant = platform.variant;
         config.created = creation_time();
-        config.diff_ids = {compression == oci::Compression::none ? blob
-                                                                 : compute_diff_id(fd.get(), compression)};
+        config.diff_ids = {store.unpack_bottom_layer(layer)};
         config.history.push_back(oci::HistoryEntry{
             config.created, "", "",
             options.message.empty() ? "Imported from " + (options.source_name.empty() ? "-" : options.source_name)

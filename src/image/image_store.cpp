@@ -46,9 +46,8 @@ std::string default_root() {
 }
 
 ImageStore::ImageStore(StoreOptions options)
-    : options_(std::move(options)),
-      blobs_(prepared_root(options_.root)),
-      snapshots_(options_.root) {
+    : options_(std::move(options)), blobs_(prepared_root(options_.root)),
+      snapshots_(options_.root, options_.durable_snapshots) {
     std::string lock_path = options_.root + "/store.lock";
     lock_fd_ = open_fd(lock_path, O_RDWR | O_CREAT, 0600).release();
     // Leftovers of killed commands are removed only when no other berth
@@ -253,6 +252,11 @@ std::vector<std::string> ImageStore::unpack(const Image& image) {
         if (!snapshots_.has(chain[i])) missing.push_back(i);
     }
     if (missing.empty()) return paths;
+    // Biggest first: with fewer threads than layers, the last layer to start
+    // is then a small one, and no core is left alone with a big one at the end.
+    std::stable_sort(missing.begin(), missing.end(), [&](std::size_t a, std::size_t b) {
+        return image.manifest.layers[a].size > image.manifest.layers[b].size;
+    });
 
     unsigned threads = options_.unpack_threads;
     if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
@@ -286,6 +290,16 @@ std::vector<std::string> ImageStore::unpack(const Image& image) {
     for (auto& thread : pool) thread.join();
     if (failure) std::rethrow_exception(failure);
     return paths;
+}
+
+oci::Digest ImageStore::unpack_bottom_layer(const oci::Descriptor& layer) {
+    SnapshotInfo info = snapshots_.ensure_bottom_layer([&](int dir_fd) {
+        UniqueFd blob = blobs_.open(layer.digest);
+        LayerUnpackResult result =
+            unpack_layer(blob.get(), layer, std::nullopt, dir_fd, options_.apply);
+        return SnapshotStore::Unpacked{result.diff_id, result.stats};
+    });
+    return info.diff_id;
 }
 
 } // namespace berth::image

@@ -1,16 +1,15 @@
 #include "berth/image/layer_apply.h"
 
+#include "layer_directories.h"
+
 #include "berth/base/error.h"
 #include "berth/base/unique_fd.h"
 
-#include <algorithm>
 #include <cerrno>
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <string_view>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -53,122 +52,84 @@ std::pair<std::string, std::string> split_parent(const std::string& path) {
     return {path.substr(0, slash), path.substr(slash + 1)};
 }
 
-// openat2 that refuses every symlink, every magic link and every ".." that
-// would leave `root_fd`: what a layer's own paths must resolve with.
-int open_beneath(int root_fd, const std::string& path, int flags, mode_t mode = 0) {
-    open_how how{};
-    how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC | O_NOFOLLOW);
-    how.mode = (flags & O_CREAT) ? mode : 0;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-    const char* name = path.empty() ? "." : path.c_str();
-    long fd;
-    do {
-        fd = ::syscall(SYS_openat2, root_fd, name, &how, sizeof how);
-    } while (fd < 0 && errno == EAGAIN);
-    return static_cast<int>(fd);
+// Whatever is at `name` in `dir_fd`, gone; a directory with all it holds.
+// Returns true if that was a directory.
+bool remove_existing(int dir_fd, const std::string& name) {
+    if (::unlinkat(dir_fd, name.c_str(), 0) == 0) return false;
+    if (errno == ENOENT) return false;
+    if (errno != EISDIR) throw_errno("replacing \"" + name + "\"");
+    // Replacing a directory by something else (rare): remove the subtree.
+    int child = ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (child < 0) throw_errno("opening \"" + name + "\" to replace it");
+    UniqueFd child_fd(child);
+    std::vector<std::string> names;
+    {
+        int dup_fd = ::dup(child);
+        if (dup_fd < 0) throw_errno("listing \"" + name + "\"");
+        DIR* dir = ::fdopendir(dup_fd);
+        if (!dir) {
+            ::close(dup_fd);
+            throw_errno("listing \"" + name + "\"");
+        }
+        while (dirent* item = ::readdir(dir)) {
+            std::string n = item->d_name;
+            if (n != "." && n != "..") names.push_back(n);
+        }
+        ::closedir(dir);
+    }
+    for (const auto& n : names)
+        remove_existing(child, n);
+    if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) < 0)
+        throw_errno("removing directory \"" + name + "\"");
+    return true;
 }
-
-timespec to_timespec(const TarTime& time) {
-    return timespec{static_cast<time_t>(time.seconds), static_cast<long>(time.nanoseconds)};
-}
-
-struct DeferredDirectory {
-    std::string path;
-    std::uint32_t mode;
-    TarTime atime, mtime;
-};
 
 class LayerWriter {
   public:
     LayerWriter(int root_fd, const ApplyOptions& options)
-        : root_fd_(root_fd), options_(options), buffer_(copy_buffer_size) {}
+        : root_fd_(root_fd), options_(options), directories_(root_fd), buffer_(copy_buffer_size) {}
 
     void apply(TarReader& archive, const TarEntry& entry);
-    void finish();
+    void finish() { directories_.finish(); }
     const ApplyStats& stats() const { return stats_; }
 
   private:
-    int parent_fd(const std::string& parent);
-    void make_directories(const std::string& path);
-    void remove_existing(int dir_fd, const std::string& name, bool keep_directory);
-    void write_regular(TarReader& archive, int dir_fd, const std::string& name, const TarEntry& entry);
+    // Runs `create` (an *at() call that fails with EEXIST when the name is
+    // taken). The snapshot is fresh, so the name is almost always free and
+    // is not looked at first; when it is taken (a layer may repeat a path),
+    // the old entry is removed and `create` runs once more.
+    template <class Create>
+    int create_replacing(int dir_fd, const std::string& name, const std::string& path,
+                         Create create);
+    void replace(int dir_fd, const std::string& name, const std::string& path);
+    void apply_whiteout(int dir_fd, const std::string& parent, const std::string& name);
+    void write_directory(int parent_fd, const std::string& path, const std::string& name,
+                         const TarEntry& entry);
+    void write_regular(TarReader& archive, int dir_fd, const std::string& name,
+                       const std::string& path, const TarEntry& entry);
+    void write_hard_link(int dir_fd, const std::string& name, const std::string& path,
+                         const TarEntry& entry);
     void set_xattrs(int fd, const std::string& path_for_l, const TarEntry& entry);
     void set_owner_mode_times(int dir_fd, const std::string& name, const TarEntry& entry);
 
     int root_fd_;
     ApplyOptions options_;
+    LayerDirectories directories_;
     std::vector<char> buffer_;
     ApplyStats stats_;
-    // Entries arrive grouped by directory, so one cached parent fd saves most lookups.
-    std::string cached_parent_ = "\x01";
-    UniqueFd cached_parent_fd_;
-    std::vector<DeferredDirectory> directories_;
 };
 
-int LayerWriter::parent_fd(const std::string& parent) {
-    if (parent == cached_parent_) return cached_parent_fd_.get();
-    int fd = open_beneath(root_fd_, parent, O_RDONLY | O_DIRECTORY);
-    if (fd < 0 && errno == ENOENT) {
-        // Like Docker, a layer may name files in directories it does not
-        // list; they are created with default permissions.
-        make_directories(parent);
-        fd = open_beneath(root_fd_, parent, O_RDONLY | O_DIRECTORY);
-    }
-    if (fd < 0) {
-        if (errno == ELOOP || errno == EXDEV)
-            fail("refusing to write through a symlink in \"" + parent + "\"");
-        throw_errno("opening directory \"" + parent + "\"");
-    }
-    cached_parent_fd_.reset(fd);
-    cached_parent_ = parent;
-    return fd;
+template <class Create>
+int LayerWriter::create_replacing(int dir_fd, const std::string& name, const std::string& path,
+                                  Create create) {
+    int rc = create();
+    if (rc >= 0 || errno != EEXIST) return rc;
+    replace(dir_fd, name, path);
+    return create();
 }
 
-void LayerWriter::make_directories(const std::string& path) {
-    std::size_t start = 0;
-    while (start <= path.size()) {
-        auto slash = path.find('/', start);
-        std::string prefix = path.substr(0, slash);
-        auto [parent, name] = split_parent(prefix);
-        int dir = open_beneath(root_fd_, parent, O_RDONLY | O_DIRECTORY);
-        if (dir < 0) throw_errno("opening directory \"" + parent + "\"");
-        UniqueFd dir_fd(dir);
-        if (::mkdirat(dir, name.c_str(), 0755) < 0 && errno != EEXIST)
-            throw_errno("creating directory \"" + prefix + "\"");
-        if (slash == std::string::npos) break;
-        start = slash + 1;
-    }
-}
-
-void LayerWriter::remove_existing(int dir_fd, const std::string& name, bool keep_directory) {
-    struct stat st;
-    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
-        if (errno == ENOENT) return;
-        throw_errno("looking at existing \"" + name + "\"");
-    }
-    if (S_ISDIR(st.st_mode)) {
-        if (keep_directory) return;
-        // Replacing a directory by a file (rare): remove the whole subtree.
-        int child = ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (child < 0) throw_errno("opening \"" + name + "\" to replace it");
-        UniqueFd child_fd(child);
-        std::vector<std::string> names;
-        {
-            int dup_fd = ::dup(child);
-            DIR* dir = ::fdopendir(dup_fd);
-            if (!dir) throw_errno("listing \"" + name + "\"");
-            while (dirent* item = ::readdir(dir)) {
-                std::string n = item->d_name;
-                if (n != "." && n != "..") names.push_back(n);
-            }
-            ::closedir(dir);
-        }
-        for (const auto& n : names) remove_existing(child, n, false);
-        if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) < 0)
-            throw_errno("removing directory \"" + name + "\"");
-        return;
-    }
-    if (::unlinkat(dir_fd, name.c_str(), 0) < 0) throw_errno("replacing \"" + name + "\"");
+void LayerWriter::replace(int dir_fd, const std::string& name, const std::string& path) {
+    if (remove_existing(dir_fd, name)) directories_.removed(path);
 }
 
 void LayerWriter::set_xattrs(int fd, const std::string& l_path, const TarEntry& entry) {
@@ -202,14 +163,16 @@ void LayerWriter::set_owner_mode_times(int dir_fd, const std::string& name, cons
 }
 
 void LayerWriter::write_regular(TarReader& archive, int dir_fd, const std::string& name,
-                                const TarEntry& entry) {
-    int fd = ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                      0600);
-    if (fd < 0) throw_errno("creating file");
-    UniqueFd file(fd);
+                                const std::string& path, const TarEntry& entry) {
     if (options_.max_bytes && stats_.bytes + entry.size > options_.max_bytes)
         fail("the layer unpacks to more than the limit of " + std::to_string(options_.max_bytes) +
              " bytes");
+    int fd = create_replacing(dir_fd, name, path, [&] {
+        return ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        0600);
+    });
+    if (fd < 0) throw_errno("creating file");
+    UniqueFd file(fd);
     if (entry.size >= (1u << 20) && entry.size < (1ull << 40)) {
         // Reserve the space up front; a full disk then fails here, cleanly.
         int rc = ::fallocate(fd, 0, 0, static_cast<off_t>(entry.size));
@@ -227,12 +190,73 @@ void LayerWriter::write_regular(TarReader& archive, int dir_fd, const std::strin
         }
         stats_.bytes += n;
     }
+    // All on the open fd: no path is looked up again.
     if (options_.preserve_ownership && ::fchown(fd, entry.uid, entry.gid) < 0)
         throw_errno("changing owner");
-    if (::fchmod(fd, entry.mode) < 0) throw_errno("changing mode");
+    if (::fchmod(fd, entry.mode) < 0) throw_errno("changing mode"); // after chown clears setuid
     set_xattrs(fd, {}, entry);
     timespec times[2] = {to_timespec(entry.atime), to_timespec(entry.mtime)};
     if (::futimens(fd, times) < 0) throw_errno("setting times");
+}
+
+void LayerWriter::write_directory(int parent_fd, const std::string& path, const std::string& name,
+                                  const TarEntry& entry) {
+    if (::mkdirat(parent_fd, name.c_str(), 0700) < 0) {
+        if (errno != EEXIST) throw_errno("creating directory");
+        // A directory listed twice keeps its children; anything else goes.
+        struct stat st;
+        if (::fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0)
+            throw_errno("looking at existing \"" + name + "\"");
+        if (!S_ISDIR(st.st_mode)) {
+            replace(parent_fd, name, path);
+            if (::mkdirat(parent_fd, name.c_str(), 0700) < 0) throw_errno("creating directory");
+        }
+    }
+    // Opened through the chain of open directories, where its children,
+    // which come next, will find it.
+    int fd = directories_.open(path);
+    if (options_.preserve_ownership && ::fchown(fd, entry.uid, entry.gid) < 0)
+        throw_errno("changing owner");
+    set_xattrs(fd, {}, entry);
+    directories_.finish_later(path, entry.mode, entry.atime, entry.mtime);
+}
+
+void LayerWriter::write_hard_link(int dir_fd, const std::string& name, const std::string& path,
+                                  const TarEntry& entry) {
+    std::string target = clean_path(entry.link_target);
+    if (target.empty()) fail("hard link to the layer's root");
+    // Named, not structured bindings: lambdas capture them (clang 14 cannot).
+    auto target_split = split_parent(target);
+    const std::string& target_parent = target_split.first;
+    const std::string& target_name = target_split.second;
+    // Resolved from the root on an fd of its own, so the chain of open
+    // directories (the link's parent) stays as it is.
+    int target_dir = open_beneath(root_fd_, target_parent, O_RDONLY | O_DIRECTORY);
+    if (target_dir < 0) throw_errno("hard link target \"" + target + "\" is not inside this layer");
+    UniqueFd target_dir_fd(target_dir);
+    // No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink itself.
+    int rc = create_replacing(dir_fd, name, path, [&] {
+        return ::linkat(target_dir, target_name.c_str(), dir_fd, name.c_str(), 0);
+    });
+    if (rc < 0) throw_errno("hard link to \"" + target + "\"");
+}
+
+void LayerWriter::apply_whiteout(int dir_fd, const std::string& parent, const std::string& name) {
+    if (name == opaque_whiteout) {
+        if (::fsetxattr(dir_fd, overlay_opaque_xattr, "y", 1, 0) < 0)
+            throw_errno("marking the directory opaque");
+        return;
+    }
+    std::string hidden = name.substr(std::string_view(whiteout_prefix).size());
+    // ".wh..wh.*" other than opq are AUFS bookkeeping, never content.
+    if (hidden.rfind(".wh.", 0) == 0) return;
+    if (hidden.empty() || hidden == "." || hidden == "..")
+        fail("invalid whiteout \"" + name + "\"");
+    std::string hidden_path = parent.empty() ? hidden : parent + "/" + hidden;
+    int rc = create_replacing(dir_fd, hidden, hidden_path, [&] {
+        return ::mknodat(dir_fd, hidden.c_str(), S_IFCHR | 0, makedev(0, 0));
+    });
+    if (rc < 0) throw_errno("creating the whiteout for \"" + hidden + "\"");
 }
 
 void LayerWriter::apply(TarReader& archive, const TarEntry& entry) {
@@ -241,106 +265,60 @@ void LayerWriter::apply(TarReader& archive, const TarEntry& entry) {
     if (path.empty()) {
         // "./" itself: the layer's root directory takes the entry's metadata.
         if (entry.type != TarEntryType::directory) fail("the layer's root is not a directory");
-        directories_.push_back({"", entry.mode, entry.atime, entry.mtime});
         if (options_.preserve_ownership && ::fchown(root_fd_, entry.uid, entry.gid) < 0)
             throw_errno("changing owner");
+        directories_.finish_later("", entry.mode, entry.atime, entry.mtime);
         return;
     }
-    auto [parent, name] = split_parent(path);
-    int dir_fd = parent_fd(parent);
+    auto split = split_parent(path);
+    const std::string& parent = split.first;
+    const std::string& name = split.second;
+    int dir_fd = directories_.open(parent);
 
-    if (name == opaque_whiteout) {
-        if (::fsetxattr(dir_fd, overlay_opaque_xattr, "y", 1, 0) < 0)
-            throw_errno("marking the directory opaque");
-        return;
-    }
     if (name.rfind(whiteout_prefix, 0) == 0) {
-        std::string hidden = name.substr(std::string_view(whiteout_prefix).size());
-        // ".wh..wh.*" other than opq are AUFS bookkeeping, never content.
-        if (hidden.rfind(".wh.", 0) == 0) return;
-        if (hidden.empty() || hidden == "." || hidden == "..")
-            fail("invalid whiteout \"" + name + "\"");
-        remove_existing(dir_fd, hidden, false);
-        if (::mknodat(dir_fd, hidden.c_str(), S_IFCHR | 0, makedev(0, 0)) < 0)
-            throw_errno("creating the whiteout for \"" + hidden + "\"");
+        apply_whiteout(dir_fd, parent, name);
         return;
     }
-
-    remove_existing(dir_fd, name, entry.type == TarEntryType::directory);
+    int rc = 0;
     switch (entry.type) {
     case TarEntryType::regular:
-        write_regular(archive, dir_fd, name, entry);
+        write_regular(archive, dir_fd, name, path, entry);
         return;
-    case TarEntryType::directory: {
-        if (::mkdirat(dir_fd, name.c_str(), 0700) < 0 && errno != EEXIST)
-            throw_errno("creating directory");
-        int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) throw_errno("opening directory");
-        UniqueFd dir(fd);
-        if (options_.preserve_ownership && ::fchown(fd, entry.uid, entry.gid) < 0)
-            throw_errno("changing owner");
-        set_xattrs(fd, {}, entry);
-        // Mode and times wait until every child is written: a read-only
-        // directory must stay writable, and children would bump its mtime.
-        directories_.push_back({path, entry.mode, entry.atime, entry.mtime});
+    case TarEntryType::directory:
+        write_directory(dir_fd, path, name, entry);
         return;
-    }
-    case TarEntryType::symlink:
-        if (::symlinkat(entry.link_target.c_str(), dir_fd, name.c_str()) < 0)
-            throw_errno("creating symlink");
-        break;
-    case TarEntryType::hard_link: {
-        std::string target = clean_path(entry.link_target);
-        if (target.empty()) fail("hard link to the layer's root");
-        auto [target_parent, target_name] = split_parent(target);
-        int target_dir = open_beneath(root_fd_, target_parent, O_RDONLY | O_DIRECTORY);
-        if (target_dir < 0)
-            throw_errno("hard link target \"" + target + "\" is not inside this layer");
-        UniqueFd target_dir_fd(target_dir);
-        // No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink itself.
-        if (::linkat(target_dir, target_name.c_str(), dir_fd, name.c_str(), 0) < 0)
-            throw_errno("hard link to \"" + target + "\"");
+    case TarEntryType::hard_link:
+        write_hard_link(dir_fd, name, path, entry);
         return; // shares the target's inode, owner, mode and times
-    }
+    case TarEntryType::symlink:
+        rc = create_replacing(dir_fd, name, path, [&] {
+            return ::symlinkat(entry.link_target.c_str(), dir_fd, name.c_str());
+        });
+        if (rc < 0) throw_errno("creating symlink");
+        break;
     case TarEntryType::char_device:
     case TarEntryType::block_device: {
         mode_t kind = entry.type == TarEntryType::char_device ? S_IFCHR : S_IFBLK;
-        if (::mknodat(dir_fd, name.c_str(), kind | 0600,
-                      makedev(entry.device_major, entry.device_minor)) < 0)
-            throw_errno("creating device node");
+        rc = create_replacing(dir_fd, name, path, [&] {
+            return ::mknodat(dir_fd, name.c_str(), kind | 0600,
+                             makedev(entry.device_major, entry.device_minor));
+        });
+        if (rc < 0) throw_errno("creating device node");
         break;
     }
     case TarEntryType::fifo:
-        if (::mkfifoat(dir_fd, name.c_str(), 0600) < 0) throw_errno("creating fifo");
+        rc = create_replacing(dir_fd, name, path,
+                              [&] { return ::mkfifoat(dir_fd, name.c_str(), 0600); });
+        if (rc < 0) throw_errno("creating fifo");
         break;
     }
     set_owner_mode_times(dir_fd, name, entry);
 }
 
-void LayerWriter::finish() {
-    cached_parent_fd_.reset();
-    // Deepest first, so setting a parent's times comes after its children.
-    std::stable_sort(directories_.begin(), directories_.end(), [](auto& a, auto& b) {
-        return std::count(a.path.begin(), a.path.end(), '/') + !a.path.empty() >
-               std::count(b.path.begin(), b.path.end(), '/') + !b.path.empty();
-    });
-    for (const auto& dir : directories_) {
-        int fd = open_beneath(root_fd_, dir.path, O_RDONLY | O_DIRECTORY);
-        if (fd < 0) {
-            // A later entry of the layer replaced or whited out the directory.
-            if (errno == ENOENT || errno == ENOTDIR) continue;
-            throw_errno("opening directory \"" + dir.path + "\"");
-        }
-        UniqueFd dir_fd(fd);
-        if (::fchmod(fd, dir.mode) < 0) throw_errno("changing mode of \"" + dir.path + "\"");
-        timespec times[2] = {to_timespec(dir.atime), to_timespec(dir.mtime)};
-        if (::futimens(fd, times) < 0) throw_errno("setting times of \"" + dir.path + "\"");
-    }
-}
-
 std::string shown_name(const std::string& path) {
     std::string shown;
-    for (char c : path.substr(0, 200)) shown += (c >= 0x20 && c < 0x7f) ? c : '?';
+    for (char c : path.substr(0, 200))
+        shown += (c >= 0x20 && c < 0x7f) ? c : '?';
     return shown;
 }
 

@@ -30,7 +30,8 @@ std::string random_suffix() {
 
 } // namespace
 
-SnapshotStore::SnapshotStore(const std::string& root) : directory_(root + "/snapshots") {
+SnapshotStore::SnapshotStore(const std::string& root, bool durable)
+    : directory_(root + "/snapshots"), durable_(durable) {
     make_directories(directory_, 0700);
 }
 
@@ -58,24 +59,40 @@ std::optional<SnapshotInfo> SnapshotStore::info(const oci::Digest& chain_id) con
 SnapshotInfo SnapshotStore::ensure(const oci::Digest& chain_id, const oci::Digest& diff_id,
                                    const std::function<ApplyStats(int dir_fd)>& unpack) {
     if (auto existing = info(chain_id)) return *existing;
+    return create([&](int dir_fd) {
+        ApplyStats stats = unpack(dir_fd);
+        return SnapshotInfo{chain_id, diff_id, stats.bytes, stats.entries};
+    });
+}
+
+SnapshotInfo SnapshotStore::ensure_bottom_layer(const std::function<Unpacked(int dir_fd)>& unpack) {
+    return create([&](int dir_fd) {
+        Unpacked unpacked = unpack(dir_fd);
+        // ChainID(L0) = DiffID(L0).
+        return SnapshotInfo{unpacked.diff_id, unpacked.diff_id, unpacked.stats.bytes,
+                            unpacked.stats.entries};
+    });
+}
+
+SnapshotInfo SnapshotStore::create(const std::function<SnapshotInfo(int dir_fd)>& unpack) {
     std::string temporary = directory_ + "/" + temporary_prefix + random_suffix();
-    std::string final_path = directory_ + "/" + chain_id.hex();
     if (::mkdir(temporary.c_str(), 0700) < 0) throw_errno("creating " + temporary);
     try {
         make_directories(temporary + "/fs", 0755);
         UniqueFd files = open_fd(temporary + "/fs", O_RDONLY | O_DIRECTORY);
-        ApplyStats stats = unpack(files.get());
-        SnapshotInfo result{chain_id, diff_id, stats.bytes, stats.entries};
-        nlohmann::json json = {{"chain_id", chain_id.str()},
-                               {"diff_id", diff_id.str()},
-                               {"size", stats.bytes},
-                               {"entries", stats.entries}};
+        SnapshotInfo result = unpack(files.get());
+        std::string final_path = directory_ + "/" + result.chain_id.hex();
+        nlohmann::json json = {{"chain_id", result.chain_id.str()},
+                               {"diff_id", result.diff_id.str()},
+                               {"size", result.size},
+                               {"entries", result.entries}};
         write_file_atomic(temporary + "/" + info_file, json.dump() + "\n", 0644);
+        if (durable_ && ::syncfs(files.get()) < 0) throw_errno("writing snapshot to disk");
         if (::rename(temporary.c_str(), final_path.c_str()) < 0) {
             // Someone else finished the same snapshot first: theirs is as good.
             if (errno != ENOTEMPTY && errno != EEXIST) throw_errno("publishing snapshot " + final_path);
             remove_tree(temporary);
-            if (auto theirs = info(chain_id)) return *theirs;
+            if (auto theirs = info(result.chain_id)) return *theirs;
             fail("snapshot " + final_path + " exists but is incomplete");
         }
         return result;

@@ -174,3 +174,26 @@ TEST_F(ImageStoreTest, ImportAppliesChanges) {
     EXPECT_EQ(image.config.diff_ids[0], oci::sha256_of(tar));
     EXPECT_THROW(apply_change(image.config.config, "RUN rm -rf /"), berth::Error);
 }
+
+TEST_F(ImageStoreTest, ImportFindsTheDiffIdWhileUnpacking) {
+    std::string tar = Layer().directory("etc").file("etc/os", "berth").bytes();
+    std::string compressed = berth_test::zstd(tar);
+    MemorySource source(compressed);
+    Image image = import_tarball(*store, source, {"zipped:1"}, {});
+    ASSERT_EQ(image.config.diff_ids.size(), 1u);
+    EXPECT_EQ(image.config.diff_ids[0], oci::sha256_of(tar));
+    EXPECT_EQ(image.manifest.layers[0].digest, oci::sha256_of(compressed));
+    EXPECT_EQ(store->snapshots().list(), std::vector<oci::Digest>{oci::sha256_of(tar)});
+    EXPECT_EQ(berth::read_file(store->unpack(image)[0] + "/etc/os"), "berth");
+}
+
+TEST_F(ImageStoreTest, DurableSnapshotsUnpackAlike) {
+    berth_test::TempDir durable_root{"berth-durable"};
+    StoreOptions options{durable_root.path().string(), 2, {}};
+    options.durable_snapshots = true;
+    ImageStore durable(options);
+    std::string tar = Layer().file("f", "kept").bytes();
+    MemorySource source(tar);
+    Image image = import_tarball(durable, source, {"durable:1"}, {});
+    EXPECT_EQ(berth::read_file(durable.unpack(image)[0] + "/f"), "kept");
+}

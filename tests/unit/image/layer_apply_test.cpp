@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <tuple>
 #include <unistd.h>
 
 using namespace berth::image;
@@ -270,4 +271,108 @@ TEST_F(LayerApply, ReadOnlyDirectoriesStillGetTheirChildren) {
     apply(Layer().directory("ro", 0555).file("ro/child", "c").bytes());
     EXPECT_EQ(berth::read_file(at("ro/child")), "c");
     EXPECT_EQ(lstat_of(at("ro")).st_mode & 07777, 0555u);
+}
+
+TEST_F(LayerApply, DirectoriesAreFinishedAfterTheirChildrenInAnyOrder) {
+    // "a" is left for "b", which finishes it, and then entered again: it
+    // must take its new children and still end with its own mode and times.
+    apply(Layer()
+              .directory("a", 0555, 1111)
+              .file("a/one", "1")
+              .directory("b", 0700, 2222)
+              .file("b/x", "x")
+              .file("a/two", "2")
+              .hard_link("a/three", "a/one")
+              .directory("a/sub", 0750, 3333)
+              .file("a/sub/f", "f")
+              .bytes());
+    EXPECT_EQ(berth::read_file(at("a/two")), "2");
+    EXPECT_EQ(berth::read_file(at("a/three")), "1");
+    EXPECT_EQ(berth::read_file(at("a/sub/f")), "f");
+    for (auto [path, mode, mtime] :
+         {std::tuple{"a", 0555u, 1111}, {"b", 0700u, 2222}, {"a/sub", 0750u, 3333}}) {
+        struct stat st = lstat_of(at(path));
+        EXPECT_EQ(st.st_mode & 07777, mode) << path;
+        EXPECT_EQ(st.st_mtime, mtime) << path;
+    }
+}
+
+TEST_F(LayerApply, ParentsTheLayerDoesNotListAreMade) {
+    apply(Layer().file("x/y/z", "z").file("x/y2/w", "w").bytes());
+    EXPECT_EQ(berth::read_file(at("x/y/z")), "z");
+    EXPECT_EQ(berth::read_file(at("x/y2/w")), "w");
+    EXPECT_TRUE(S_ISDIR(lstat_of(at("x/y")).st_mode));
+    EXPECT_EQ(lstat_of(at("x")).st_mode & 0700, 0700u);
+}
+
+TEST_F(LayerApply, OpenDirectoryReplacedByASymlinkIsNotWrittenThrough) {
+    // The writer holds "a" and "a/b" open when the layer swaps "a" for a
+    // symlink leading out; what follows must not land outside.
+    std::string archive = Layer()
+                              .directory("a")
+                              .directory("a/b")
+                              .file("a/b/f", "f")
+                              .symlink("a", outside)
+                              .file("a/b/evil", "x")
+                              .bytes();
+    EXPECT_THROW(apply(archive), berth::Error);
+    EXPECT_TRUE(outside_is_empty());
+    std::string inner = Layer()
+                            .directory("c")
+                            .directory("c/d")
+                            .file("c/d/f", "f")
+                            .symlink("c/d", outside)
+                            .file("c/d/evil", "x")
+                            .bytes();
+    EXPECT_THROW(apply(inner), berth::Error);
+    EXPECT_TRUE(outside_is_empty());
+}
+
+TEST_F(LayerApply, DirectoryListedTwiceKeepsItsChildrenAndTakesTheLastMetadata) {
+    apply(Layer().directory("d", 0700, 10).file("d/f", "f").directory("d", 0751, 20).bytes());
+    EXPECT_EQ(berth::read_file(at("d/f")), "f");
+    EXPECT_EQ(lstat_of(at("d")).st_mode & 07777, 0751u);
+    EXPECT_EQ(lstat_of(at("d")).st_mtime, 20);
+}
+
+TEST_F(LayerApply, UncompressedLayerIsItsOwnDiff) {
+    std::string tar = Layer().file("f", "plain").bytes();
+    std::string blob_path = temp.path() / "layer.tar";
+    berth::write_file_atomic(blob_path, tar);
+    berth::UniqueFd blob = berth::open_fd(blob_path, O_RDONLY);
+    berth::oci::Descriptor descriptor{berth::oci::media_type::oci_layer,
+                                      berth::oci::sha256_of(tar),
+                                      static_cast<std::int64_t>(tar.size()),
+                                      {},
+                                      {}};
+    auto result =
+        unpack_layer(blob.get(), descriptor, berth::oci::sha256_of(tar), root_fd.get(), {});
+    EXPECT_EQ(result.uncompressed_bytes, tar.size());
+    EXPECT_EQ(result.compressed_bytes, tar.size());
+    EXPECT_EQ(berth::read_file(at("f")), "plain");
+    berth::make_directories(temp.path() / "second");
+    berth::UniqueFd second = berth::open_fd(temp.path() / "second", O_RDONLY | O_DIRECTORY);
+    EXPECT_THROW(
+        unpack_layer(blob.get(), descriptor, berth::oci::sha256_of("other"), second.get(), {}),
+        berth::Error);
+}
+
+TEST_F(LayerApply, CorruptCompressedLayerFailsThroughTheReadAheadThread) {
+    std::string big(3u << 20, '\0');
+    for (std::size_t i = 0; i < big.size(); ++i)
+        big[i] = static_cast<char>((i * 2654435761u) >> 24);
+    std::string tar = Layer().file("big", big).file("after", "a").bytes();
+    std::string compressed = berth_test::gzip(tar);
+    compressed[compressed.size() / 2] ^= 0x5a;
+    std::string blob_path = temp.path() / "corrupt.gz";
+    berth::write_file_atomic(blob_path, compressed);
+    berth::UniqueFd blob = berth::open_fd(blob_path, O_RDONLY);
+    berth::oci::Descriptor descriptor{berth::oci::media_type::oci_layer_gzip,
+                                      berth::oci::sha256_of(compressed),
+                                      static_cast<std::int64_t>(compressed.size()),
+                                      {},
+                                      {}};
+    EXPECT_THROW(
+        unpack_layer(blob.get(), descriptor, berth::oci::sha256_of(tar), root_fd.get(), {}),
+        berth::Error);
 }

@@ -31,6 +31,11 @@ struct StoreOptions {
     // Layers unpacked at once; 0 picks one per CPU (at most 8).
     unsigned unpack_threads = 0;
     ApplyOptions apply;
+    // Write each unpacked layer to disk (one syncfs) before it becomes
+    // visible, so that a crash cannot leave a snapshot that looks whole
+    // with files missing their data. Off, as with Docker and podman: an
+    // unpacked layer can be made again from its blob.
+    bool durable_snapshots = false;
 };
 
 struct Image {
@@ -97,8 +102,15 @@ class ImageStore {
     GcResult collect_garbage(const std::set<oci::Digest>& extra_snapshots = {});
 
     // Makes every layer's snapshot exist (unpacking missing ones in
-    // parallel); returns their file directories, bottom layer first.
+    // parallel, biggest first); returns their file directories, bottom
+    // layer first.
     std::vector<std::string> unpack(const Image& image);
+
+    // Unpacks the stored blob `layer` as the bottom layer of an image yet
+    // to be made, and returns its diffID, found while unpacking: an import
+    // reads its layer once, where computing the diffID first would read it
+    // twice.
+    oci::Digest unpack_bottom_layer(const oci::Descriptor& layer);
 
   private:
     Image load(const ImageRecord& record);

@@ -1,10 +1,14 @@
 // A layer blob to a directory: its bytes flow from the file through the
 // blob's digest, the decompressor and the diffID digest into apply_layer,
-// and both digests must match at the end, or the unpack fails.
+// and both digests must match at the end, or the unpack fails. Reading,
+// hashing and decompressing run on a thread of their own, beside the one
+// that writes the files.
 #pragma once
 
 #include "berth/image/layer_apply.h"
 #include "berth/oci/image_spec.h"
+
+#include <optional>
 
 namespace berth::image {
 
@@ -12,14 +16,13 @@ struct LayerUnpackResult {
     ApplyStats stats;
     std::uint64_t compressed_bytes = 0;
     std::uint64_t uncompressed_bytes = 0;
+    oci::Digest diff_id; // of the content unpacked
 };
 
+// Without `diff_id` (a layer being imported, whose config is not written
+// yet) only the blob's digest is checked, and the diffID is found.
 LayerUnpackResult unpack_layer(int blob_fd, const oci::Descriptor& layer,
-                               const oci::Digest& diff_id, int target_dir_fd,
+                               const std::optional<oci::Digest>& diff_id, int target_dir_fd,
                                const ApplyOptions& options);
-
-// The diffID (digest of the uncompressed tar) of a blob, for images whose
-// config must be written (import) or checked (docker-archive).
-oci::Digest compute_diff_id(int blob_fd, oci::Compression compression);
 
 } // namespace berth::image
