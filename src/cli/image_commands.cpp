@@ -235,7 +235,7 @@ void define_tag(CLI::App* command, GlobalOptions& global) {
 void define_remove(CLI::App* command, GlobalOptions& global) {
     auto references = std::make_shared<std::vector<std::string>>();
     auto force = std::make_shared<bool>(false);
-    command->add_flag("-f,--force", *force, "Remove an image with several names at once");
+    command->add_flag("-f,--force", *force, "Remove an image with several names, or the names of one a container uses");
     command->add_option("IMAGE", *references, "Images to remove")->required();
     command->callback([&global, references, force] {
         auto store = open_store(global);

@@ -4,6 +4,7 @@
 #include "container_commands.h"
 
 #include "berth/base/error.h"
+#include "berth/engine/container_store.h"
 #include "berth/oci/reference.h"
 
 #include <cstdio>
@@ -19,6 +20,13 @@ std::unique_ptr<image::ImageStore> open_store(const GlobalOptions& global) {
     image::StoreOptions options;
     options.root = global.root.empty() ? image::default_root() : global.root;
     options.apply.preserve_ownership = ::geteuid() == 0;
+    options.images_in_use = [root = options.root] {
+        image::Database database(root + "/berth.db");
+        std::map<oci::Digest, std::string> in_use;
+        for (const auto& [image_id, container] : engine::ContainerStore(database).image_users())
+            in_use.emplace(oci::Digest::parse(image_id), container);
+        return in_use;
+    };
     return std::make_unique<image::ImageStore>(options);
 }
 

@@ -163,6 +163,13 @@ bool ContainerStore::name_in_use(std::string_view name) {
     return !query(database_, "WHERE name = ?1", name).empty();
 }
 
+std::map<std::string, std::string> ContainerStore::image_users() {
+    std::map<std::string, std::string> users;
+    image::Statement statement = database_.prepare("SELECT image_id, name FROM containers");
+    while (statement.step()) users.emplace(statement.text(0), statement.text(1));
+    return users;
+}
+
 void ContainerStore::update_state(const ContainerRecord& record) {
     image::Statement statement = database_.prepare(update_sql);
     bind_state(statement, record).run();

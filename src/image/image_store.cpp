@@ -205,12 +205,17 @@ RemoveResult ImageStore::remove(std::string_view reference, bool force) {
             by_name = name;
     } catch (const Error&) {
     }
+    std::map<oci::Digest, std::string> in_use = images_in_use();
+    auto user = in_use.find(image.id);
     index_->database().transaction([&] {
         if (by_name && !force && image.names.size() > 1) {
             index_->remove_name(*by_name);
             result.untagged.push_back(*by_name);
             return;
         }
+        if (user != in_use.end() && !force)
+            fail("conflict: unable to remove image " + std::string(reference) +
+                 " (must force): container " + user->second + " is using it");
         if (!by_name && image.names.size() > 1 && !force)
             fail("image " + image.id.short_hex() + " has several names (" +
                  std::to_string(image.names.size()) + "): remove them one by one, or use --force");
@@ -218,6 +223,8 @@ RemoveResult ImageStore::remove(std::string_view reference, bool force) {
             index_->remove_name(name);
             result.untagged.push_back(name);
         }
+        // Docker's way: a container's image only loses its names.
+        if (user != in_use.end()) return;
         index_->remove_image(image.manifest_digest);
         result.deleted.push_back(image.id);
     });
@@ -225,11 +232,12 @@ RemoveResult ImageStore::remove(std::string_view reference, bool force) {
     return result;
 }
 
-RemoveResult ImageStore::prune(bool all, const std::function<bool(const Image&)>& in_use) {
+RemoveResult ImageStore::prune(bool all) {
     RemoveResult result;
+    std::map<oci::Digest, std::string> in_use = images_in_use();
     for (const Image& image : list()) {
         if (!image.names.empty() && !all) continue;
-        if (in_use && in_use(image)) continue;
+        if (in_use.count(image.id)) continue;
         index_->database().transaction([&] {
             for (const auto& name : image.names) {
                 index_->remove_name(name);
@@ -241,6 +249,10 @@ RemoveResult ImageStore::prune(bool all, const std::function<bool(const Image&)>
     }
     collect_garbage();
     return result;
+}
+
+std::map<oci::Digest, std::string> ImageStore::images_in_use() {
+    return options_.images_in_use ? options_.images_in_use() : std::map<oci::Digest, std::string>{};
 }
 
 std::vector<std::string> ImageStore::unpack(const Image& image) {

@@ -334,3 +334,34 @@ TEST_F(EngineTest, FlagsReachTheContainer) {
 }
 
 } // namespace
+
+TEST_F(EngineTest, AnImageAContainerUsesIsNotRemoved) {
+    fs::path tree = dir_->path() / "lonely-tree";
+    fs::create_directories(tree / "bin");
+    std::ofstream(tree / "bin" / "marker") << "mine";
+    fs::path tar = dir_->path() / "lonely.tar";
+    ASSERT_EQ(run_command({"tar", "-C", tree.string(), "-cf", tar.string(), "."}).exit_code, 0);
+    ASSERT_EQ(berth({"import", tar.string(), "lonely:1"}).exit_code, 0);
+    CommandResult inspected = berth({"image", "inspect", "lonely:1"});
+    ASSERT_EQ(inspected.exit_code, 0) << inspected;
+    std::string image_id = json::parse(inspected.out)[0]["Id"];
+    ASSERT_EQ(berth({"create", "--name", "user", "lonely:1", "/bin/marker"}).exit_code, 0);
+
+    CommandResult refused = berth({"rmi", "lonely:1"});
+    EXPECT_NE(refused.exit_code, 0) << refused;
+    EXPECT_NE(refused.err.find("container user is using it"), std::string::npos) << refused;
+    EXPECT_EQ(berth({"image", "inspect", "lonely:1"}).exit_code, 0);
+
+    // Forced, only the name goes; prune spares the image while the container is there.
+    CommandResult forced = berth({"rmi", "-f", "lonely:1"});
+    EXPECT_EQ(forced.exit_code, 0) << forced;
+    EXPECT_NE(forced.out.find("Untagged"), std::string::npos) << forced;
+    EXPECT_EQ(forced.out.find("Deleted"), std::string::npos) << forced;
+    EXPECT_EQ(berth({"image", "prune", "-a", "-f"}).exit_code, 0);
+    EXPECT_EQ(berth({"image", "inspect", image_id}).exit_code, 0);
+
+    EXPECT_EQ(berth({"rm", "user"}).exit_code, 0);
+    EXPECT_EQ(berth({"image", "prune", "-f"}).exit_code, 0);
+    EXPECT_NE(berth({"image", "inspect", image_id}).exit_code, 0);
+    expect_nothing_left();
+}

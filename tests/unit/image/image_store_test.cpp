@@ -197,3 +197,44 @@ TEST_F(ImageStoreTest, DurableSnapshotsUnpackAlike) {
     Image image = import_tarball(durable, source, {"durable:1"}, {});
     EXPECT_EQ(berth::read_file(durable.unpack(image)[0] + "/f"), "kept");
 }
+
+TEST(ImageStoreInUse, AnImageAContainerUsesKeepsItsLayers) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (layer ownership)";
+    berth_test::TempDir root{"berth-store"};
+    std::map<oci::Digest, std::string> in_use;
+    StoreOptions options{root.path().string(), 2, {}};
+    options.images_in_use = [&in_use] { return in_use; };
+    ImageStore store(options);
+    std::string tar = Layer().file("a", "1").bytes();
+    oci::ImageConfig config;
+    config.architecture = "amd64";
+    config.os = "linux";
+    config.diff_ids = {oci::sha256_of(tar)};
+    oci::Descriptor layer{oci::media_type::oci_layer, store.blobs().put(tar),
+                          static_cast<std::int64_t>(tar.size())};
+    Image image = store.add_from_parts(oci::image_config_to_json(config), {layer}, {"used"});
+    in_use[image.id] = "web";
+
+    try {
+        store.remove("used", false);
+        FAIL() << "removed an image a container uses";
+    } catch (const berth::Error& error) {
+        EXPECT_NE(std::string(error.what()).find("container web is using it"), std::string::npos)
+            << error.what();
+    }
+    EXPECT_EQ(store.resolve("used").id, image.id);
+
+    // Forced: the name goes, the image and its snapshot stay (docker's way).
+    auto removed = store.remove("used", true);
+    EXPECT_EQ(removed.untagged.size(), 1u);
+    EXPECT_TRUE(removed.deleted.empty());
+    EXPECT_EQ(store.prune(true).deleted.size(), 0u);
+    EXPECT_TRUE(store.blobs().has(layer.digest));
+    EXPECT_EQ(store.snapshots().list().size(), 1u);
+
+    // The container gone, the nameless image is pruned with its layer.
+    in_use.clear();
+    EXPECT_EQ(store.prune(false).deleted.size(), 1u);
+    EXPECT_FALSE(store.blobs().has(layer.digest));
+    EXPECT_TRUE(store.snapshots().list().empty());
+}

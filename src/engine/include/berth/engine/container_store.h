@@ -8,6 +8,7 @@
 #include "berth/image/database.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +58,8 @@ class ContainerStore {
     ContainerRecord get(std::string_view reference);
     std::vector<ContainerRecord> list(); // newest first
     bool name_in_use(std::string_view name);
+    // Image ID → the name of one container made from it (rmi and prune spare these).
+    std::map<std::string, std::string> image_users();
 
     // Writes the state fields (state .. monitor) of `record`.
     void update_state(const ContainerRecord& record);

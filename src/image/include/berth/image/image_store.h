@@ -11,6 +11,7 @@
 #include "berth/oci/image_spec.h"
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -36,6 +37,10 @@ struct StoreOptions {
     // with files missing their data. Off, as with Docker and podman: an
     // unpacked layer can be made again from its blob.
     bool durable_snapshots = false;
+    // The images containers use (image ID → the name of one such container),
+    // asked by whatever may free an image: such an image loses its names
+    // only with `force`, and stays stored (nameless) while a container has it.
+    std::function<std::map<oci::Digest, std::string>()> images_in_use;
 };
 
 struct Image {
@@ -92,11 +97,13 @@ class ImageStore {
 
     void tag(std::string_view source, std::string_view target);
     // `docker rmi`: removes a name, and the image once it has none left (or
-    // at once with `force`). Freed blobs and snapshots are collected.
+    // at once with `force`). Freed blobs and snapshots are collected. An
+    // image a container uses keeps its last name unless `force`, and is
+    // never deleted.
     RemoveResult remove(std::string_view reference, bool force);
-    // `docker image prune`: images without names, or with `all` every image
-    // that `in_use` (the engine's containers, later) does not claim.
-    RemoveResult prune(bool all, const std::function<bool(const Image&)>& in_use = {});
+    // `docker image prune`: images without names, or with `all` every image;
+    // never one a container uses.
+    RemoveResult prune(bool all);
     // Frees every blob and snapshot that no indexed image reaches, nor
     // `extra_snapshots` (snapshots containers hold).
     GcResult collect_garbage(const std::set<oci::Digest>& extra_snapshots = {});
@@ -114,6 +121,7 @@ class ImageStore {
 
   private:
     Image load(const ImageRecord& record);
+    std::map<oci::Digest, std::string> images_in_use();
     std::string normalize_name(std::string_view name);
     void lock(int operation);
 
