@@ -303,6 +303,9 @@ void LayerWriter::apply(TarReader& archive, const TarEntry& entry) {
             return ::mknodat(dir_fd, name.c_str(), kind | 0600,
                              makedev(entry.device_major, entry.device_minor));
         });
+        // Unprivileged, a device node cannot be made: skipped, as rootless
+        // podman does (a rootless container gets /dev from the runtime).
+        if (rc < 0 && errno == EPERM && !options_.preserve_ownership) return;
         if (rc < 0) throw_errno("creating device node");
         break;
     }

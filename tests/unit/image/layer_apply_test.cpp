@@ -11,9 +11,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <tuple>
 #include <unistd.h>
@@ -375,4 +377,49 @@ TEST_F(LayerApply, CorruptCompressedLayerFailsThroughTheReadAheadThread) {
     EXPECT_THROW(
         unpack_layer(blob.get(), descriptor, berth::oci::sha256_of(tar), root_fd.get(), {}),
         berth::Error);
+}
+
+// A rootless store: the unpack runs as an ordinary user, who cannot make
+// device nodes or set owners. Device nodes are skipped, the rest applies.
+TEST(LayerApplyRootless, DeviceNodesAreSkippedAndTheRestApplies) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to become another user";
+    berth_test::TempDir temp{"berth-layer-rootless"};
+    std::string snapshot = (temp.path() / "snapshot").string();
+    berth::make_directories(snapshot);
+    ASSERT_EQ(::chown(temp.path().c_str(), 65534, 65534), 0);
+    ASSERT_EQ(::chown(snapshot.c_str(), 65534, 65534), 0);
+    TarEntry device;
+    device.type = TarEntryType::block_device;
+    device.path = "dev/sda";
+    device.mode = 0660;
+    device.device_major = 8;
+    std::string archive =
+        Layer().directory("dev", 0755).entry(device).file("etc/motd", "hi", 0644).bytes();
+
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        int code = 1;
+        if (::setresgid(65534, 65534, 65534) == 0 && ::setresuid(65534, 65534, 65534) == 0) {
+            try {
+                berth::UniqueFd root = berth::open_fd(snapshot, O_RDONLY | O_DIRECTORY);
+                MemorySource source(archive);
+                TarReader reader(source);
+                ApplyOptions options;
+                options.preserve_ownership = false;
+                apply_layer(reader, root.get(), options);
+                code = 0;
+            } catch (const berth::Error& error) {
+                std::fprintf(stderr, "%s\n", error.what());
+                code = 2;
+            }
+        }
+        ::_exit(code);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "the unprivileged apply failed";
+    EXPECT_FALSE(berth::path_exists(snapshot + "/dev/sda"));
+    EXPECT_EQ(berth::read_file(snapshot + "/etc/motd"), "hi");
 }
