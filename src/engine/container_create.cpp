@@ -142,7 +142,8 @@ ContainerRecord Engine::create(const RunRequest& given) {
     std::string dir = container_dir(record.id);
     try {
         make_directories(dir, 0710);
-        std::string rootfs = image::mount_rootfs(store, image, dir);
+        std::string rootfs =
+            image::mount_rootfs(store, image, dir, {.scratch_upper = request.auto_remove});
         bool host_network = request.network == "host";
         SpecInputs inputs;
         inputs.id = record.id;
@@ -170,7 +171,7 @@ ContainerRecord Engine::create(const RunRequest& given) {
         write_file_atomic(dir + "/config.json", spec.dump(2) + "\n");
     } catch (...) {
         try {
-            delete_container_files(runtime_root(), record.id, dir);
+            empty_trash(delete_container_files(runtime_root(), record.id, dir));
         } catch (...) {
         }
         containers().remove(record.id);

@@ -100,7 +100,7 @@ std::optional<ContainerRecord> Engine::reconcile(ContainerRecord record) {
         std::string dir = container_dir(record.id);
         try {
             if (request_of(record).auto_remove) {
-                delete_container_files(runtime_root(), record.id, dir);
+                empty_trash(delete_container_files(runtime_root(), record.id, dir));
                 containers().remove(record.id);
                 return std::nullopt;
             }
@@ -142,7 +142,8 @@ Attachment Engine::start(const std::string& reference, bool attach) {
         store_options.root = options_.root;
         store_options.apply.preserve_ownership = ::geteuid() == 0;
         image::ImageStore store(store_options);
-        image::mount_rootfs(store, store.resolve(record.image_id), dir);
+        image::mount_rootfs(store, store.resolve(record.image_id), dir,
+                           {.scratch_upper = request.auto_remove});
     }
     MonitorPlan plan;
     plan.id = record.id;
@@ -228,8 +229,9 @@ void Engine::remove(const std::string& reference, bool force) {
     ContainerRecord removing = record;
     removing.state = ContainerState::removing;
     containers().update_state(removing);
-    delete_container_files(runtime_root(), record.id, container_dir(record.id));
+    std::string trash = delete_container_files(runtime_root(), record.id, container_dir(record.id));
     containers().remove(record.id);
+    empty_trash(trash);
 }
 
 int Engine::wait(const std::string& reference) {

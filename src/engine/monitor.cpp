@@ -112,7 +112,7 @@ int Monitor::fail_start(const std::string& message) {
         record.monitor_start_time = 0;
         containers_.update_state(record);
         if (plan_.auto_remove) {
-            delete_container_files(plan_.runtime_root, plan_.id, plan_.container_dir);
+            empty_trash(delete_container_files(plan_.runtime_root, plan_.id, plan_.container_dir));
             containers_.remove(plan_.id);
         } else {
             release_container(plan_.runtime_root, plan_.id, plan_.container_dir);
@@ -275,6 +275,7 @@ void Monitor::pump_output() {
 }
 
 void Monitor::finish(int exit_code) {
+    std::string trash;
     try {
         release_container(plan_.runtime_root, plan_.id, plan_.container_dir);
     } catch (const std::exception& error) {
@@ -290,14 +291,20 @@ void Monitor::finish(int exit_code) {
         record.monitor_start_time = 0;
         containers_.update_state(record);
         if (plan_.auto_remove) {
-            delete_container_files(plan_.runtime_root, plan_.id, plan_.container_dir);
+            trash = delete_container_files(plan_.runtime_root, plan_.id, plan_.container_dir);
             containers_.remove(plan_.id);
         }
     } catch (const std::exception& error) {
         std::fprintf(stderr, "berth monitor: recording the exit: %s\n", error.what());
     }
-    // Last, so that a `berth run --rm` returns only once everything is gone.
+    // After the container is gone from every place a command looks, so that
+    // a `berth run --rm` returns only then; its files are deleted after.
     forward(FrameType::exited, std::to_string(exit_code));
+    if (control_ >= 0) {
+        ::close(control_);
+        control_ = -1;
+    }
+    if (!trash.empty()) empty_trash(trash);
 }
 
 } // namespace

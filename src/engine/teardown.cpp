@@ -5,7 +5,9 @@
 #include "berth/image/rootfs.h"
 #include "berth/runtime/runtime.h"
 
+#include <cstdio>
 #include <exception>
+#include <filesystem>
 
 namespace berth::engine {
 
@@ -25,10 +27,33 @@ void release_container(const std::string& runtime_root, const std::string& id,
     if (first) std::rethrow_exception(first);
 }
 
-void delete_container_files(const std::string& runtime_root, const std::string& id,
-                            const std::string& container_dir) {
+std::string delete_container_files(const std::string& runtime_root, const std::string& id,
+                                   const std::string& container_dir) {
     release_container(runtime_root, id, container_dir);
-    if (path_exists(container_dir)) remove_tree(container_dir);
+    // <root>/containers/<id> → <root>/trash/<id>, on the same filesystem.
+    std::filesystem::path trash =
+        std::filesystem::path(container_dir).parent_path().parent_path() / "trash";
+    if (!path_exists(container_dir)) return trash;
+    make_directories(trash, 0700);
+    std::string discarded = trash / id;
+    if (path_exists(discarded)) remove_tree(discarded);
+    if (::rename(container_dir.c_str(), discarded.c_str()) < 0)
+        throw_errno("moving " + container_dir + " to the trash");
+    return trash;
+}
+
+void empty_trash(const std::string& trash_dir) {
+    // Entry by entry, leaving the trash itself: another monitor may be
+    // renaming a container into it. Two emptying at once may collide on an
+    // entry; what one leaves, a later emptying takes.
+    std::error_code ignored;
+    for (const auto& entry : std::filesystem::directory_iterator(trash_dir, ignored)) {
+        try {
+            remove_tree(entry.path());
+        } catch (const Error& error) {
+            std::fprintf(stderr, "berth: emptying the trash: %s\n", error.what());
+        }
+    }
 }
 
 } // namespace berth::engine

@@ -41,6 +41,7 @@ struct OverlayPlan {
     std::vector<std::string> lower_top_first;
     std::string upper, work;
     bool read_only = false;
+    bool scratch_upper = false;
 };
 
 // The new mount API: one fsconfig call per layer.
@@ -61,6 +62,9 @@ bool mount_with_lowerdir_plus(const OverlayPlan& plan, const std::string& target
         if (::fsconfig(context, FSCONFIG_SET_STRING, "upperdir", plan.upper.c_str(), 0) < 0 ||
             ::fsconfig(context, FSCONFIG_SET_STRING, "workdir", plan.work.c_str(), 0) < 0)
             mount_failed(context, "mounting overlay on " + target);
+        // A kernel without "volatile" (before 5.10) just syncs as usual.
+        if (plan.scratch_upper && ::fsconfig(context, FSCONFIG_SET_FLAG, "volatile", nullptr, 0) < 0)
+            context_messages(context);
     }
     if (::fsconfig(context, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
         mount_failed(context, "mounting overlay on " + target);
@@ -88,6 +92,7 @@ void mount_with_short_links(const OverlayPlan& plan, const std::string& target,
     }
     std::string options = "lowerdir=" + lowers;
     if (!plan.upper.empty()) options += ",upperdir=" + plan.upper + ",workdir=" + plan.work;
+    if (plan.scratch_upper) options += ",volatile";
     if (options.size() >= 4096) fail("too many layers to mount on this kernel (before Linux 6.8)");
     unsigned long flags = plan.read_only ? MS_RDONLY : 0;
     pid_t child = ::fork();
@@ -131,9 +136,11 @@ bool is_mount_point(const std::string& path) {
            (info.stx_attributes & STATX_ATTR_MOUNT_ROOT);
 }
 
-std::string mount_rootfs(ImageStore& store, const Image& image, const std::string& container_dir) {
+std::string mount_rootfs(ImageStore& store, const Image& image, const std::string& container_dir,
+                         RootfsOptions options) {
     return with_context("mounting the root filesystem in " + container_dir, [&] {
         OverlayPlan plan;
+        plan.scratch_upper = options.scratch_upper;
         plan.lower_top_first = top_first(store.unpack(image));
         plan.upper = container_dir + "/upper";
         plan.work = container_dir + "/work";
@@ -144,6 +151,9 @@ std::string mount_rootfs(ImageStore& store, const Image& image, const std::strin
             plan.lower_top_first.push_back(container_dir + "/empty");
         }
         make_directories(plan.upper, 0755);
+        // A volatile mount leaves work/incompat/volatile, which refuses any
+        // later mount of this upper; a scratch upper may start over.
+        if (plan.scratch_upper) remove_tree(plan.work);
         make_directories(plan.work, 0700);
         make_directories(rootfs, 0755);
         if (is_mount_point(rootfs)) fail(rootfs + " is already mounted");

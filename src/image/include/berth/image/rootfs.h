@@ -11,11 +11,21 @@
 
 namespace berth::image {
 
+struct RootfsOptions {
+    // The upper is thrown away with the container (`run --rm`): overlayfs's
+    // "volatile" skips the sync of the whole upper filesystem that every
+    // unmount would otherwise wait for (tens of ms on a busy disk), as
+    // podman does for --rm. After a host crash such an upper cannot be
+    // mounted again, which a container that is removed never needs.
+    bool scratch_upper = false;
+};
+
 // Mounts the rootfs at <container_dir>/rootfs, with <container_dir>/upper
 // and <container_dir>/work (created fresh if missing; an existing upper is
 // kept, so a stopped container restarts with its changes). Unpacks missing
 // layers first. Returns the rootfs path.
-std::string mount_rootfs(ImageStore& store, const Image& image, const std::string& container_dir);
+std::string mount_rootfs(ImageStore& store, const Image& image, const std::string& container_dir,
+                         RootfsOptions options = {});
 // Unmounts <container_dir>/rootfs if it is mounted; the upper is left alone.
 void unmount_rootfs(const std::string& container_dir);
 
