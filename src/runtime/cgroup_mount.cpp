@@ -108,7 +108,9 @@ UniqueFd open_hierarchy(const Hierarchy& hierarchy, bool new_cgroup_namespace,
 } // namespace
 
 void mount_cgroup_tree(int root_fd, const oci::Mount& mount, const MountOptions& options,
-                       bool new_cgroup_namespace, const std::string& what) {
+                       bool new_cgroup_namespace,
+                       const std::map<std::string, std::string>& container_directories,
+                       const std::string& what) {
     UniqueFd target = make_target_in_root(root_fd, mount.destination, TargetKind::directory);
     struct statfs host;
     if (::statfs("/sys/fs/cgroup", &host) == 0 && host.f_type == CGROUP2_SUPER_MAGIC) {
@@ -119,7 +121,9 @@ void mount_cgroup_tree(int root_fd, const oci::Mount& mount, const MountOptions&
     UniqueFd tmpfs = fresh_mount("tmpfs", "mode", "755", options.attr_set & ~MOUNT_ATTR_RDONLY,
                                  what);
     attach_mount(tmpfs.get(), target.get(), what);
-    for (const auto& [mount_point, hierarchy] : v1_hierarchies()) {
+    for (auto [mount_point, hierarchy] : v1_hierarchies()) {
+        if (auto known = container_directories.find(mount_point); known != container_directories.end())
+            hierarchy.own_directory = known->second;
         std::string name = mount_point.substr(std::string("/sys/fs/cgroup/").size());
         std::string destination = mount.destination + "/" + name;
         std::string step = what + ": " + name;

@@ -84,7 +84,8 @@ void container_init(const InitContext& context) noexcept {
         set_names(spec);
         join_new_session_keyring(context.session_keyring);
 
-        MountContext mount_context{context.in_user_namespace, context.unshare_after_go != 0};
+        MountContext mount_context{context.in_user_namespace, context.unshare_after_go != 0,
+                                   context.cgroup_directories};
         UniqueFd root = prepare_rootfs(spec, context.rootfs, mount_context);
         if (!spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty()) {
             send_sync(context.sync_fd, SyncType::mounts_ready);

@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace berth::runtime {
@@ -25,6 +26,8 @@ struct InitContext {
     bool in_user_namespace = false; // created or joined
     bool new_user_namespace = false;
     std::uint64_t unshare_after_go = 0; // CLONE_NEWCGROUP: once placed in its cgroup
+    // Hierarchy mount point → the container's cgroup directory (see MountContext).
+    std::map<std::string, std::string> cgroup_directories;
     const sigset_t* init_sigmask = nullptr; // restored first: the runtime may block signals
 };
 

@@ -19,6 +19,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <fcntl.h>
+#include <functional>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,9 +56,12 @@ oci::Spec load_spec(const std::string& bundle, std::string& config_text) {
 }
 
 // Talks the init through its setup until it reports "created".
+// `while_init_works` runs right after "go", beside the init's own setup.
 void guide_setup(const oci::Spec& spec, const CreateOptions& options, int sync_fd,
-                 const std::string& state_json, UniqueFd& console_master) {
+                 const std::string& state_json, UniqueFd& console_master,
+                 const std::function<void()>& while_init_works) {
     send_sync(sync_fd, SyncType::go, state_json);
+    if (while_init_works) while_init_works();
     for (;;) {
         SyncMessage message = receive_sync(sync_fd);
         switch (message.type) {
@@ -154,6 +158,20 @@ CreatedContainer create_container(StateStore& store, const CreateOptions& given_
         context.unshare_after_go = new_namespace_flags(spec) & CLONE_NEWCGROUP;
         context.init_sigmask = init_sigmask;
 
+        // Moving a process between v1 cgroups waits for an RCU grace period
+        // (5-15 ms here); the init can do its mounts meanwhile, told where
+        // its cgroups are for the cgroup mount. It cannot exec before start,
+        // which comes after create has returned. Moved before "go" when it
+        // must be in its cgroup early: to unshare its cgroup namespace there,
+        // or to run hooks whose processes must be inside.
+        bool attach_while_init_works =
+            cgroup && !cgroup_fd && !context.unshare_after_go &&
+            spec.hooks.prestart.empty() && spec.hooks.create_runtime.empty() &&
+            spec.hooks.create_container.empty();
+        if (attach_while_init_works)
+            for (const auto& [hierarchy, placement] : cgroup->placements())
+                context.cgroup_directories[placement.mount] = placement.directory;
+
         // Relative mount sources name paths in the bundle, as with runc.
         if (::chdir(bundle.c_str()) < 0) throw_errno("entering the bundle " + bundle);
         SpawnedInit init = spawn_init(context, runtime_end.get());
@@ -161,8 +179,7 @@ CreatedContainer create_container(StateStore& store, const CreateOptions& given_
         created.pidfd = std::move(init.pidfd);
         init_end.reset();
         fifo.reset();
-        // Before "go": the init unshares its cgroup namespace inside its cgroup.
-        if (cgroup && !cgroup_fd) cgroup->add_process(init.pid);
+        if (cgroup && !cgroup_fd && !attach_while_init_works) cgroup->add_process(init.pid);
 
         if (context.new_user_namespace) write_id_mappings(init.pid, spec);
         if (spec.process->oom_score_adj)
@@ -173,7 +190,15 @@ CreatedContainer create_container(StateStore& store, const CreateOptions& given_
         record.state.pid = init.pid;
         record.pid_start_time = process_start_time(init.pid);
         guide_setup(spec, options, runtime_end.get(), oci::state_to_json(record.state),
-                    created.console_master);
+                    created.console_master, [&] {
+                        if (!attach_while_init_works) return;
+                        try {
+                            cgroup->add_process(init.pid);
+                        } catch (const Error& error) {
+                            // An init that failed has gone: its own message follows.
+                            if (error.errno_value() != ESRCH) throw;
+                        }
+                    });
 
         record.state.status = oci::Status::created;
         dir.write_record(record);

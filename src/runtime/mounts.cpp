@@ -93,7 +93,8 @@ void mount_entry(int root_fd, const oci::Mount& mount, const MountContext& conte
     MountOptions options = with_context(what, [&] { return parse_mount_options(mount.options); });
     bool bind = options.bind || mount.type == "bind";
     if (mount.type == "cgroup" || mount.type == "cgroup2") {
-        mount_cgroup_tree(root_fd, mount, options, context.new_cgroup_namespace, what);
+        mount_cgroup_tree(root_fd, mount, options, context.new_cgroup_namespace,
+                          context.cgroup_directories, what);
         return;
     }
     if (bind) {

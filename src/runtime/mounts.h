@@ -6,11 +6,17 @@
 
 #include "berth/oci/runtime_spec.h"
 
+#include <map>
+#include <string>
+
 namespace berth::runtime {
 
 struct MountContext {
     bool in_user_namespace = false;
     bool new_cgroup_namespace = false;
+    // Hierarchy mount point → the container's cgroup there, from the runtime:
+    // on v1 it moves the init into them while the init mounts.
+    std::map<std::string, std::string> cgroup_directories;
 };
 
 void mount_entry(int root_fd, const oci::Mount& mount, const MountContext& context);
