@@ -26,6 +26,12 @@ void run_hook(const oci::Hook& hook, const std::string& state_json) {
     std::vector<char*> argv = c_string_array(args);
     std::vector<char*> envp = c_string_array(hook.env);
 
+    // Closed by a successful exec; carries errno when the exec fails, so that
+    // a hook that itself exits 127 is not taken for one that never ran.
+    int exec_error_fds[2];
+    if (::pipe2(exec_error_fds, O_CLOEXEC) < 0) throw_errno("creating a pipe");
+    UniqueFd exec_error_read(exec_error_fds[0]), exec_error_write(exec_error_fds[1]);
+
     int pidfd = -1;
     pid_t pid = clone3_fork(0, &pidfd, SIGCHLD);
     if (pid == 0) {
@@ -33,10 +39,22 @@ void run_hook(const oci::Hook& hook, const std::string& state_json) {
         ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         ::dup2(read_end.get(), STDIN_FILENO);
         ::execve(hook.path.c_str(), argv.data(), envp.data());
+        int error = errno;
+        [[maybe_unused]] ssize_t ignored = ::write(exec_error_write.get(), &error, sizeof error);
         _exit(127);
     }
     UniqueFd process(pidfd);
     read_end.reset();
+    exec_error_write.reset();
+    int exec_error = 0;
+    ssize_t n;
+    do {
+        n = ::read(exec_error_read.get(), &exec_error, sizeof exec_error);
+    } while (n < 0 && errno == EINTR);
+    if (n == static_cast<ssize_t>(sizeof exec_error)) {
+        ::waitpid(pid, nullptr, 0);
+        throw_errno("could not be executed", exec_error);
+    }
     // The hook may exit without reading its stdin; that is its right.
     ::signal(SIGPIPE, SIG_IGN);
     try {
@@ -59,7 +77,6 @@ void run_hook(const oci::Hook& hook, const std::string& state_json) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) fail("could not be executed");
     if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
         fail("exited with status " + std::to_string(WEXITSTATUS(status)));
     if (WIFSIGNALED(status)) fail("killed by signal " + std::to_string(WTERMSIG(status)));

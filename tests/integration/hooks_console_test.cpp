@@ -115,6 +115,26 @@ TEST_F(HooksConsole, FailingCreateRuntimeHookFailsCreate) {
     expect_no_trace(id);
 }
 
+// A hook that runs and exits 127 is not one that could not run: the
+// message says which, and names the missing file for the second.
+TEST_F(HooksConsole, HookExiting127IsNotTakenForAMissingOne) {
+    Bundle bundle;
+    bundle.config()["hooks"]["createRuntime"] = {shell_hook("exit 127")};
+    bundle.write_config();
+    auto exited = runtime({"create", make_id("hook127"), "--bundle", bundle.path()});
+    EXPECT_NE(exited.exit_code, 0) << exited;
+    EXPECT_NE(exited.err.find("exited with status 127"), std::string::npos) << exited;
+
+    Bundle missing;
+    missing.config()["hooks"]["createRuntime"] = {{{"path", "/no/such/hook"}}};
+    missing.write_config();
+    auto never_ran = runtime({"create", make_id("hookmissing"), "--bundle", missing.path()});
+    EXPECT_NE(never_ran.exit_code, 0) << never_ran;
+    EXPECT_NE(never_ran.err.find("could not be executed: No such file or directory"),
+              std::string::npos)
+        << never_ran;
+}
+
 // A hook that outlives its timeout is killed and fails create promptly.
 TEST_F(HooksConsole, HookTimeoutFailsCreate) {
     Bundle bundle;
