@@ -5,7 +5,9 @@
 
 #include "resources.h"
 
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace berth::runtime::cgroups {
@@ -21,6 +23,26 @@ struct ControlWrite {
     // Skipped when the file does not exist: it only restates the kernel's default.
     bool optional = false;
 };
+
+// The writes of one plan, in order, each naming its spec field for errors.
+class WritePlan {
+  public:
+    ControlWrite& add(const std::string& field, std::string controller, std::string file,
+                      std::string value) {
+        writes_.push_back(
+            {"linux.resources." + field, std::move(controller), std::move(file), std::move(value)});
+        return writes_.back();
+    }
+    std::vector<ControlWrite> take() { return std::move(writes_); }
+
+  private:
+    std::vector<ControlWrite> writes_;
+};
+
+// "major:minor", as both versions' device files write it.
+inline std::string device_number(std::int64_t major, std::int64_t minor) {
+    return std::to_string(major) + ":" + std::to_string(minor);
+}
 
 // Writes in the order they must happen; v1 device rules are among them.
 std::vector<ControlWrite> plan_v1(const Resources& resources);

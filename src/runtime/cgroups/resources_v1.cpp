@@ -7,25 +7,7 @@ namespace berth::runtime::cgroups {
 
 namespace {
 
-class V1Plan {
-  public:
-    ControlWrite& add(const std::string& field, std::string controller, std::string file,
-                      std::string value) {
-        writes_.push_back(
-            {"linux.resources." + field, std::move(controller), std::move(file), std::move(value)});
-        return writes_.back();
-    }
-    std::vector<ControlWrite> take() { return std::move(writes_); }
-
-  private:
-    std::vector<ControlWrite> writes_;
-};
-
-std::string device(std::int64_t major, std::int64_t minor) {
-    return std::to_string(major) + ":" + std::to_string(minor);
-}
-
-void plan_memory(const Resources::Memory& memory, V1Plan& plan) {
+void plan_memory(const Resources::Memory& memory, WritePlan& plan) {
     const char* memsw = "memory.memsw.limit_in_bytes";
     // memory.memsw must never be below memory.limit, before or after either
     // write. Lifting memsw first, then setting the limit, then memsw, is an
@@ -60,7 +42,7 @@ void plan_memory(const Resources::Memory& memory, V1Plan& plan) {
                  *memory.use_hierarchy ? "1" : "0");
 }
 
-void plan_cpu(const Resources::Cpu& cpu, V1Plan& plan) {
+void plan_cpu(const Resources::Cpu& cpu, WritePlan& plan) {
     if (cpu.shares) plan.add("cpu.shares", "cpu", "cpu.shares", std::to_string(*cpu.shares));
     // The period first: the kernel checks a quota against the period in place.
     if (cpu.period) plan.add("cpu.period", "cpu", "cpu.cfs_period_us", std::to_string(*cpu.period));
@@ -77,7 +59,7 @@ void plan_cpu(const Resources::Cpu& cpu, V1Plan& plan) {
     if (!cpu.mems.empty()) plan.add("cpu.mems", "cpuset", "cpuset.mems", cpu.mems);
 }
 
-void plan_block_io(const Resources::BlockIo& io, V1Plan& plan) {
+void plan_block_io(const Resources::BlockIo& io, WritePlan& plan) {
     // Kernels without CFQ name BFQ's weights blkio.bfq.*.
     if (io.weight) {
         auto& write =
@@ -92,18 +74,18 @@ void plan_block_io(const Resources::BlockIo& io, V1Plan& plan) {
         if (entry.weight) {
             auto& write =
                 plan.add("blockIO.weightDevice", "blkio", "blkio.weight_device",
-                         device(entry.major, entry.minor) + " " + std::to_string(*entry.weight));
+                         device_number(entry.major, entry.minor) + " " + std::to_string(*entry.weight));
             write.fallback_file = "blkio.bfq.weight_device";
             write.fallback_value = write.value;
         }
         if (entry.leaf_weight)
             plan.add("blockIO.weightDevice", "blkio", "blkio.leaf_weight_device",
-                     device(entry.major, entry.minor) + " " + std::to_string(*entry.leaf_weight));
+                     device_number(entry.major, entry.minor) + " " + std::to_string(*entry.leaf_weight));
     }
     auto throttle = [&](const char* field, const char* file, const std::vector<DeviceRate>& rates) {
         for (const auto& rate : rates)
             plan.add(field, "blkio", file,
-                     device(rate.major, rate.minor) + " " + std::to_string(rate.rate));
+                     device_number(rate.major, rate.minor) + " " + std::to_string(rate.rate));
     };
     throttle("blockIO.throttleReadBpsDevice", "blkio.throttle.read_bps_device", io.read_bps);
     throttle("blockIO.throttleWriteBpsDevice", "blkio.throttle.write_bps_device", io.write_bps);
@@ -117,7 +99,7 @@ std::vector<ControlWrite> plan_v1(const Resources& resources) {
     if (!resources.unified.empty())
         fail("linux.resources.unified: these are cgroup v2 files, and this host's controllers are "
              "cgroup v1; use the v1 fields (linux.resources.memory, .cpu...) instead");
-    V1Plan plan;
+    WritePlan plan;
     plan_memory(resources.memory, plan);
     plan_cpu(resources.cpu, plan);
     if (resources.pids_limit)

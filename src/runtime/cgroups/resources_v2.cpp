@@ -24,29 +24,11 @@ std::uint64_t io_weight_from_blkio_weight(std::uint64_t weight) {
 
 namespace {
 
-class V2Plan {
-  public:
-    ControlWrite& add(const std::string& field, std::string controller, std::string file,
-                      std::string value) {
-        writes_.push_back(
-            {"linux.resources." + field, std::move(controller), std::move(file), std::move(value)});
-        return writes_.back();
-    }
-    std::vector<ControlWrite> take() { return std::move(writes_); }
-
-  private:
-    std::vector<ControlWrite> writes_;
-};
-
 std::string limit_or_max(std::int64_t limit) {
     return limit < 0 ? "max" : std::to_string(limit);
 }
 
-std::string device(std::int64_t major, std::int64_t minor) {
-    return std::to_string(major) + ":" + std::to_string(minor);
-}
-
-void plan_memory(const Resources::Memory& memory, V2Plan& plan) {
+void plan_memory(const Resources::Memory& memory, WritePlan& plan) {
     // OCI's swap is v1's memsw: memory and swap together. v2's memory.swap.max
     // counts swap alone, so it is swap - limit.
     std::optional<std::string> swap_max;
@@ -76,7 +58,7 @@ void plan_memory(const Resources::Memory& memory, V2Plan& plan) {
     // and failing would refuse configs written for both versions.
 }
 
-void plan_cpu(const Resources::Cpu& cpu, V2Plan& plan) {
+void plan_cpu(const Resources::Cpu& cpu, WritePlan& plan) {
     if (cpu.shares)
         plan.add("cpu.shares", "cpu", "cpu.weight",
                  std::to_string(cpu_weight_from_shares(*cpu.shares)));
@@ -96,7 +78,7 @@ void plan_cpu(const Resources::Cpu& cpu, V2Plan& plan) {
     if (!cpu.mems.empty()) plan.add("cpu.mems", "cpuset", "cpuset.mems", cpu.mems);
 }
 
-void plan_io(const Resources::BlockIo& io, V2Plan& plan) {
+void plan_io(const Resources::BlockIo& io, WritePlan& plan) {
     // BFQ takes blkio-range weights as they are; io.weight wants them scaled.
     auto weight = [&](const char* field, const std::string& prefix, std::uint64_t value) {
         auto& write = plan.add(field, "io", "io.bfq.weight", prefix + std::to_string(value));
@@ -106,7 +88,7 @@ void plan_io(const Resources::BlockIo& io, V2Plan& plan) {
     if (io.weight) weight("blockIO.weight", "default ", *io.weight);
     for (const auto& entry : io.weight_devices)
         if (entry.weight)
-            weight("blockIO.weightDevice", device(entry.major, entry.minor) + " ", *entry.weight);
+            weight("blockIO.weightDevice", device_number(entry.major, entry.minor) + " ", *entry.weight);
     // leafWeight went with CFQ; nothing in v2 takes it, and runc skips it as well.
 
     // One io.max line per device with all of its limits. A rate of 0 lifts
@@ -126,7 +108,7 @@ void plan_io(const Resources::BlockIo& io, V2Plan& plan) {
     add_rates("riops", io.read_iops);
     add_rates("wiops", io.write_iops);
     for (const auto& id : order)
-        plan.add("blockIO.throttle", "io", "io.max", device(id.first, id.second) + lines[id]);
+        plan.add("blockIO.throttle", "io", "io.max", device_number(id.first, id.second) + lines[id]);
 }
 
 } // namespace
@@ -135,7 +117,7 @@ std::vector<ControlWrite> plan_v2(const Resources& resources) {
     if (resources.net_class_id || !resources.net_priorities.empty())
         fail("linux.resources.network: cgroup v2 has no net_cls or net_prio controller; leave "
              "classID and priorities out on this host");
-    V2Plan plan;
+    WritePlan plan;
     plan_memory(resources.memory, plan);
     plan_cpu(resources.cpu, plan);
     if (resources.pids_limit)
