@@ -108,12 +108,55 @@ TEST_F(SpecCoverage, DevicesDomainnameGroupsUmaskOomScore) {
 
 // rootfsPropagation is honoured as given ("private" runs) and a value that
 // is not a propagation fails create, naming the field.
+// Propagation seen for real: the host mounts a tmpfs under a shared bind
+// source after create. A container whose root is rslave receives it; one
+// whose root is rprivate does not.
 TEST_F(SpecCoverage, RootfsPropagation) {
-    Bundle bundle;
-    bundle.config()["linux"]["rootfsPropagation"] = "private";
-    json report = probe(bundle);
-    EXPECT_FALSE(report["mounts"].empty());
+    for (std::string propagation : {"rslave", "rprivate"}) {
+        SCOPED_TRACE(propagation);
+        TempDir shared("shared"), out("out");
+        fs::permissions(out.path(), fs::perms::all);
+        std::string source = shared.path().string(), sub = source + "/sub";
+        fs::create_directories(sub);
+        ASSERT_EQ(::mount(source.c_str(), source.c_str(), nullptr, MS_BIND, nullptr), 0);
+        struct Unmount {
+            std::string source, sub;
+            ~Unmount() {
+                ::umount2(sub.c_str(), MNT_DETACH);
+                ::umount2(source.c_str(), MNT_DETACH);
+            }
+        } unmount{source, sub};
+        ASSERT_EQ(::mount(nullptr, source.c_str(), nullptr, MS_SHARED, nullptr), 0);
 
+        Bundle bundle;
+        bundle.config()["linux"]["rootfsPropagation"] = propagation;
+        bundle.config()["mounts"].push_back(
+            {{"destination", "/shared"}, {"type", "bind"}, {"source", source}, {"options", {"rbind"}}});
+        bundle.config()["mounts"].push_back({{"destination", "/out"},
+                                            {"type", "bind"},
+                                            {"source", out.path().string()},
+                                            {"options", {"rbind", "rw"}}});
+        bundle.config()["process"]["args"] = {
+            "/bin/sh", "-c",
+            "if grep -q ' /shared/sub ' /proc/self/mountinfo; then echo seen; else echo unseen; fi "
+            "> /out/result"};
+        bundle.write_config();
+        std::string id = make_id("prop");
+        auto created = runtime({"create", "--bundle", bundle.path(), id});
+        ASSERT_EQ(created.exit_code, 0) << created;
+        ASSERT_EQ(::mount("tmpfs", sub.c_str(), "tmpfs", 0, "size=64k"), 0);
+        auto started = runtime({"start", id});
+        EXPECT_EQ(started.exit_code, 0) << started;
+        std::string result;
+        for (int i = 0; i < 500 && result.empty(); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            std::ifstream(out.path() / "result") >> result;
+        }
+        EXPECT_EQ(result, propagation == "rslave" ? "seen" : "unseen");
+        runtime({"delete", "--force", id});
+    }
+
+    Bundle bundle;
     bundle.config()["linux"]["rootfsPropagation"] = "sideways";
     bundle.write_config();
     auto r = runtime({"create", "--bundle", bundle.path(), make_id("prop")});
