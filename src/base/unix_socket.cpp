@@ -12,14 +12,13 @@
 
 namespace berth {
 
-UniqueFd connect_unix(const std::string& path, const std::string& what) {
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw_errno(what);
-    UniqueFd socket_fd(fd);
+namespace {
+
+// The address for `path`; one longer than sun_path holds goes through an fd
+// of its directory, which `directory` keeps open while the address is used.
+sockaddr_un address_of(const std::string& path, UniqueFd& directory, const std::string& what) {
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
-    // A path longer than sun_path holds is reached through an fd of its directory.
-    UniqueFd directory;
     std::string target = path;
     if (target.size() >= sizeof address.sun_path) {
         std::size_t slash = target.rfind('/');
@@ -33,11 +32,35 @@ UniqueFd connect_unix(const std::string& path, const std::string& what) {
             fail(what + ": the socket's name is too long for a unix socket address");
     }
     std::memcpy(address.sun_path, target.c_str(), target.size() + 1);
+    return address;
+}
+
+} // namespace
+
+UniqueFd connect_unix(const std::string& path, const std::string& what, int type) {
+    int fd = ::socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw_errno(what);
+    UniqueFd socket_fd(fd);
+    UniqueFd directory;
+    sockaddr_un address = address_of(path, directory, what);
     int result;
     do {
         result = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
     } while (result < 0 && errno == EINTR);
     if (result < 0) throw_errno(what);
+    return socket_fd;
+}
+
+UniqueFd listen_unix(const std::string& path, const std::string& what, int type) {
+    int fd = ::socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw_errno(what);
+    UniqueFd socket_fd(fd);
+    UniqueFd directory;
+    sockaddr_un address = address_of(path, directory, what);
+    ::unlink(path.c_str());
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) < 0 ||
+        ::listen(fd, 8) < 0)
+        throw_errno(what);
     return socket_fd;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <unistd.h>
 
 namespace berth::cli {
 
@@ -45,8 +46,12 @@ void define_create_or_run(CLI::App* command, GlobalOptions& global, bool is_run)
         flags->image_and_command = command->remaining();
         engine::ContainerRecord record;
         std::optional<engine::Engine> engine;
+        engine::RunRequest request;
         try {
-            engine::RunRequest request = finish_request(*flags);
+            request = finish_request(*flags);
+            if (is_run && !flags->detach && request.tty && request.interactive &&
+                !::isatty(STDIN_FILENO))
+                fail("the input device is not a TTY");
             engine.emplace(open_engine(global));
             record = engine->create(request);
         } catch (const std::exception& error) {
@@ -62,7 +67,9 @@ void define_create_or_run(CLI::App* command, GlobalOptions& global, bool is_run)
                 std::cout << record.id << "\n";
                 return;
             }
-            int code = engine->start(record.id, true).stream_until_exit();
+            int code = engine->start(record.id, true)
+                           .stream_until_exit({.forward_stdin = request.interactive,
+                                               .tty = request.tty});
             if (code != 0) exit_with(code);
         } catch (const engine::StartError& error) {
             report_and_exit(error, error.exit_code());
@@ -75,16 +82,22 @@ void define_create_or_run(CLI::App* command, GlobalOptions& global, bool is_run)
 void define_start(CLI::App* command, GlobalOptions& global) {
     auto references = std::make_shared<std::vector<std::string>>();
     auto attach = std::make_shared<bool>(false);
+    auto interactive = std::make_shared<bool>(false);
     command->add_flag("-a,--attach", *attach,
                       "Stream the container's output and exit with its code");
+    command->add_flag("-i,--interactive", *interactive, "Attach this terminal's input too");
     command->add_option("CONTAINER", *references, "Containers to start")->required();
-    command->callback([&global, references, attach] {
+    command->callback([&global, references, attach, interactive] {
         auto engine = open_engine(global);
-        if (*attach) {
+        if (*attach || *interactive) {
             if (references->size() != 1)
                 fail("you cannot start and attach multiple containers at once");
             try {
-                int code = engine.start(references->front(), true).stream_until_exit();
+                engine::RunRequest request = engine.request(references->front());
+                int code = engine.start(references->front(), true)
+                               .stream_until_exit({.forward_stdin = *interactive &&
+                                                                    request.interactive,
+                                                   .tty = request.tty});
                 if (code != 0) exit_with(code);
             } catch (const engine::StartError& error) {
                 report_and_exit(error, error.exit_code());
@@ -141,6 +154,24 @@ void define_remove(CLI::App* command, GlobalOptions& global) {
             engine.remove(reference, *force);
             std::cout << reference << "\n";
         });
+    });
+}
+
+void define_attach(CLI::App* command, GlobalOptions& global) {
+    auto reference = std::make_shared<std::string>();
+    auto no_stdin = std::make_shared<bool>(false);
+    command->add_flag("--no-stdin", *no_stdin, "Do not attach standard input");
+    command->add_option("CONTAINER", *reference, "Container to attach to")->required();
+    command->callback([&global, reference, no_stdin] {
+        auto engine = open_engine(global);
+        try {
+            engine::RunRequest request = engine.request(*reference);
+            int code = engine.attach(*reference).stream_until_exit(
+                {.forward_stdin = request.interactive && !*no_stdin, .tty = request.tty});
+            if (code != 0) exit_with(code);
+        } catch (const engine::StartError& error) {
+            report_and_exit(error, error.exit_code());
+        }
     });
 }
 
@@ -233,6 +264,7 @@ void add_container_commands(CLI::App& app, GlobalOptions& global) {
     both(app, "wait", "Wait for containers to stop and print their exit codes", define_wait,
          global);
     both(app, "exec", "Run a command in a running container", define_exec, global);
+    both(app, "attach", "Attach this terminal to a running container", define_attach, global);
 }
 
 } // namespace berth::cli

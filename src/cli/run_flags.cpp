@@ -25,6 +25,9 @@ void add_run_flags(CLI::App& command, RunFlags& flags, bool is_run) {
                          "Run in the background and print the container ID");
     }
     command.add_flag("--rm", request.auto_remove, "Remove the container when it exits");
+    command.add_flag("-i,--interactive", request.interactive,
+                     "Keep standard input open (attached: this terminal's input goes in)");
+    command.add_flag("-t,--tty", request.tty, "Give the process a terminal");
     command.add_option("--name", request.name, "Name the container (else a random name)");
     one_each(command.add_option("-e,--env", flags.env,
                                 "Set an environment variable (KEY=value, or KEY from the host)"));

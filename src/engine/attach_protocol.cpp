@@ -7,16 +7,29 @@
 
 namespace berth::engine {
 
-bool send_frame(int socket_fd, FrameType type, std::string_view payload) {
+namespace {
+
+SendStatus send_message(int socket_fd, FrameType type, std::string_view payload, int flags) {
     std::string message;
     message.reserve(payload.size() + 1);
     message.push_back(static_cast<char>(type));
     message.append(payload);
     for (;;) {
-        if (::send(socket_fd, message.data(), message.size(), MSG_NOSIGNAL) >= 0) return true;
+        if (::send(socket_fd, message.data(), message.size(), MSG_NOSIGNAL | flags) >= 0)
+            return SendStatus::sent;
         if (errno == EINTR) continue;
-        return false;
+        return errno == EAGAIN ? SendStatus::busy : SendStatus::closed;
     }
+}
+
+} // namespace
+
+bool send_frame(int socket_fd, FrameType type, std::string_view payload) {
+    return send_message(socket_fd, type, payload, 0) == SendStatus::sent;
+}
+
+SendStatus try_send_frame(int socket_fd, FrameType type, std::string_view payload) {
+    return send_message(socket_fd, type, payload, MSG_DONTWAIT);
 }
 
 Frame receive_frame(int socket_fd) {

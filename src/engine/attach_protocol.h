@@ -15,10 +15,17 @@ enum class FrameType : char {
     stderr_data = 'e',
     exited = 'x', // monitor -> CLI: "<exit code>", after cleanup
     signal = 'k', // CLI -> monitor: "<signal number>" to pass to the container
+    stdin_data = 'i',   // CLI -> monitor: bytes for the container's standard input
+    stdin_closed = 'c', // CLI -> monitor: its standard input ended
+    resize = 'w',       // CLI -> monitor: "<rows> <columns>" of its terminal
 };
 
 // False if the peer is gone (never raises SIGPIPE).
 bool send_frame(int socket_fd, FrameType type, std::string_view payload);
+
+enum class SendStatus { sent, busy, closed };
+// send_frame that never waits: `busy` when the socket has no room yet.
+SendStatus try_send_frame(int socket_fd, FrameType type, std::string_view payload);
 
 struct Frame {
     bool closed = false; // the peer closed its end

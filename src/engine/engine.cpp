@@ -4,6 +4,7 @@
 #include "berth/base/error.h"
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
+#include "berth/base/unix_socket.h"
 #include "berth/engine/identity.h"
 #include "berth/engine/user_lookup.h"
 #include "berth/image/image_store.h"
@@ -152,8 +153,28 @@ Attachment Engine::start(const std::string& reference, bool attach) {
     plan.database_path = options_.root + "/berth.db";
     plan.auto_remove = request.auto_remove;
     plan.attach = attach;
+    plan.interactive = request.interactive;
+    plan.tty = request.tty;
+    plan.attach_socket = attach_socket(record.id);
+    make_directories(options_.run_root + "/attach", 0700);
     close_database();
     return Attachment(spawn_monitor(plan));
+}
+
+Attachment Engine::attach(const std::string& reference) {
+    ContainerRecord record = get(reference);
+    if (record.state != ContainerState::running)
+        fail("you cannot attach to a stopped container, start it first");
+    close_database();
+    return Attachment(connect_unix(attach_socket(record.id),
+                                   "attaching to container " + record.name, SOCK_SEQPACKET));
+}
+
+RunRequest Engine::request(const std::string& reference) { return request_of(get(reference)); }
+
+// Short: a socket's path must fit in 108 bytes, and 16 hex digits are unique enough.
+std::string Engine::attach_socket(const std::string& id) const {
+    return options_.run_root + "/attach/" + id.substr(0, 16);
 }
 
 bool Engine::wait_for_monitor(const ContainerRecord& record, int timeout_ms) {

@@ -9,7 +9,9 @@
 #include "berth/engine/identity.h"
 #include "berth/engine/json_log.h"
 #include "berth/runtime/runtime.h"
+#include "berth/base/unix_socket.h"
 #include "process_identity.h"
+#include "stdin_relay.h"
 #include "teardown.h"
 
 #include <algorithm>
@@ -21,7 +23,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -83,6 +87,8 @@ class Monitor {
     // Records a failed start, tells the starter, and cleans up.
     int fail_start(const std::string& message);
     void pump_output();
+    void handle_control_frame();
+    void accept_attach();
     void finish(int exit_code);
     void forward(FrameType type, std::string_view data) {
         if (control_ >= 0 && !send_frame(control_, type, data)) control_ = -1;
@@ -94,6 +100,9 @@ class Monitor {
     image::Database database_;
     ContainerStore containers_;
     UniqueFd devnull_, diagnostics_, stdout_read_, stderr_read_, init_pidfd_;
+    UniqueFd console_;         // the pty master, with a terminal
+    UniqueFd attach_listener_; // where `berth attach` connects
+    StdinRelay stdin_;
     pid_t init_pid_ = 0;
     int init_status_ = -1;
 };
@@ -145,28 +154,54 @@ int Monitor::run() {
     stdout_read_.reset(out[0]);
     stderr_read_.reset(err[0]);
     UniqueFd stdout_write(out[1]), stderr_write(err[1]);
+    UniqueFd stdin_read;
+    if (plan_.interactive && !plan_.tty) {
+        int in[2];
+        if (::pipe2(in, O_CLOEXEC) < 0)
+            return fail_start("creating the container's stdin pipe: " + std::string(strerror(errno)));
+        stdin_read.reset(in[0]);
+        stdin_ = StdinRelay(in[1], true);
+    }
 
     try {
         // Left over from a monitor that was killed: the new create needs the id.
         runtime_.remove(plan_.id, true);
-        // The init inherits stdio: the container's output goes into our pipes.
+        if (!plan_.attach_socket.empty())
+            attach_listener_ = listen_unix(plan_.attach_socket, "listening for attach at " +
+                                           plan_.attach_socket, SOCK_SEQPACKET);
+        // The init inherits stdio: the container's output goes into our pipes
+        // (with a terminal, its pty replaces them).
+        if (stdin_read) redirect(stdin_read.get(), STDIN_FILENO);
         redirect(stdout_write.get(), STDOUT_FILENO);
         redirect(stderr_write.get(), STDERR_FILENO);
         runtime::CreateOptions options;
         options.id = plan_.id;
         options.bundle = plan_.container_dir;
-        try {
-            runtime_.create(options);
-        } catch (...) {
+        auto restore_stdio = [&] {
+            redirect(devnull_.get(), STDIN_FILENO);
             redirect(devnull_.get(), STDOUT_FILENO);
             redirect(diagnostics_.get(), STDERR_FILENO);
+        };
+        try {
+            if (plan_.tty)
+                console_ = runtime_.create_keeping_console(options);
+            else
+                runtime_.create(options);
+        } catch (...) {
+            restore_stdio();
             throw;
         }
-        // Only the init may hold the write ends now, so its exit is our EOF.
-        redirect(devnull_.get(), STDOUT_FILENO);
-        redirect(diagnostics_.get(), STDERR_FILENO);
+        // Only the init may hold the pipes' other ends now, so its exit is our EOF.
+        restore_stdio();
+        stdin_read.reset();
         stdout_write.reset();
         stderr_write.reset();
+        if (console_ && plan_.interactive) stdin_ = StdinRelay(console_.get(), false);
+        if (console_) {
+            // Read in the same poll loop as everything else.
+            int flags = ::fcntl(console_.get(), F_GETFL);
+            ::fcntl(console_.get(), F_SETFL, flags | O_NONBLOCK);
+        }
 
         init_pid_ = runtime_.state(plan_.id).pid;
         init_pidfd_.reset(pidfd_open(init_pid_));
@@ -217,13 +252,19 @@ void Monitor::pump_output() {
         }
     };
 
-    while (stdout_open || stderr_open || !init_exited) {
+    bool console_open = static_cast<bool>(console_);
+    while (stdout_open || stderr_open || console_open || !init_exited) {
         std::vector<pollfd> fds;
         int timeout_ms = 1000;
         if (stdout_open) fds.push_back({stdout_read_.get(), POLLIN, 0});
         if (stderr_open) fds.push_back({stderr_read_.get(), POLLIN, 0});
+        if (console_open) fds.push_back({console_.get(), POLLIN, 0});
         if (!init_exited) fds.push_back({init_pidfd_.get(), POLLIN, 0});
-        if (control_ >= 0) fds.push_back({control_, POLLIN, 0});
+        // While input waits for room, no more is taken: the attached command
+        // then waits too, and output keeps flowing meanwhile.
+        if (stdin_.has_pending()) fds.push_back({stdin_.fd(), POLLOUT, 0});
+        if (control_ >= 0 && !stdin_.has_pending()) fds.push_back({control_, POLLIN, 0});
+        if (attach_listener_) fds.push_back({attach_listener_.get(), POLLIN, 0});
         if (init_exited) {
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(drain_deadline -
                                                                               Clock::now());
@@ -234,12 +275,21 @@ void Monitor::pump_output() {
         if (ready < 0 && errno != EINTR) throw_errno("waiting for the container");
         for (const auto& entry : fds) {
             if (!entry.revents) continue;
-            if (entry.fd == stdout_read_.get() || entry.fd == stderr_read_.get()) {
+            if (entry.events == POLLOUT) {
+                // The stdin entry (a pty master also has an entry of its own for reading).
+                stdin_.write_pending();
+                continue;
+            }
+            if (entry.fd == stdout_read_.get() || entry.fd == stderr_read_.get() ||
+                (console_open && entry.fd == console_.get())) {
+                if (!(entry.revents & (POLLIN | POLLHUP | POLLERR))) continue;
                 bool is_stderr = entry.fd == stderr_read_.get();
+                bool is_console = entry.fd == console_.get();
                 ssize_t got = ::read(entry.fd, buffer.data(), buffer.size());
                 if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
                 if (got <= 0) {
-                    (is_stderr ? stderr_open : stdout_open) = false;
+                    // A pty master reads EIO once every slave is closed.
+                    (is_console ? console_open : is_stderr ? stderr_open : stdout_open) = false;
                     continue;
                 }
                 std::string_view data(buffer.data(), static_cast<std::size_t>(got));
@@ -250,18 +300,9 @@ void Monitor::pump_output() {
                 }
                 forward(is_stderr ? FrameType::stderr_data : FrameType::stdout_data, data);
             } else if (entry.fd == control_) {
-                Frame frame = receive_frame(control_);
-                if (frame.closed) {
-                    // The attached command went away: the container runs on, logged.
-                    ::close(control_);
-                    control_ = -1;
-                } else if (frame.type == FrameType::signal) {
-                    try {
-                        runtime_.kill(plan_.id, std::atoi(frame.payload.c_str()), false);
-                    } catch (const Error&) {
-                        // Already exited: nothing to signal.
-                    }
-                }
+                handle_control_frame();
+            } else if (entry.fd == attach_listener_.get()) {
+                accept_attach();
             }
         }
         reap();
@@ -274,8 +315,58 @@ void Monitor::pump_output() {
     }
 }
 
+void Monitor::handle_control_frame() {
+    Frame frame = receive_frame(control_);
+    if (frame.closed) {
+        // The attached command went away (or detached): the container runs on, logged.
+        ::close(control_);
+        control_ = -1;
+        return;
+    }
+    switch (frame.type) {
+    case FrameType::signal:
+        try {
+            runtime_.kill(plan_.id, std::atoi(frame.payload.c_str()), false);
+        } catch (const Error&) {
+            // Already exited: nothing to signal.
+        }
+        break;
+    case FrameType::stdin_data:
+        stdin_.push(frame.payload);
+        break;
+    case FrameType::stdin_closed:
+        stdin_.close_input();
+        break;
+    case FrameType::resize:
+        if (console_) {
+            winsize size{};
+            if (std::sscanf(frame.payload.c_str(), "%hu %hu", &size.ws_row, &size.ws_col) == 2)
+                ::ioctl(console_.get(), TIOCSWINSZ, &size);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+// `berth attach`: one command at a time holds the container's stdio.
+void Monitor::accept_attach() {
+    int fd = ::accept4(attach_listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) return;
+    if (control_ >= 0) {
+        send_frame(fd, FrameType::failed, "125\nanother command is attached to this container");
+        ::close(fd);
+        return;
+    }
+    control_ = fd;
+}
+
 void Monitor::finish(int exit_code) {
     std::string trash;
+    if (attach_listener_) {
+        attach_listener_.reset();
+        ::unlink(plan_.attach_socket.c_str());
+    }
     try {
         release_container(plan_.runtime_root, plan_.id, plan_.container_dir);
     } catch (const std::exception& error) {

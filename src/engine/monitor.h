@@ -21,6 +21,10 @@ struct MonitorPlan {
     std::string database_path;
     bool auto_remove = false;
     bool attach = false; // stream output to the control socket until the exit
+    bool interactive = false; // the container's stdin comes from attached commands
+    bool tty = false;         // the container has a terminal; the monitor holds its master
+    // Where `berth attach` finds the monitor (a SOCK_SEQPACKET listener).
+    std::string attach_socket;
 };
 
 // Forks the monitor; returns the starter's end of its control socket (see

@@ -192,6 +192,8 @@ std::vector<std::string> process_env(const RunRequest& request, const oci::Conta
     for (const auto& entry : request.env)
         set_env(env, entry);
     if (!has_env(env, "HOME")) env.push_back("HOME=" + inputs.user.home);
+    // Docker's: a program that asks what terminal it has gets an answer.
+    if (request.tty && !has_env(env, "TERM")) env.push_back("TERM=xterm");
     return env;
 }
 
@@ -205,7 +207,7 @@ json build_oci_spec(const RunRequest& request, const oci::ContainerConfig& image
     std::uint64_t nofile = std::min<std::uint64_t>(1048576, inputs.nofile_hard_limit);
 
     json process = {
-        {"terminal", false},
+        {"terminal", request.tty},
         {"user",
          {{"uid", inputs.user.uid},
           {"gid", inputs.user.gid},

@@ -105,6 +105,11 @@ void Runtime::create(const CreateOptions& options) {
     create_container(store, options, false, nullptr);
 }
 
+UniqueFd Runtime::create_keeping_console(const CreateOptions& options) {
+    StateStore store(root_);
+    return std::move(create_container(store, options, true, nullptr).console_master);
+}
+
 void Runtime::start(const std::string& id) {
     StateStore store(root_);
     ContainerDir dir = store.open(id);

@@ -2,6 +2,7 @@
 // image into a private root, runs containers under a cgroup parent of its
 // own, and checks that what berth says (exit codes, output, ps) is true and
 // that nothing is left behind: no mount, no cgroup, no row, no monitor.
+#include "berth_test/pty_session.hpp"
 #include "berth_test/run_command.hpp"
 #include "berth_test/temp_dir.hpp"
 
@@ -363,5 +364,66 @@ TEST_F(EngineTest, AnImageAContainerUsesIsNotRemoved) {
     EXPECT_EQ(berth({"rm", "user"}).exit_code, 0);
     EXPECT_EQ(berth({"image", "prune", "-f"}).exit_code, 0);
     EXPECT_NE(berth({"image", "inspect", image_id}).exit_code, 0);
+    expect_nothing_left();
+}
+
+// -i: this command's stdin reaches the container, all of it, though the
+// container reads it slower than it arrives (the monitor queues it and the
+// CLI waits for room, while output keeps flowing). Without -i: nothing.
+TEST_F(EngineTest, InteractiveInputReachesTheContainer) {
+    std::string input;
+    for (int i = 1; i <= 200000; ++i) input += std::to_string(i) + "\n";
+    CommandResult counted =
+        run_command({BERTH_PATH, "--root", root().string(), "run", "--cgroup-parent",
+                     cgroup_parent(), "-i", "--rm", "busybox", "sh", "-c", "cat; echo end"},
+                    input, 60000);
+    ASSERT_EQ(counted.exit_code, 0) << counted.err;
+    EXPECT_EQ(counted.out.size(), input.size() + 4);
+    EXPECT_TRUE(counted.out == input + "end\n") << "the input came back altered";
+
+    CommandResult deaf = run_command({BERTH_PATH, "--root", root().string(), "run",
+                                      "--cgroup-parent", cgroup_parent(), "--rm", "busybox", "cat"},
+                                     "not for the container\n");
+    EXPECT_EQ(deaf.exit_code, 0) << deaf;
+    EXPECT_EQ(deaf.out, "");
+    expect_nothing_left();
+}
+
+TEST_F(EngineTest, TtyGivesTheProcessATerminal) {
+    CommandResult r = run({"--rm", "-t", "busybox", "sh", "-c", "tty; echo $TERM"});
+    EXPECT_EQ(r.exit_code, 0) << r;
+    EXPECT_EQ(r.out, "/dev/pts/0\r\nxterm\r\n");
+    expect_nothing_left();
+}
+
+// `run -it` at a terminal: keys in, output out, the size passed on; Ctrl-P
+// Ctrl-Q leaves the container running; `attach` takes it up again, and the
+// exit code of what runs inside comes back through it.
+TEST_F(EngineTest, RunInteractiveDetachAndAttach) {
+    berth_test::PtySession session({BERTH_PATH, "--root", root().string(), "run",
+                                    "--cgroup-parent", cgroup_parent(), "-it", "--name", "talk",
+                                    "busybox", "sh"},
+                                   33, 101);
+    session.type("stty -a | head -1; echo sum-$((2+3))\r");
+    ASSERT_TRUE(session.wait_for("sum-5\r\n")) << session.output();
+    EXPECT_NE(session.output().find("rows 33; columns 101"), std::string::npos)
+        << session.output();
+    session.type("\x10\x11");
+    EXPECT_EQ(session.wait_exit(), 0) << session.output();
+    EXPECT_EQ(inspect("talk")["State"]["Status"], "running");
+
+    berth_test::PtySession again(
+        {BERTH_PATH, "--root", root().string(), "attach", "talk"});
+    again.type("echo back-$((4*5))\r");
+    ASSERT_TRUE(again.wait_for("back-20\r\n")) << again.output();
+    again.type("exit 7\r");
+    EXPECT_EQ(again.wait_exit(), 7) << again.output();
+    EXPECT_EQ(inspect("talk")["State"]["ExitCode"], 7);
+
+    CommandResult stopped = berth({"attach", "talk"});
+    EXPECT_NE(stopped.exit_code, 0);
+    EXPECT_NE(stopped.err.find("cannot attach to a stopped container"), std::string::npos)
+        << stopped;
+    EXPECT_EQ(berth({"rm", "talk"}).exit_code, 0);
     expect_nothing_left();
 }

@@ -7,11 +7,17 @@
 
 #include <string>
 #include <string_view>
+#include <sys/socket.h>
 
 namespace berth {
 
-// A connected SOCK_STREAM socket to `path`; errors name `what`.
-UniqueFd connect_unix(const std::string& path, const std::string& what);
+// A socket of `type` (SOCK_STREAM, SOCK_SEQPACKET) connected to `path`;
+// errors name `what`. Paths longer than a socket address holds work too.
+UniqueFd connect_unix(const std::string& path, const std::string& what, int type = SOCK_STREAM);
+
+// A socket of `type` bound to `path` (replacing a stale socket file there)
+// and listening.
+UniqueFd listen_unix(const std::string& path, const std::string& what, int type = SOCK_STREAM);
 
 // sendmsg of `payload` with `fd` attached (none when fd < 0); returns -1
 // with errno set on failure, as sendmsg does.

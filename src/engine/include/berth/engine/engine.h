@@ -38,6 +38,13 @@ class StartError : public Error {
 // The exit code Docker gives a failed start (or exec) with this message.
 int exit_code_for_start_failure(std::string_view message);
 
+struct StreamOptions {
+    bool forward_stdin = false; // -i: this process's standard input goes to the container
+    // -t: the container has a terminal. This one (if stdin is one) goes raw,
+    // its size follows, and Ctrl-P Ctrl-Q detaches.
+    bool tty = false;
+};
+
 // The command line's end of a monitor's control socket.
 class Attachment {
   public:
@@ -47,8 +54,9 @@ class Attachment {
     // Blocks until the monitor reports the start; StartError if it failed.
     void wait_started();
     // Copies the container's output to fds 1 and 2, passes SIGINT, SIGTERM,
-    // SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 on to it, and returns its exit code.
-    int stream_until_exit();
+    // SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 on to it, and returns its exit
+    // code; 0 when detached with Ctrl-P Ctrl-Q (the container runs on).
+    int stream_until_exit(const StreamOptions& options = {});
 
   private:
     UniqueFd socket_;
@@ -81,6 +89,10 @@ class Engine {
     // Starts the container's monitor, which creates and starts it. With
     // `attach`, the attachment streams its output until it exits.
     Attachment start(const std::string& reference, bool attach);
+    // `berth attach`: the running container's stdio, through its monitor.
+    Attachment attach(const std::string& reference);
+    // How the container was asked to be run (its -i and -t among the rest).
+    RunRequest request(const std::string& reference);
     // The stop signal, then SIGKILL after `timeout_seconds` (-1: the container's, else 10).
     void stop(const std::string& reference, int timeout_seconds);
     void kill(const std::string& reference, int signal);
@@ -103,6 +115,7 @@ class Engine {
     // Until the monitor has exited, at most `timeout_ms` (-1: forever). True if it has.
     bool wait_for_monitor(const ContainerRecord& record, int timeout_ms);
     std::string runtime_root() const;
+    std::string attach_socket(const std::string& id) const;
 
     EngineOptions options_;
     std::unique_ptr<image::Database> database_;

@@ -23,6 +23,8 @@ struct RunRequest {
     std::string user;
     std::string hostname;
     bool auto_remove = false;
+    bool interactive = false; // -i: the container's stdin comes from whoever attaches
+    bool tty = false;         // -t: the process gets a terminal (the monitor holds its master)
     bool read_only = false;
     bool privileged = false;
     bool no_new_privileges = false;

@@ -3,6 +3,7 @@
 // berth-runtime's command line and berth's monitor both drive this.
 #pragma once
 
+#include "berth/base/unique_fd.h"
 #include "berth/oci/state.h"
 #include "berth/runtime/exec.h"
 
@@ -28,6 +29,9 @@ class Runtime {
 
     // Sets the container up and leaves its init waiting for start.
     void create(const CreateOptions& options);
+    // create for a caller in this process that holds the terminal itself:
+    // with process.terminal, returns the pty's master (else an empty fd).
+    UniqueFd create_keeping_console(const CreateOptions& options);
     // Lets a created container's process run; fails unless it is created.
     void start(const std::string& id);
     oci::State state(const std::string& id);
