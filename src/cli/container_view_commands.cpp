@@ -57,7 +57,7 @@ std::string status_text(const engine::ContainerRecord& record) {
     case engine::ContainerState::created:
         return "Created";
     case engine::ContainerState::running:
-        return "Up " + duration_since(record.started);
+        return "Up " + duration_since(record.started) + (record.paused ? " (Paused)" : "");
     case engine::ContainerState::removing:
         return "Removal In Progress";
     case engine::ContainerState::exited:
@@ -82,7 +82,7 @@ json ps_row(engine::Engine& engine, const engine::ContainerRecord& record, bool 
             {"CreatedAt", record.created},
             {"RunningFor", time_since(record.created)},
             {"Status", status_text(record)},
-            {"State", engine::state_name(record.state)},
+            {"State", record.paused ? "paused" : engine::state_name(record.state)},
             {"Ports", ""},
             {"Names", record.name}};
 }
@@ -132,9 +132,9 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
         {"Args", args.empty() ? json::array()
                               : json(std::vector<std::string>(args.begin() + 1, args.end()))},
         {"State",
-         {{"Status", engine::state_name(record.state)},
+         {{"Status", record.paused ? "paused" : engine::state_name(record.state)},
           {"Running", running},
-          {"Paused", false},
+          {"Paused", record.paused},
           {"Restarting", false},
           {"OOMKilled", false},
           {"Dead", false},

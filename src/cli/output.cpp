@@ -53,6 +53,7 @@ std::string time_since(const std::string& rfc3339) {
     // Go's units.HumanDuration, which Docker uses.
     auto ago = [](std::string text) { return text + " ago"; };
     if (seconds < 1) return "Less than a second ago";
+    if (seconds < 2) return "1 second ago";
     if (seconds < 60) return ago(std::to_string(static_cast<long>(seconds)) + " seconds");
     double minutes = seconds / 60;
     if (minutes < 2) return "About a minute ago";
@@ -66,19 +67,30 @@ std::string time_since(const std::string& rfc3339) {
     return ago(std::to_string(static_cast<long>(hours / 24 / 365)) + " years");
 }
 
+namespace {
+
+// Columns on a terminal: UTF-8 continuation bytes take none ("…" is one).
+std::size_t display_width(const std::string& text) {
+    std::size_t width = 0;
+    for (unsigned char c : text) width += (c & 0xC0) != 0x80;
+    return width;
+}
+
+} // namespace
+
 std::string table(const std::vector<std::vector<std::string>>& rows) {
     std::vector<std::size_t> widths;
     for (const auto& row : rows)
         for (std::size_t i = 0; i < row.size(); ++i) {
             if (widths.size() <= i) widths.push_back(0);
-            widths[i] = std::max(widths[i], row[i].size());
+            widths[i] = std::max(widths[i], display_width(row[i]));
         }
     std::string out;
     for (const auto& row : rows) {
         std::string line;
         for (std::size_t i = 0; i < row.size(); ++i) {
             line += row[i];
-            if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 3, ' ');
+            if (i + 1 < row.size()) line += std::string(widths[i] - display_width(row[i]) + 3, ' ');
         }
         out += line + "\n";
     }

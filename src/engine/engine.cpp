@@ -117,14 +117,27 @@ std::optional<ContainerRecord> Engine::reconcile(ContainerRecord record) {
 ContainerRecord Engine::get(const std::string& reference) {
     auto record = reconcile(containers().get(reference));
     if (!record) fail("no such container: " + reference);
+    note_paused(*record);
     return *record;
 }
 
 std::vector<ContainerRecord> Engine::list() {
     std::vector<ContainerRecord> records;
     for (auto& record : containers().list())
-        if (auto current = reconcile(record)) records.push_back(*current);
+        if (auto current = reconcile(record)) {
+            note_paused(*current);
+            records.push_back(*current);
+        }
     return records;
+}
+
+void Engine::note_paused(ContainerRecord& record) {
+    if (record.state != ContainerState::running) return;
+    try {
+        record.paused =
+            runtime::Runtime(runtime_root()).state(record.id).status == oci::Status::paused;
+    } catch (const Error&) {
+    }
 }
 
 Attachment Engine::start(const std::string& reference, bool attach) {
@@ -200,6 +213,8 @@ void Engine::stop(const std::string& reference, int timeout_seconds) {
     if (timeout_seconds < 0)
         timeout_seconds = request.stop_timeout >= 0 ? request.stop_timeout : default_stop_timeout;
     runtime::Runtime runtime(runtime_root());
+    // Docker's way: a paused container is thawed to be stopped gracefully.
+    if (record.paused) runtime.resume(record.id);
     int signal = SIGTERM;
     try {
         signal =
@@ -226,7 +241,10 @@ void Engine::kill(const std::string& reference, int signal) {
     ContainerRecord record = get(reference);
     if (record.state != ContainerState::running)
         fail("cannot kill container " + record.name + ": container is not running");
-    runtime::Runtime(runtime_root()).kill(record.id, signal, false);
+    runtime::Runtime runtime(runtime_root());
+    runtime.kill(record.id, signal, false);
+    // Other signals wait for `unpause`, as they do in docker; SIGKILL acts now.
+    if (record.paused && signal == SIGKILL) runtime.resume(record.id);
 }
 
 void Engine::remove(const std::string& reference, bool force) {
@@ -236,7 +254,9 @@ void Engine::remove(const std::string& reference, bool force) {
             fail("cannot remove container \"/" + record.name +
                  "\": container is running: stop the container before removing or force remove");
         try {
-            runtime::Runtime(runtime_root()).kill(record.id, SIGKILL, false);
+            runtime::Runtime runtime(runtime_root());
+            runtime.kill(record.id, SIGKILL, false);
+            if (record.paused) runtime.resume(record.id);
         } catch (const Error&) {
         }
         if (!wait_for_monitor(record, 30000))

@@ -81,7 +81,14 @@ std::vector<pid_t> processes_in_pid_namespace_of(pid_t init) {
 
 void kill_and_wait(const ContainerRecord& record) {
     UniqueFd init = open_init(record);
-    if (auto cgroup = saved_cgroup(record.cgroup_json)) cgroup->kill_all(SIGKILL);
+    if (auto cgroup = saved_cgroup(record.cgroup_json)) {
+        cgroup->kill_all(SIGKILL);
+        // A v1-frozen process acts on SIGKILL only once thawed.
+        try {
+            if (cgroup->frozen()) cgroup->thaw();
+        } catch (const Error&) {
+        }
+    }
     if (!init) return;
     for (pid_t pid : processes_in_pid_namespace_of(record.state.pid)) ::kill(pid, SIGKILL);
     pidfd_send_signal(init.get(), SIGKILL);
@@ -156,7 +163,9 @@ void Runtime::kill(const std::string& id, int signal, bool all) {
     ContainerDir dir = store.open(id);
     ContainerRecord record = dir.read_record();
     oci::Status status = dir.current_status(record);
-    if (status != oci::Status::created && status != oci::Status::running)
+    // A paused container takes signals too; they act when it is resumed.
+    if (status != oci::Status::created && status != oci::Status::running &&
+        status != oci::Status::paused)
         fail("container not running");
     UniqueFd init = open_init(record);
     if (!init) fail("container not running");

@@ -427,3 +427,34 @@ TEST_F(EngineTest, RunInteractiveDetachAndAttach) {
     EXPECT_EQ(berth({"rm", "talk"}).exit_code, 0);
     expect_nothing_left();
 }
+
+// stats measures (a busy loop uses CPU; one process), pause freezes (no
+// CPU, shown as paused), unpause thaws, and a paused container can still
+// be removed with -f.
+TEST_F(EngineTest, PauseFreezesAndStatsMeasure) {
+    CommandResult started =
+        run({"-d", "--name", "busy", "busybox", "sh", "-c", "while :; do :; done"});
+    ASSERT_EQ(started.exit_code, 0) << started;
+    auto cpu_of = [&](const std::string& name) {
+        CommandResult r =
+            berth({"stats", "--no-stream", "--format", "{{.CPUPerc}} {{.PIDs}}", name});
+        EXPECT_EQ(r.exit_code, 0) << r;
+        return r.out;
+    };
+    std::string busy = cpu_of("busy");
+    EXPECT_GT(std::atof(busy.c_str()), 1.0) << busy;
+    EXPECT_NE(busy.find("% 1\n"), std::string::npos) << busy;
+
+    ASSERT_EQ(berth({"pause", "busy"}).exit_code, 0);
+    EXPECT_EQ(inspect("busy")["State"]["Paused"], true);
+    EXPECT_NE(berth({"ps"}).out.find("(Paused)"), std::string::npos);
+    EXPECT_EQ(cpu_of("busy").substr(0, 5), "0.00%");
+    EXPECT_NE(berth({"pause", "busy"}).exit_code, 0) << "paused twice";
+
+    ASSERT_EQ(berth({"unpause", "busy"}).exit_code, 0);
+    EXPECT_EQ(inspect("busy")["State"]["Paused"], false);
+    ASSERT_EQ(berth({"pause", "busy"}).exit_code, 0);
+    CommandResult removed = berth({"rm", "-f", "busy"});
+    EXPECT_EQ(removed.exit_code, 0) << removed;
+    expect_nothing_left();
+}

@@ -37,6 +37,8 @@ struct ContainerRecord {
     std::string error;    // why the last start failed, or the monitor was lost
     std::int64_t monitor_pid = 0;
     std::int64_t monitor_start_time = 0; // /proc/PID/stat starttime, against pid reuse
+    // Not stored: Engine::get and list ask the runtime whether a running one is frozen.
+    bool paused = false;
 };
 
 // The name is in use (Docker's "Conflict"): create refuses, nothing is made.

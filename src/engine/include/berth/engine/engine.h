@@ -38,6 +38,18 @@ class StartError : public Error {
 // The exit code Docker gives a failed start (or exec) with this message.
 int exit_code_for_start_failure(std::string_view message);
 
+// One sample of a running container's use of the machine (`berth stats`).
+struct ContainerStats {
+    std::string id, name;
+    bool running = false;
+    std::uint64_t sampled_at_ns = 0; // a monotonic clock: for rates between samples
+    std::uint64_t cpu_ns = 0;        // CPU time used since it started
+    std::uint64_t memory_used = 0, memory_limit = 0; // the limit is the host's memory if none
+    std::uint64_t pids = 0;
+    std::uint64_t block_read = 0, block_written = 0;
+    std::uint64_t network_received = 0, network_sent = 0;
+};
+
 struct StreamOptions {
     bool forward_stdin = false; // -i: this process's standard input goes to the container
     // -t: the container has a terminal. This one (if stdin is one) goes raw,
@@ -91,6 +103,10 @@ class Engine {
     Attachment start(const std::string& reference, bool attach);
     // `berth attach`: the running container's stdio, through its monitor.
     Attachment attach(const std::string& reference);
+    // Freezes (and thaws) every process of a running container.
+    void pause(const std::string& reference);
+    void unpause(const std::string& reference);
+    ContainerStats stats(const std::string& reference);
     // How the container was asked to be run (its -i and -t among the rest).
     RunRequest request(const std::string& reference);
     // The stop signal, then SIGKILL after `timeout_seconds` (-1: the container's, else 10).
@@ -116,6 +132,8 @@ class Engine {
     bool wait_for_monitor(const ContainerRecord& record, int timeout_ms);
     std::string runtime_root() const;
     std::string attach_socket(const std::string& id) const;
+    // Sets record.paused from the runtime's state of a running container.
+    void note_paused(ContainerRecord& record);
 
     EngineOptions options_;
     std::unique_ptr<image::Database> database_;
