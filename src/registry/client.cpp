@@ -281,8 +281,7 @@ Client::FetchedManifest Client::fetch_manifest(const std::string& repository,
     HttpResponse response = send(request, "repository:" + repository + ":pull");
     std::string shown =
         registry_ + "/" + repository + (reference.rfind("sha256:", 0) == 0 ? "@" : ":") + reference;
-    if (response.status == 404)
-        fail("manifest unknown: " + shown + " does not exist (" + registry_message(response) + ")");
+    if (response.status == 404) fail("manifest unknown: " + shown + " does not exist");
     if (response.status == 403)
         fail("access to " + shown + " denied: " + registry_message(response));
     if (response.status != 200)
