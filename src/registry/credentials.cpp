@@ -2,12 +2,22 @@
 
 #include "berth/base/error.h"
 #include "berth/base/files.h"
+#include "berth/base/syscalls.h"
+#include "berth/base/unique_fd.h"
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+#include <cerrno>
+#include <csignal>
 #include <cstdlib>
+#include <fcntl.h>
 #include <pwd.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char** environ;
 
 namespace berth::registry {
 
@@ -111,12 +121,77 @@ std::string with_credentials(std::string_view file_content, std::string_view reg
     return document.dump(1, '\t') + "\n";
 }
 
+std::optional<std::string> credential_helper_in(std::string_view file_content,
+                                                std::string_view registry) {
+    json document = parse_file(file_content);
+    std::string wanted = host_of_key(registry);
+    if (document.contains("credHelpers") && document["credHelpers"].is_object())
+        for (const auto& [key, helper] : document["credHelpers"].items())
+            if (host_of_key(key) == wanted && helper.is_string() &&
+                !helper.get<std::string>().empty())
+                return helper.get<std::string>();
+    if (document.contains("credsStore") && document["credsStore"].is_string() &&
+        !document["credsStore"].get<std::string>().empty())
+        return document["credsStore"].get<std::string>();
+    return std::nullopt;
+}
+
+std::optional<Credentials> credentials_from_helper(const std::string& helper,
+                                                   std::string_view registry) {
+    for (char c : helper)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+            fail("invalid credential helper name \"" + helper + "\"");
+    std::string program = "docker-credential-" + helper;
+    int input[2], output[2];
+    if (::pipe2(input, O_CLOEXEC) < 0) throw_errno("pipe");
+    UniqueFd input_read(input[0]), input_write(input[1]);
+    if (::pipe2(output, O_CLOEXEC) < 0) throw_errno("pipe");
+    UniqueFd output_read(output[0]), output_write(output[1]);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, input_read.get(), 0);
+    posix_spawn_file_actions_adddup2(&actions, output_write.get(), 1);
+    std::string verb = "get";
+    char* argv[] = {program.data(), verb.data(), nullptr};
+    pid_t pid = -1;
+    int spawned = ::posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    input_read.reset();
+    output_write.reset();
+    if (spawned != 0) return std::nullopt; // not installed: the file's auths may still help
+    // A helper that exits without reading must not kill berth with SIGPIPE.
+    auto previous = ::signal(SIGPIPE, SIG_IGN);
+    try {
+        write_all(input_write.get(), auth_key(registry), program);
+    } catch (const Error&) {
+    }
+    input_write.reset();
+    ::signal(SIGPIPE, previous);
+    std::string answer = read_all(output_read.get());
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
+    json document = json::parse(answer, nullptr, false);
+    if (document.is_discarded() || !document.is_object() || !document.contains("Username") ||
+        !document.contains("Secret") || !document["Username"].is_string() ||
+        !document["Secret"].is_string())
+        fail(program + " answered with something other than {\"Username\", \"Secret\"}");
+    return Credentials{document["Username"].get<std::string>(),
+                       document["Secret"].get<std::string>()};
+}
+
 std::optional<Credentials> find_credentials(std::string_view registry,
                                             const std::string& auth_file) {
     for (const auto& file : credential_files(auth_file)) {
         if (!path_exists(file)) continue;
-        auto found = with_context("reading credentials from " + file,
-                                  [&] { return credentials_in(read_file(file), registry); });
+        auto found = with_context("reading credentials from " + file, [&] {
+            std::string content = read_file(file);
+            if (auto helper = credential_helper_in(content, registry))
+                if (auto from_helper = credentials_from_helper(*helper, registry))
+                    return from_helper;
+            return credentials_in(content, registry);
+        });
         if (found) return found;
     }
     return std::nullopt;

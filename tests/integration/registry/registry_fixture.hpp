@@ -57,6 +57,8 @@ class TcpProxy {
     std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
 
     void cut_blob_once(const std::string& digest, std::size_t after_bytes);
+    // Every response for the blob, resumed or not, cut after `after_bytes`.
+    void cut_blob_always(const std::string& digest, std::size_t after_bytes);
     void corrupt_blob(const std::string& digest);
     int blob_gets(const std::string& digest);
     int ranged_blob_gets(const std::string& digest);
@@ -75,6 +77,7 @@ class TcpProxy {
     std::map<std::string, int> gets_, ranged_gets_;
     std::string cut_digest_, corrupt_digest_;
     std::size_t cut_after_ = 0;
+    bool cut_always_ = false;
 };
 
 // The bearer flow's other half: answers GET /token?service=&scope= with a

@@ -225,6 +225,21 @@ TEST_F(PlainRegistryTest, ADroppedBlobStreamResumesWithRange) {
     EXPECT_EQ(inspect(root, proxy.host() + "/test/busybox:1")["Id"], image_id_);
 }
 
+TEST_F(PlainRegistryTest, AConnectionThatKeepsDroppingFailsClearlyAndNothingIsStored) {
+    TcpProxy proxy(registry_->port());
+    proxy.cut_blob_always(layer_, 1000);
+    fs::path root = empty_root("pulled");
+    CommandResult pulled = berth(root, {"pull", proxy.host() + "/test/busybox:1"});
+    EXPECT_EQ(pulled.exit_code, 1);
+    EXPECT_NE(pulled.err.find("the connection dropped at 4000 of " + std::to_string(layer_size_) +
+                              " bytes"),
+              std::string::npos)
+        << pulled;
+    EXPECT_EQ(count_lines(pulled.err), 1) << pulled;
+    EXPECT_EQ(proxy.blob_gets(layer_), 4) << "one request and three resumes";
+    expect_empty_store(root);
+}
+
 TEST_F(PlainRegistryTest, WrongBytesAreRefusedAndNothingIsStored) {
     TcpProxy proxy(registry_->port());
     proxy.corrupt_blob(layer_);

@@ -82,6 +82,13 @@ void TcpProxy::cut_blob_once(const std::string& digest, std::size_t after_bytes)
     cut_after_ = after_bytes;
 }
 
+void TcpProxy::cut_blob_always(const std::string& digest, std::size_t after_bytes) {
+    std::lock_guard guard(lock_);
+    cut_digest_ = digest;
+    cut_after_ = after_bytes;
+    cut_always_ = true;
+}
+
 void TcpProxy::corrupt_blob(const std::string& digest) {
     std::lock_guard guard(lock_);
     corrupt_digest_ = digest;
@@ -178,7 +185,7 @@ void TcpProxy::serve(int client) {
                     if (blob == cut_digest_ && body_bytes + body_here >= cut_after_) {
                         // Forward up to the cut, then drop the connection.
                         std::size_t keep = body_start + (cut_after_ - body_bytes);
-                        cut_digest_.clear();
+                        if (!cut_always_) cut_digest_.clear();
                         send_all(client, buffer.data(), keep);
                         break;
                     }

@@ -90,3 +90,40 @@ TEST(Credentials, SearchOrderAndLogin) {
     ::unsetenv("DOCKER_CONFIG");
     ::unsetenv("XDG_RUNTIME_DIR");
 }
+
+TEST(Credentials, HelpersNamedByTheFile) {
+    std::string file =
+        R"({"credsStore":"desktop","credHelpers":{"gcr.io":"gcloud","https://ecr.example":"ecr"}})";
+    EXPECT_EQ(credential_helper_in(file, "gcr.io"), "gcloud");
+    EXPECT_EQ(credential_helper_in(file, "ecr.example"), "ecr");
+    EXPECT_EQ(credential_helper_in(file, "docker.io"), "desktop");
+    EXPECT_FALSE(credential_helper_in(R"({"auths":{}})", "docker.io"));
+}
+
+TEST(Credentials, AHelperProgramIsAskedWithTheServerOnStdin) {
+    berth_test::TempDir dir("berth-credential-helper");
+    std::string helper = (dir.path() / "docker-credential-berthtest").string();
+    // Answers for one server only, as real helpers do.
+    std::ofstream(helper)
+        << "#!/bin/sh\n[ \"$1\" = get ] || exit 2\nread server\n"
+           "[ \"$server\" = helped.example ] || { echo 'credentials not found' >&2; exit 1; }\n"
+           "echo '{\"ServerURL\":\"helped.example\",\"Username\":\"hu\",\"Secret\":\"hs\"}'\n";
+    std::filesystem::permissions(helper, std::filesystem::perms::owner_all);
+    std::string path = dir.path().string() + ":" + std::getenv("PATH");
+    std::string saved = std::getenv("PATH");
+    ::setenv("PATH", path.c_str(), 1);
+    auto found = credentials_from_helper("berthtest", "helped.example");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->username, "hu");
+    EXPECT_EQ(found->password, "hs");
+    EXPECT_FALSE(credentials_from_helper("berthtest", "other.example"));
+    EXPECT_FALSE(credentials_from_helper("not-installed-anywhere", "helped.example"));
+    EXPECT_THROW(credentials_from_helper("../evil", "helped.example"), berth::Error);
+
+    std::string auth = (dir.path() / "auth.json").string();
+    std::ofstream(auth)
+        << R"({"credsStore":"berthtest","auths":{"other.example":{"auth":"bzpw"}}})";
+    EXPECT_EQ(find_credentials("helped.example", auth)->username, "hu");
+    EXPECT_EQ(find_credentials("other.example", auth)->username, "o"); // the helper has none: auths
+    ::setenv("PATH", saved.c_str(), 1);
+}

@@ -33,7 +33,15 @@ std::optional<Credentials> credentials_in(std::string_view file_content, std::st
 std::string with_credentials(std::string_view file_content, std::string_view registry,
                              const std::optional<Credentials>& credentials);
 
-// Searches credential_files(auth_file) in order.
+// The credential helper a file names for `registry` (credHelpers, else
+// credsStore), as the suffix of its docker-credential-<name> program.
+std::optional<std::string> credential_helper_in(std::string_view file_content, std::string_view registry);
+// Runs `docker-credential-<helper> get` for `registry`; nothing when the
+// helper is not installed or knows no credentials for it.
+std::optional<Credentials> credentials_from_helper(const std::string& helper, std::string_view registry);
+
+// Searches credential_files(auth_file) in order: in each, its helper first,
+// then its auths.
 std::optional<Credentials> find_credentials(std::string_view registry,
                                             const std::string& auth_file = {});
 // Writes (0600, atomically) or, without credentials, removes the entry;
