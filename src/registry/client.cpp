@@ -310,11 +310,13 @@ Client::FetchedManifest Client::fetch_manifest(const std::string& repository,
 }
 
 void Client::fetch_blob(const std::string& repository, const oci::Descriptor& blob,
-                        image::BlobWriter& writer, const Progress& progress) {
+                        const std::function<void(std::string_view)>& sink,
+                        const Progress& progress) {
     std::string what = "blob " + blob.digest.short_hex() + " of " + registry_ + "/" + repository;
     int drops = 0;
+    std::uint64_t received = 0;
     while (true) {
-        std::uint64_t start = writer.size();
+        std::uint64_t start = received;
         std::uint64_t to_skip = 0;
         bool first_chunk = true;
         HttpRequest request;
@@ -339,12 +341,12 @@ void Client::fetch_blob(const std::string& repository, const oci::Descriptor& bl
                 chunk.remove_prefix(n);
                 to_skip -= n;
             }
-            if (blob.size > 0 &&
-                writer.size() + chunk.size() > static_cast<std::uint64_t>(blob.size))
+            if (blob.size > 0 && received + chunk.size() > static_cast<std::uint64_t>(blob.size))
                 fail(what + " is larger than the " + std::to_string(blob.size) +
                      " bytes announced");
-            writer.write(chunk);
-            if (progress) progress(writer.size());
+            sink(chunk);
+            received += chunk.size();
+            if (progress) progress(received);
         };
         HttpResponse response;
         try {
@@ -353,7 +355,7 @@ void Client::fetch_blob(const std::string& repository, const oci::Descriptor& bl
             if (!error.interrupted()) throw;
             if (++drops > blob_retries)
                 fail("downloading " + what + ": the connection dropped at " +
-                     std::to_string(writer.size()) + " of " + std::to_string(blob.size) +
+                     std::to_string(received) + " of " + std::to_string(blob.size) +
                      " bytes, and " + std::to_string(blob_retries) +
                      " resumes failed: " + error.what());
             continue; // resume where it stopped

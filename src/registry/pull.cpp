@@ -1,5 +1,7 @@
 #include "berth/registry/pull.h"
 
+#include "chunk_pipe.h"
+
 #include "berth/base/error.h"
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
@@ -86,7 +88,7 @@ class Pull {
         for (const auto& layer : manifest.layers)
             oci::layer_compression(layer.media_type);
 
-        fetch_blob_once(manifest.config, [](std::uint64_t) {});
+        fetch_blob_once(manifest.config, {});
         std::string config_json = store_.blobs().read(manifest.config.digest, max_document_size);
         oci::ImageConfig config = with_context(
             "the config of " + shown(), [&] { return oci::parse_image_config(config_json); });
@@ -127,13 +129,22 @@ class Pull {
         options_.on_layer(event);
     }
 
-    // Fetches `blob` unless stored, once across concurrent pulls.
-    void fetch_blob_once(const oci::Descriptor& blob, const Progress& progress) {
-        if (store_.blobs().has(blob.digest)) return;
+    // Fetches `blob` unless stored, once across concurrent pulls; its bytes
+    // also go to `tee` as they arrive (not when another process fetched it).
+    // Returns whether this call downloaded it.
+    bool fetch_blob_once(const oci::Descriptor& blob, const Progress& progress,
+                         const std::function<void(std::string_view)>& tee = {}) {
+        if (store_.blobs().has(blob.digest)) return false;
         BlobLock lock(lock_directory_, blob.digest);
-        if (store_.blobs().has(blob.digest)) return;
+        if (store_.blobs().has(blob.digest)) return false;
         image::BlobWriter writer = store_.blobs().writer();
-        client_.fetch_blob(reference_.repository, blob, writer, progress);
+        client_.fetch_blob(
+            reference_.repository, blob,
+            [&](std::string_view chunk) {
+                writer.write(chunk);
+                if (tee) tee(chunk);
+            },
+            progress);
         with_context("blob " + blob.digest.str() + " from " + reference_.domain,
                      [&] { writer.commit(blob.digest, blob.size); });
         {
@@ -141,6 +152,60 @@ class Pull {
             added_blobs_.push_back(blob.digest);
         }
         lock.release_stored();
+        return true;
+    }
+
+    // Unpacks the layer into its snapshot from the stored blob.
+    bool unpack_stored(const oci::Descriptor& layer, const oci::Digest& chain_id,
+                       const oci::Digest& diff_id) {
+        bool created = false;
+        store_.snapshots().ensure(chain_id, diff_id, [&](int dir_fd) {
+            created = true;
+            UniqueFd blob = store_.blobs().open(layer.digest);
+            return image::unpack_layer(blob.get(), layer, diff_id, dir_fd, store_.apply_options())
+                .stats;
+        });
+        return created;
+    }
+
+    // Downloads the layer and unpacks it at the same time, from the bytes
+    // as they arrive (on a thread of its own) rather than from the disk
+    // afterwards. Both digests are still checked: the blob's by the
+    // content store and the unpack, the diffID by the unpack.
+    bool fetch_and_unpack(const oci::Descriptor& layer, const oci::Digest& chain_id,
+                          const oci::Digest& diff_id, const Progress& progress) {
+        ChunkPipe pipe;
+        bool created = false;
+        std::exception_ptr unpack_failure;
+        std::thread unpacker([&] {
+            try {
+                store_.snapshots().ensure(chain_id, diff_id, [&](int dir_fd) {
+                    created = true;
+                    return image::unpack_layer(pipe, layer, diff_id, dir_fd, store_.apply_options())
+                        .stats;
+                });
+            } catch (...) {
+                unpack_failure = std::current_exception();
+            }
+            pipe.reader_gone();
+        });
+        bool downloaded = false;
+        try {
+            downloaded =
+                fetch_blob_once(layer, progress, [&](std::string_view chunk) { pipe.push(chunk); });
+            if (downloaded)
+                pipe.close();
+            else
+                pipe.fail(std::make_exception_ptr(Error("the blob was fetched by another pull")));
+        } catch (...) {
+            pipe.fail(std::current_exception());
+            unpacker.join();
+            throw;
+        }
+        unpacker.join();
+        if (!downloaded) return unpack_stored(layer, chain_id, diff_id);
+        if (unpack_failure) std::rethrow_exception(unpack_failure);
+        return created;
     }
 
     void fetch_layers(const oci::Manifest& manifest, const std::vector<oci::Digest>& chain,
@@ -168,19 +233,14 @@ class Pull {
                 const oci::Descriptor& layer = manifest.layers[i];
                 auto total = static_cast<std::uint64_t>(layer.size);
                 try {
-                    fetch_blob_once(layer, [&](std::uint64_t bytes) {
+                    Progress progress = [&](std::uint64_t bytes) {
                         emit({LayerEvent::Kind::downloading, layer.digest, bytes, total});
-                    });
-                    emit({LayerEvent::Kind::download_complete, layer.digest, total, total});
-                    // Unpacked at once, while the other transfers go on.
-                    bool created = false;
-                    store_.snapshots().ensure(chain[i], diff_ids[i], [&](int dir_fd) {
-                        created = true;
-                        UniqueFd blob = store_.blobs().open(layer.digest);
-                        return image::unpack_layer(blob.get(), layer, diff_ids[i], dir_fd,
-                                                   store_.apply_options())
-                            .stats;
-                    });
+                        if (bytes == total)
+                            emit({LayerEvent::Kind::download_complete, layer.digest, total, total});
+                    };
+                    bool created = store_.blobs().has(layer.digest)
+                                       ? unpack_stored(layer, chain[i], diff_ids[i])
+                                       : fetch_and_unpack(layer, chain[i], diff_ids[i], progress);
                     if (created) {
                         std::lock_guard guard(undo_lock_);
                         added_snapshots_.push_back(chain[i]);

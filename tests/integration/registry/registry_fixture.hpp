@@ -60,6 +60,9 @@ class TcpProxy {
     // Every response for the blob, resumed or not, cut after `after_bytes`.
     void cut_blob_always(const std::string& digest, std::size_t after_bytes);
     void corrupt_blob(const std::string& digest);
+    // Answers blob GETs with a 307 to the registry itself (as registries
+    // backed by object storage do), without the Authorization header's host.
+    void redirect_blobs() { redirect_ = true; }
     int blob_gets(const std::string& digest);
     int ranged_blob_gets(const std::string& digest);
 
@@ -78,6 +81,7 @@ class TcpProxy {
     std::string cut_digest_, corrupt_digest_;
     std::size_t cut_after_ = 0;
     bool cut_always_ = false;
+    std::atomic<bool> redirect_{false};
 };
 
 // The bearer flow's other half: answers GET /token?service=&scope= with a

@@ -240,6 +240,28 @@ TEST_F(PlainRegistryTest, AConnectionThatKeepsDroppingFailsClearlyAndNothingIsSt
     expect_empty_store(root);
 }
 
+TEST_F(PlainRegistryTest, BlobsRedirectedElsewhereAreFollowed) {
+    TcpProxy proxy(registry_->port());
+    proxy.redirect_blobs();
+    fs::path root = empty_root("pulled");
+    CommandResult pulled = berth(root, {"pull", proxy.host() + "/test/busybox:1"});
+    ASSERT_EQ(pulled.exit_code, 0) << pulled;
+    EXPECT_EQ(proxy.blob_gets(layer_), 1);
+    EXPECT_EQ(inspect(root, proxy.host() + "/test/busybox:1")["Id"], image_id_);
+}
+
+TEST_F(PlainRegistryTest, ALayerThatIsNotWhatTheConfigSaysIsRefused) {
+    derived_image("test/lying", "1", [](json& config) {
+        config["rootfs"]["diff_ids"][0] = "sha256:" + std::string(64, 'b');
+    });
+    fs::path root = empty_root("pulled");
+    CommandResult pulled = berth(root, {"pull", host() + "/test/lying:1"});
+    EXPECT_EQ(pulled.exit_code, 1);
+    EXPECT_NE(pulled.err.find("diffID mismatch"), std::string::npos) << pulled;
+    EXPECT_EQ(count_lines(pulled.err), 1) << pulled;
+    expect_empty_store(root);
+}
+
 TEST_F(PlainRegistryTest, WrongBytesAreRefusedAndNothingIsStored) {
     TcpProxy proxy(registry_->port());
     proxy.corrupt_blob(layer_);

@@ -137,6 +137,7 @@ void TcpProxy::serve(int client) {
             ssize_t n = ::recv(client, buffer.data(), buffer.size(), 0);
             if (n <= 0) break;
             request_text.append(buffer.data(), static_cast<std::size_t>(n));
+            bool answered_here = false;
             // Whole request heads: note blob GETs.
             for (auto end = request_text.find("\r\n\r\n"); end != std::string::npos;
                  end = request_text.find("\r\n\r\n")) {
@@ -147,10 +148,22 @@ void TcpProxy::serve(int client) {
                     std::string digest = head.substr(marker + 7, 71);
                     bool ranged = head.find("\r\nRange:") != std::string::npos ||
                                   head.find("\r\nrange:") != std::string::npos;
-                    std::lock_guard guard(lock_);
-                    ++gets_[digest];
-                    if (ranged) ++ranged_gets_[digest];
+                    {
+                        std::lock_guard guard(lock_);
+                        ++gets_[digest];
+                        if (ranged) ++ranged_gets_[digest];
+                    }
                     blob = digest;
+                    if (redirect_) {
+                        std::string path = head.substr(4, head.find(' ', 4) - 4);
+                        std::string answer =
+                            "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://localhost:" +
+                            std::to_string(target_port_) + path + "\r\nContent-Length: 0\r\n\r\n";
+                        send_all(client, answer.data(), answer.size());
+                        blob.clear();
+                        answered_here = true;
+                        continue;
+                    }
                 } else {
                     blob.clear();
                 }
@@ -158,7 +171,10 @@ void TcpProxy::serve(int client) {
                 header_tail.clear();
                 body_bytes = 0;
             }
-            if (!send_all(server, buffer.data(), static_cast<std::size_t>(n))) break;
+            // A redirected request is not the registry's to answer (pulls
+            // send one request at a time, so the read held just that one).
+            if (!answered_here && !send_all(server, buffer.data(), static_cast<std::size_t>(n)))
+                break;
         }
         if (fds[1].revents) {
             ssize_t n = ::recv(server, buffer.data(), buffer.size(), 0);

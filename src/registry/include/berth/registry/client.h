@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace berth::registry {
@@ -60,11 +61,12 @@ class Client {
     // By tag or "sha256:..." digest. Error "manifest unknown" when absent.
     FetchedManifest fetch_manifest(const std::string& repository, const std::string& reference);
 
-    // Streams the blob into `writer` (whose size says where to resume), and
-    // resumes with Range after a dropped connection, up to 3 times. The
-    // caller commits the writer, which verifies the digest.
+    // Streams the blob's bytes to `sink` in order, each once, resuming with
+    // Range after a dropped connection, up to 3 times. The caller checks the
+    // digest (a BlobWriter's commit does).
     void fetch_blob(const std::string& repository, const oci::Descriptor& blob,
-                    image::BlobWriter& writer, const Progress& progress = {});
+                    const std::function<void(std::string_view)>& sink,
+                    const Progress& progress = {});
 
     bool has_blob(const std::string& repository, const oci::Digest& digest);
     // Cross-repository mount; false when the registry would rather receive it.

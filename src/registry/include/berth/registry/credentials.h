@@ -35,10 +35,12 @@ std::string with_credentials(std::string_view file_content, std::string_view reg
 
 // The credential helper a file names for `registry` (credHelpers, else
 // credsStore), as the suffix of its docker-credential-<name> program.
-std::optional<std::string> credential_helper_in(std::string_view file_content, std::string_view registry);
+std::optional<std::string> credential_helper_in(std::string_view file_content,
+                                                std::string_view registry);
 // Runs `docker-credential-<helper> get` for `registry`; nothing when the
 // helper is not installed or knows no credentials for it.
-std::optional<Credentials> credentials_from_helper(const std::string& helper, std::string_view registry);
+std::optional<Credentials> credentials_from_helper(const std::string& helper,
+                                                   std::string_view registry);
 
 // Searches credential_files(auth_file) in order: in each, its helper first,
 // then its auths.
