@@ -24,6 +24,8 @@ std::string random_suffix() {
     return text;
 }
 
+} // namespace
+
 // Where a blob is written before it has a name: an anonymous O_TMPFILE when the
 // filesystem has them (a crash leaves nothing), else a named temporary file.
 struct PendingBlob {
@@ -59,7 +61,32 @@ struct PendingBlob {
     }
 };
 
-} // namespace
+BlobWriter::BlobWriter(const std::string& directory)
+    : directory_(directory), pending_(std::make_unique<PendingBlob>(directory)) {}
+BlobWriter::BlobWriter(BlobWriter&&) noexcept = default;
+BlobWriter::~BlobWriter() = default;
+
+void BlobWriter::write(std::string_view data) {
+    if (!pending_) fail("writing a blob already committed");
+    hash_.update(data);
+    bytes_ += data.size();
+    write_all(pending_->fd.get(), data, "a new blob");
+}
+
+oci::Digest BlobWriter::commit(const std::optional<oci::Digest>& expected,
+                               std::int64_t expected_size) {
+    if (!pending_) fail("committing a blob twice");
+    std::unique_ptr<PendingBlob> pending = std::move(pending_);
+    oci::Digest digest = hash_.finish();
+    if (expected && digest != *expected)
+        fail("blob content does not match its digest: expected " + expected->str() + ", got " +
+             digest.str());
+    if (expected_size >= 0 && bytes_ != static_cast<std::uint64_t>(expected_size))
+        fail("blob " + digest.str() + " has " + std::to_string(bytes_) + " bytes, not the " +
+             std::to_string(expected_size) + " announced");
+    pending->publish(directory_ + "/" + digest.hex());
+    return digest;
+}
 
 ContentStore::ContentStore(const std::string& root) : directory_(root + "/blobs/sha256") {
     make_directories(directory_, 0700);
@@ -69,7 +96,9 @@ std::string ContentStore::path(const oci::Digest& digest) const {
     return directory_ + "/" + digest.hex();
 }
 
-bool ContentStore::has(const oci::Digest& digest) const { return path_exists(path(digest)); }
+bool ContentStore::has(const oci::Digest& digest) const {
+    return path_exists(path(digest));
+}
 
 std::uint64_t ContentStore::size(const oci::Digest& digest) const {
     struct stat st;
@@ -149,7 +178,8 @@ void ContentStore::remove_stale_temporaries() {
         if (name.rfind(temporary_prefix, 0) == 0) stale.push_back(directory_ + "/" + name);
     }
     ::closedir(dir);
-    for (const auto& path : stale) ::unlink(path.c_str());
+    for (const auto& path : stale)
+        ::unlink(path.c_str());
 }
 
 } // namespace berth::image

@@ -28,13 +28,20 @@ class BlobSource : public ByteSource {
 LayerUnpackResult unpack_layer(int blob_fd, const oci::Descriptor& layer,
                                const std::optional<oci::Digest>& diff_id, int target_dir_fd,
                                const ApplyOptions& options) {
+    if (::lseek(blob_fd, 0, SEEK_SET) < 0)
+        throw_errno("unpacking layer " + layer.digest.str() + ": rewinding the blob");
+    BlobSource file(blob_fd);
+    return unpack_layer(file, layer, diff_id, target_dir_fd, options);
+}
+
+LayerUnpackResult unpack_layer(ByteSource& file, const oci::Descriptor& layer,
+                               const std::optional<oci::Digest>& diff_id, int target_dir_fd,
+                               const ApplyOptions& options) {
     return with_context("unpacking layer " + layer.digest.str(), [&] {
-        if (::lseek(blob_fd, 0, SEEK_SET) < 0) throw_errno("rewinding the blob");
         oci::Compression compression = oci::layer_compression(layer.media_type);
         // Reading, both digests and decompression run on the read-ahead
         // thread; this one only parses the tar and writes files. An
         // uncompressed blob is its own diff: one digest serves for both.
-        BlobSource file(blob_fd);
         DigestingSource compressed(file);
         auto decompressed = decompressing(compressed, compression);
         std::unique_ptr<DigestingSource> uncompressed;

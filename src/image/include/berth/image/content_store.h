@@ -10,12 +10,38 @@
 #include "berth/oci/digest.h"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace berth::image {
+
+struct PendingBlob;
+
+// A blob being written in pieces (a download arriving chunk by chunk): hashed
+// as it grows, published under its digest by commit() once verified; dropped,
+// with nothing left in the store, when destroyed uncommitted.
+class BlobWriter {
+  public:
+    BlobWriter(BlobWriter&&) noexcept;
+    ~BlobWriter();
+    void write(std::string_view data);
+    std::uint64_t size() const { return bytes_; }
+    // Checks the digest (and `expected_size` when not negative) and makes the
+    // blob visible; Error on a mismatch, and the blob is dropped.
+    oci::Digest commit(const std::optional<oci::Digest>& expected = {},
+                       std::int64_t expected_size = -1);
+
+  private:
+    friend class ContentStore;
+    BlobWriter(const std::string& directory);
+    std::string directory_;
+    std::unique_ptr<PendingBlob> pending_;
+    oci::Sha256 hash_;
+    std::uint64_t bytes_ = 0;
+};
 
 class ContentStore {
   public:
@@ -36,6 +62,9 @@ class ContentStore {
     // `expected_size` when not negative) is an Error and nothing is stored.
     oci::Digest ingest(ByteSource& source, const std::optional<oci::Digest>& expected = {},
                        std::int64_t expected_size = -1);
+
+    // A writer for a blob that arrives in pieces.
+    BlobWriter writer() const { return BlobWriter(directory_); }
 
     std::vector<oci::Digest> list() const;
     void remove(const oci::Digest& digest);

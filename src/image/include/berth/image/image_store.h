@@ -79,6 +79,7 @@ class ImageStore {
     ContentStore& blobs() { return blobs_; }
     SnapshotStore& snapshots() { return snapshots_; }
     Database& database() { return *database_; }
+    const ApplyOptions& apply_options() const { return options_.apply; }
 
     // By name ("busybox", "busybox:1.36", "docker.io/library/busybox:latest"),
     // name@digest, ID or manifest digest, or a unique prefix of either.

@@ -5,6 +5,7 @@
 // that writes the files.
 #pragma once
 
+#include "berth/image/byte_stream.h"
 #include "berth/image/layer_apply.h"
 #include "berth/oci/image_spec.h"
 
@@ -22,6 +23,10 @@ struct LayerUnpackResult {
 // Without `diff_id` (a layer being imported, whose config is not written
 // yet) only the blob's digest is checked, and the diffID is found.
 LayerUnpackResult unpack_layer(int blob_fd, const oci::Descriptor& layer,
+                               const std::optional<oci::Digest>& diff_id, int target_dir_fd,
+                               const ApplyOptions& options);
+// The same from a stream of the blob's bytes (a download still arriving).
+LayerUnpackResult unpack_layer(ByteSource& blob, const oci::Descriptor& layer,
                                const std::optional<oci::Digest>& diff_id, int target_dir_fd,
                                const ApplyOptions& options);
 
