@@ -12,6 +12,7 @@ namespace berth::cli {
 void add_container_commands(CLI::App& app, GlobalOptions& global);
 void add_container_view_commands(CLI::App& app, GlobalOptions& global);
 void add_stats_commands(CLI::App& app, GlobalOptions& global); // stats, pause, unpause
+void add_logs_command(CLI::App& app, GlobalOptions& global);
 
 // Shared by both groups:
 engine::Engine open_engine(const GlobalOptions& global);
@@ -28,6 +29,7 @@ struct RunFlags {
     CLI::Option* entrypoint_option = nullptr; // given, even as "", replaces the image's
     std::string memory;
     std::vector<std::string> security_options;
+    std::vector<std::string> log_options; // "key=value"
     bool detach = false;
     std::vector<std::string> image_and_command; // what follows the flags
 };

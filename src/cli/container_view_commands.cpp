@@ -181,61 +181,6 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
     };
 }
 
-void print_logs(engine::Engine& engine, const std::string& reference, bool follow,
-                const std::string& tail, bool timestamps) {
-    engine::ContainerRecord record = engine.get(reference);
-    std::string path = engine.log_path(record.id);
-    if (!path_exists(path)) return;
-    UniqueFd log(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!log) throw_errno("opening " + path);
-
-    auto print = [&](const std::string& line) {
-        engine::LogEntry entry;
-        if (!engine::parse_log_line(line, entry)) return;
-        std::string text = timestamps ? entry.time + " " + entry.text : entry.text;
-        write_all(entry.stream == "stderr" ? STDERR_FILENO : STDOUT_FILENO, text,
-                  "the log's output");
-    };
-    std::string pending;
-    auto read_lines = [&] {
-        std::vector<std::string> lines;
-        char buffer[65536];
-        ssize_t got;
-        while ((got = ::read(log.get(), buffer, sizeof buffer)) > 0) {
-            pending.append(buffer, static_cast<std::size_t>(got));
-            std::size_t start = 0, newline;
-            while ((newline = pending.find('\n', start)) != std::string::npos) {
-                lines.push_back(pending.substr(start, newline - start));
-                start = newline + 1;
-            }
-            pending.erase(0, start);
-        }
-        return lines;
-    };
-
-    auto lines = read_lines();
-    std::size_t first = 0;
-    if (tail != "all" && !tail.empty()) {
-        std::size_t count = static_cast<std::size_t>(std::stoul(tail));
-        if (lines.size() > count) first = lines.size() - count;
-    }
-    for (std::size_t i = first; i < lines.size(); ++i)
-        print(lines[i]);
-    if (!follow) return;
-    // Until the container stops: the monitor appends, we read on.
-    for (;;) {
-        bool running = false;
-        try {
-            running = engine.get(record.id).state == engine::ContainerState::running;
-        } catch (const Error&) {
-        }
-        for (const auto& line : read_lines())
-            print(line);
-        if (!running) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-}
-
 } // namespace
 
 void add_container_view_commands(CLI::App& app, GlobalOptions& global) {
@@ -259,26 +204,6 @@ void add_container_view_commands(CLI::App& app, GlobalOptions& global) {
     define_list(app.add_subcommand("ps", "List containers"));
     define_list(
         container_group(app).add_subcommand("ls", "List containers")->alias("ps")->alias("list"));
-
-    auto define_logs = [&global](CLI::App* command) {
-        struct Options {
-            std::string reference, tail = "all";
-            bool follow = false, timestamps = false;
-        };
-        auto options = std::make_shared<Options>();
-        command->add_flag("-f,--follow", options->follow,
-                          "Follow the output until the container stops");
-        command->add_option("-n,--tail", options->tail, "Lines to show from the end (default all)");
-        command->add_flag("-t,--timestamps", options->timestamps, "Show timestamps");
-        command->add_option("CONTAINER", options->reference, "Container")->required();
-        command->callback([&global, options] {
-            auto engine = open_engine(global);
-            print_logs(engine, options->reference, options->follow, options->tail,
-                       options->timestamps);
-        });
-    };
-    define_logs(app.add_subcommand("logs", "Show a container's output"));
-    define_logs(container_group(app).add_subcommand("logs", "Show a container's output"));
 
     auto define_inspect = [&global](CLI::App* command) {
         auto references = std::make_shared<std::vector<std::string>>();

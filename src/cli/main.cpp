@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
     add_container_commands(app, global);
     add_container_view_commands(app, global);
     add_stats_commands(app, global);
+    add_logs_command(app, global);
 
     try {
         app.parse(argc, argv);

@@ -28,6 +28,9 @@ void add_run_flags(CLI::App& command, RunFlags& flags, bool is_run) {
     command.add_flag("-i,--interactive", request.interactive,
                      "Keep standard input open (attached: this terminal's input goes in)");
     command.add_flag("-t,--tty", request.tty, "Give the process a terminal");
+    command.add_option("--log-driver", request.log_driver, "json-file (default) or none");
+    one_each(command.add_option("--log-opt", flags.log_options,
+                                "json-file options: max-size=10m, max-file=3"));
     command.add_option("--name", request.name, "Name the container (else a random name)");
     one_each(command.add_option("-e,--env", flags.env,
                                 "Set an environment variable (KEY=value, or KEY from the host)"));
@@ -79,6 +82,12 @@ engine::RunRequest finish_request(RunFlags& flags) {
     if (flags.entrypoint_option && flags.entrypoint_option->count() > 0) {
         request.entrypoint_given = true;
         if (!flags.entrypoint.empty()) request.entrypoint = {flags.entrypoint};
+    }
+    for (const auto& option : flags.log_options) {
+        auto equals = option.find('=');
+        if (equals == std::string::npos || equals == 0)
+            fail("invalid --log-opt " + option + ": expected key=value");
+        request.log_options[option.substr(0, equals)] = option.substr(equals + 1);
     }
     if (!flags.memory.empty()) request.memory_bytes = engine::parse_memory_size(flags.memory);
     if (request.pids_limit < 0) request.pids_limit = 0;

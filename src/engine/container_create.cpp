@@ -3,6 +3,7 @@
 #include "berth/base/files.h"
 #include "berth/base/text.h"
 #include "berth/engine/engine.h"
+#include "berth/engine/json_log.h"
 #include "berth/engine/identity.h"
 #include "berth/engine/oci_spec_builder.h"
 #include "berth/engine/user_lookup.h"
@@ -124,6 +125,12 @@ ContainerRecord Engine::create(const RunRequest& given) {
     // Errors the request alone shows come before anything is made.
     process_args(request, image_config);
     effective_capabilities(request);
+    if (request.log_driver != "json-file" && request.log_driver != "none")
+        fail("logging driver " + request.log_driver + " is not supported (berth has json-file and "
+             "none)");
+    if (request.log_driver == "none" && !request.log_options.empty())
+        fail("--log-opt needs the json-file log driver");
+    parse_log_options(request.log_options);
     if (!request.seccomp.empty() && request.seccomp != "unconfined" &&
         !nlohmann::json::parse(request.seccomp, nullptr, false).is_object())
         fail("the seccomp profile given is not a JSON object");

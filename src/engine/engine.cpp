@@ -6,6 +6,7 @@
 #include "berth/base/syscalls.h"
 #include "berth/base/unix_socket.h"
 #include "berth/engine/identity.h"
+#include "berth/engine/json_log.h"
 #include "berth/engine/user_lookup.h"
 #include "berth/image/image_store.h"
 #include "berth/image/rootfs.h"
@@ -169,6 +170,8 @@ Attachment Engine::start(const std::string& reference, bool attach) {
     plan.interactive = request.interactive;
     plan.tty = request.tty;
     plan.attach_socket = attach_socket(record.id);
+    plan.keep_log = request.log_driver != "none";
+    plan.log_rotation = parse_log_options(request.log_options);
     make_directories(options_.run_root + "/attach", 0700);
     close_database();
     return Attachment(spawn_monitor(plan));

@@ -22,6 +22,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <optional>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -228,7 +229,9 @@ int Monitor::run() {
 }
 
 void Monitor::pump_output() {
-    JsonLogWriter log(plan_.container_dir + "/" + plan_.id + "-json.log");
+    std::optional<JsonLogWriter> log;
+    if (plan_.keep_log)
+        log.emplace(plan_.container_dir + "/" + plan_.id + "-json.log", plan_.log_rotation);
     bool stdout_open = true, stderr_open = true, init_exited = false;
     Clock::time_point drain_deadline{};
     std::string buffer(max_frame_payload, '\0');
@@ -294,7 +297,7 @@ void Monitor::pump_output() {
                 }
                 std::string_view data(buffer.data(), static_cast<std::size_t>(got));
                 try {
-                    log.write(is_stderr, data);
+                    if (log) log->write(is_stderr, data);
                 } catch (const Error& error) {
                     std::fprintf(stderr, "berth monitor: %s\n", error.what());
                 }
@@ -307,7 +310,7 @@ void Monitor::pump_output() {
         }
         reap();
     }
-    log.flush();
+    if (log) log->flush();
     if (!init_exited) {
         // Both pipes closed but no exit seen yet: wait for it.
         int status;

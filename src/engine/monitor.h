@@ -9,6 +9,7 @@
 #pragma once
 
 #include "berth/base/unique_fd.h"
+#include "berth/engine/json_log.h"
 
 #include <string>
 
@@ -25,6 +26,8 @@ struct MonitorPlan {
     bool tty = false;         // the container has a terminal; the monitor holds its master
     // Where `berth attach` finds the monitor (a SOCK_SEQPACKET listener).
     std::string attach_socket;
+    bool keep_log = true; // the json-file log ("--log-driver none": no log)
+    LogRotation log_rotation;
 };
 
 // Forks the monitor; returns the starter's end of its control socket (see

@@ -7,7 +7,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunRequest, image, command, entr
                                                 auto_remove, read_only, privileged,
                                                 no_new_privileges, memory_bytes, pids_limit, cpus,
                                                 cap_add, cap_drop, seccomp, network, cgroup_parent,
-                                                stop_signal, stop_timeout, interactive, tty)
+                                                stop_signal, stop_timeout, interactive, tty,
+                                                log_driver, log_options)
 
 nlohmann::json to_json(const RunRequest& request) {
     nlohmann::json json;

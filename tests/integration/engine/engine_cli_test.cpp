@@ -458,3 +458,32 @@ TEST_F(EngineTest, PauseFreezesAndStatsMeasure) {
     EXPECT_EQ(removed.exit_code, 0) << removed;
     expect_nothing_left();
 }
+
+// --log-opt rotation as docker's json-file: logs reads across the rotated
+// files; --since and --until filter by time; --log-driver none keeps none.
+TEST_F(EngineTest, LogsRotateAndFilterByTime) {
+    CommandResult made = run({"--name", "chatty", "--log-opt", "max-size=2k", "--log-opt",
+                              "max-file=3", "busybox", "sh", "-c",
+                              "i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done"});
+    ASSERT_EQ(made.exit_code, 0) << made;
+    CommandResult logs = berth({"logs", "chatty"});
+    ASSERT_EQ(logs.exit_code, 0) << logs;
+    auto lines = split_lines(logs.out);
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(lines.back(), "line-299");
+    EXPECT_GT(lines.size(), 40u) << "the rotated files were not read";
+    EXPECT_LT(lines.size(), 300u) << "nothing was rotated away";
+    EXPECT_EQ(berth({"logs", "--since", "1m", "chatty"}).out, logs.out);
+    EXPECT_EQ(berth({"logs", "--until", "1h", "chatty"}).out, "");
+    EXPECT_EQ(berth({"logs", "--tail", "2", "chatty"}).out, "line-298\nline-299\n");
+    EXPECT_EQ(berth({"rm", "chatty"}).exit_code, 0);
+
+    CommandResult silent = run({"--name", "silent", "--log-driver", "none", "busybox", "echo", "x"});
+    EXPECT_EQ(silent.out, "x\n") << silent;
+    CommandResult unreadable = berth({"logs", "silent"});
+    EXPECT_NE(unreadable.exit_code, 0);
+    EXPECT_NE(unreadable.err.find("does not support reading"), std::string::npos) << unreadable;
+    EXPECT_EQ(berth({"rm", "silent"}).exit_code, 0);
+    EXPECT_EQ(run({"--rm", "--log-opt", "max-size=lots", "busybox", "true"}).exit_code, 125);
+    expect_nothing_left();
+}

@@ -1,3 +1,4 @@
+#include "berth/base/error.h"
 #include "berth/base/files.h"
 #include "berth/base/text.h"
 #include "berth/engine/json_log.h"
@@ -75,4 +76,41 @@ TEST(JsonLog, MalformedLinesAreSkipped) {
     LogEntry entry;
     EXPECT_FALSE(parse_log_line("not json", entry));
     EXPECT_FALSE(parse_log_line("{\"stream\":\"stdout\"}", entry));
+}
+
+// max-size and max-file: no file grows past the size, at most max-file
+// files exist, the newest lines are kept, and log_files lists them oldest first.
+TEST(JsonLog, RotatesBySizeKeepingTheNewest) {
+    berth_test::TempDir dir;
+    std::string path = (dir.path() / "c-json.log").string();
+    LogRotation rotation = parse_log_options({{"max-size", "1k"}, {"max-file", "3"}});
+    EXPECT_EQ(rotation.max_size, 1000u);
+    {
+        JsonLogWriter log(path, rotation);
+        for (int i = 0; i < 200; ++i) log.write(false, "line-" + std::to_string(i) + "\n");
+    }
+    std::vector<std::string> files = log_files(path);
+    ASSERT_EQ(files.size(), 3u);
+    EXPECT_EQ(files.back(), path);
+    EXPECT_EQ(files.front(), path + ".2");
+    std::vector<LogEntry> all;
+    for (const auto& file : files) {
+        EXPECT_LE(read_file(file).size(), 1000u) << file;
+        for (auto& entry : entries_of(file)) all.push_back(entry);
+    }
+    ASSERT_FALSE(all.empty());
+    EXPECT_EQ(all.back().text, "line-199\n");
+    // In order, with nothing missing between the oldest kept and the newest.
+    int first = std::stoi(all.front().text.substr(5));
+    for (std::size_t i = 0; i < all.size(); ++i)
+        EXPECT_EQ(all[i].text, "line-" + std::to_string(first + static_cast<int>(i)) + "\n");
+}
+
+TEST(JsonLog, BadOptionsAreRefused) {
+    EXPECT_THROW(parse_log_options({{"max-size", "ten"}}), Error);
+    EXPECT_THROW(parse_log_options({{"max-size", "10q"}}), Error);
+    EXPECT_THROW(parse_log_options({{"max-file", "0"}}), Error);
+    EXPECT_THROW(parse_log_options({{"max-file", "2"}}), Error); // needs max-size
+    EXPECT_THROW(parse_log_options({{"compress", "true"}}), Error);
+    EXPECT_EQ(parse_log_options({{"max-size", "2m"}}).max_size, 2000000u);
 }

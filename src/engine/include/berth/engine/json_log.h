@@ -6,7 +6,10 @@
 
 #include "berth/base/unique_fd.h"
 
+#include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace berth::engine {
@@ -17,10 +20,22 @@ struct LogEntry {
     std::string text;   // the line with its "\n" (none on a partial line)
 };
 
+// docker's --log-opt max-size and max-file.
+struct LogRotation {
+    std::uint64_t max_size = 0; // bytes a file may reach before the next; 0: no limit
+    unsigned max_files = 1;     // the file and its older copies path.1 .. path.(N-1)
+};
+
+// "10m", "1g", "512k", "100" → bytes; Error naming the option otherwise.
+LogRotation parse_log_options(const std::map<std::string, std::string>& options);
+
+// The log's files with entries, oldest first (path.N-1 .. path.1, path).
+std::vector<std::string> log_files(const std::string& path);
+
 class JsonLogWriter {
   public:
-    // Appends to `path` (created 0640).
-    explicit JsonLogWriter(const std::string& path);
+    // Appends to `path` (created 0640), rotating it as `rotation` says.
+    explicit JsonLogWriter(const std::string& path, LogRotation rotation = {});
     // Takes a chunk of a stream's bytes; complete lines are written at once.
     void write(bool is_stderr, std::string_view data);
     // Writes what is left of an unfinished line (at the end of the streams).
@@ -28,7 +43,11 @@ class JsonLogWriter {
 
   private:
     void write_entry(bool is_stderr, std::string_view text);
+    void rotate();
 
+    std::string path_;
+    LogRotation rotation_;
+    std::uint64_t size_ = 0;
     UniqueFd fd_;
     std::string pending_[2]; // stdout, stderr
 };
