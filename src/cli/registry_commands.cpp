@@ -84,7 +84,7 @@ class LayerProgress {
         bool is_new = found == index_.end();
         if (is_new) {
             index_[id] = lines_.size();
-            lines_.push_back({id, status, Clock::now(), 0});
+            lines_.push_back({id, status, Clock::now(), false});
         }
         Line& line = lines_[index_[id]];
         bool changed = is_new || line.status != status;
@@ -105,7 +105,11 @@ class LayerProgress {
         auto found = index_.find(id);
         if (found == index_.end()) return;
         Line& line = lines_[found->second];
-        if (done == 0) line.started = Clock::now();
+        // The rate counts from the first byte, not from when the layer was queued.
+        if (!line.moving) {
+            line.moving = true;
+            line.started = Clock::now();
+        }
         double seconds = std::chrono::duration<double>(Clock::now() - line.started).count();
         std::string text = std::string(verb) + " " + bar(done, total) + " " +
                            human_size(static_cast<std::int64_t>(done)) + "/" +
@@ -123,7 +127,7 @@ class LayerProgress {
         std::string id;
         std::string status;
         Clock::time_point started;
-        std::uint64_t drawn = 0;
+        bool moving = false;
     };
 
     static std::string bar(std::uint64_t done, std::uint64_t total) {
