@@ -214,6 +214,43 @@ TEST_F(PlainRegistryTest, AMultiPlatformIndexGivesThePlatformAsked) {
     EXPECT_NE(missing.err.find("no image for linux/s390x"), std::string::npos) << missing;
 }
 
+TEST_F(PlainRegistryTest, DockerSchema2ManifestsAndListsRoundTrip) {
+    json manifest =
+        json::parse(get("http://" + host() + "/v2/test/busybox/manifests/1", image_media_type()));
+    manifest["mediaType"] = "application/vnd.docker.distribution.manifest.v2+json";
+    manifest["config"]["mediaType"] = "application/vnd.docker.container.image.v1+json";
+    manifest["layers"][0]["mediaType"] = "application/vnd.docker.image.rootfs.diff.tar";
+    std::string content = manifest.dump();
+    std::string digest =
+        put_manifest(host(), "test/busybox", "docker", manifest["mediaType"], content);
+    json list = {{"schemaVersion", 2},
+                 {"mediaType", "application/vnd.docker.distribution.manifest.list.v2+json"},
+                 {"manifests",
+                  {{{"mediaType", manifest["mediaType"]},
+                    {"digest", digest},
+                    {"size", content.size()},
+                    {"platform", {{"os", "linux"}, {"architecture", host_architecture()}}}}}}};
+    put_manifest(host(), "test/busybox", "dockerlist", list["mediaType"], list.dump());
+
+    fs::path root = empty_root("pulled");
+    CommandResult pulled = berth(root, {"pull", host() + "/test/busybox:dockerlist"});
+    ASSERT_EQ(pulled.exit_code, 0) << pulled;
+    json image = inspect(root, host() + "/test/busybox:dockerlist");
+    EXPECT_EQ(image["Id"], image_id_);
+    EXPECT_EQ(image["Descriptor"]["digest"], digest);
+    EXPECT_EQ(image["Descriptor"]["mediaType"],
+              "application/vnd.docker.distribution.manifest.v2+json");
+
+    // Pushed on as it is: the same bytes, so the same digest.
+    ASSERT_EQ(
+        berth(root, {"tag", host() + "/test/busybox:dockerlist", host() + "/copied/busybox:1"})
+            .exit_code,
+        0);
+    CommandResult pushed = berth(root, {"push", host() + "/copied/busybox:1"});
+    ASSERT_EQ(pushed.exit_code, 0) << pushed;
+    EXPECT_NE(pushed.out.find("1: digest: " + digest), std::string::npos) << pushed;
+}
+
 TEST_F(PlainRegistryTest, ADroppedBlobStreamResumesWithRange) {
     TcpProxy proxy(registry_->port());
     proxy.cut_blob_once(layer_, layer_size_ / 2);
