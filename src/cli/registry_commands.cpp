@@ -115,7 +115,12 @@ class LayerProgress {
                            human_size(static_cast<std::int64_t>(done)) + "/" +
                            human_size(static_cast<std::int64_t>(total));
         if (seconds > 0.2) text += "  " + rate_text(static_cast<double>(done) / seconds);
-        update(id, text, false);
+        line.status = text;
+        // Byte counts change all the time: drawn ten times a second at most.
+        auto now = Clock::now();
+        if (now - last_draw_ < std::chrono::milliseconds(100)) return;
+        redraw();
+        last_draw_ = now;
     }
 
     void finish() {

@@ -423,6 +423,8 @@ void Client::upload_blob(const std::string& repository, const oci::Digest& diges
             patch.body_fd = fd;
             patch.body_offset = offset;
             patch.body_size = length;
+            if (progress)
+                patch.upload_progress = [&](std::uint64_t sent) { progress(offset + sent); };
             patch.headers = {"Content-Type: application/octet-stream",
                              "Content-Range: " + std::to_string(offset) + "-" +
                                  std::to_string(offset + length - 1)};
@@ -443,6 +445,7 @@ void Client::upload_blob(const std::string& repository, const oci::Digest& diges
         put.body_fd = fd;
         put.body_offset = offset;
         put.body_size = size - offset;
+        if (progress) put.upload_progress = [&](std::uint64_t sent) { progress(offset + sent); };
     } else {
         put.body = std::string();
     }
