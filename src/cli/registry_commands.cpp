@@ -181,8 +181,7 @@ void define_pull(CLI::App* command, GlobalOptions& global) {
         auto progress = std::make_shared<LayerProgress>(::isatty(STDOUT_FILENO) != 0);
         if (!options->quiet) {
             std::cout << (reference.tag.empty() ? reference.digest->str() : reference.tag)
-                      << ": Pulling from "
-                      << reference.familiar_name().substr(0, reference.familiar_name().npos) << "\n"
+                      << ": Pulling from " << reference.repository << "\n"
                       << std::flush;
             pull_options.on_layer = [progress](const registry::LayerEvent& event) {
                 std::string id = event.digest.short_hex();

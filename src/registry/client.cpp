@@ -297,15 +297,18 @@ Client::FetchedManifest Client::fetch_manifest(const std::string& repository,
         manifest.media_type.resize(semicolon);
     // The document's own mediaType wins over a generic Content-Type.
     json document = json::parse(manifest.content, nullptr, false);
-    if (!document.is_discarded() && document.is_object() && document.contains("mediaType") &&
-        document["mediaType"].is_string())
+    if (document.is_discarded() || !document.is_object())
+        fail("the manifest of " + shown + " is not a JSON object");
+    if (document.contains("schemaVersion") && document["schemaVersion"] == 1)
+        fail(shown +
+             " has a Docker schema 1 manifest, which berth does not pull (it is deprecated: "
+             "push the image again with a current client)");
+    if (document.contains("mediaType") && document["mediaType"].is_string())
         manifest.media_type = document["mediaType"].get<std::string>();
     else if (!oci::is_index_type(manifest.media_type) &&
              !oci::is_manifest_type(manifest.media_type))
-        manifest.media_type =
-            !document.is_discarded() && document.is_object() && document.contains("manifests")
-                ? oci::media_type::oci_index
-                : oci::media_type::oci_manifest;
+        manifest.media_type = document.contains("manifests") ? oci::media_type::oci_index
+                                                             : oci::media_type::oci_manifest;
     return manifest;
 }
 
