@@ -119,6 +119,24 @@ TEST_F(PlainRegistryTest, PullIntoAnEmptyStoreGivesTheSameImage) {
     EXPECT_EQ(count_lines(quiet.out), 1) << quiet;
 }
 
+TEST_F(PlainRegistryTest, CreatingAContainerOfAMissingImagePullsIt) {
+    fs::path root = empty_root("created");
+    CommandResult created = berth(root, {"create", host() + "/test/busybox:1", "true"});
+    ASSERT_EQ(created.exit_code, 0) << created;
+    EXPECT_NE(created.err.find("Unable to find image '" + host() + "/test/busybox:1' locally"),
+              std::string::npos)
+        << created;
+    EXPECT_NE(created.err.find("Pull complete"), std::string::npos) << created;
+    EXPECT_EQ(count_lines(created.out), 1) << "only the container's ID on stdout: " << created;
+    EXPECT_EQ(inspect(root, host() + "/test/busybox:1")["Id"], image_id_);
+    std::string id = created.out.substr(0, created.out.find('\n'));
+    EXPECT_EQ(berth(root, {"rm", id}).exit_code, 0);
+
+    CommandResult missing = berth(root, {"create", host() + "/test/busybox:nope", "true"});
+    EXPECT_NE(missing.exit_code, 0);
+    EXPECT_NE(missing.err.find("manifest unknown"), std::string::npos) << missing;
+}
+
 TEST_F(PlainRegistryTest, PushSkipsWhatTheRegistryHasAndMountsFromAnotherRepository) {
     CommandResult again = berth(source_, {"push", host() + "/test/busybox:1"});
     ASSERT_EQ(again.exit_code, 0) << again;
