@@ -326,6 +326,9 @@ void define_login(CLI::App* command) {
     command->callback([options] {
         std::string registry = registry_of(options->server);
         registry::Credentials credentials{options->username, options->password};
+        if (!options->password.empty())
+            std::cerr
+                << "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n";
         if (options->password_stdin) {
             if (!options->password.empty()) fail("--password and --password-stdin are exclusive");
             if (credentials.username.empty()) fail("--password-stdin needs --username");
