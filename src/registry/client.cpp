@@ -160,7 +160,10 @@ std::string Client::base_url() {
         state_->session->perform(ping);
         state_->base_url = "https://" + host_;
     } catch (const TransportError& error) {
-        if (!error.tls_handshake() || !plain_http_allowed(registry_, options_)) throw;
+        // No TLS there (a plain server, or nothing on port 443 of a host
+        // named without a port): plain HTTP where that is allowed.
+        bool no_tls = error.tls_handshake() || error.code() == CURLE_COULDNT_CONNECT;
+        if (!no_tls || !plain_http_allowed(registry_, options_)) throw;
         ping.url = "http://" + host_ + "/v2/";
         try {
             state_->session->perform(ping);
