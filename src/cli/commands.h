@@ -23,6 +23,10 @@ void add_archive_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& g
 void add_mount_commands(CLI::App& image_group, GlobalOptions& global);
 void add_registry_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& global);
 
+// `berth run`/`create` of an image the store lacks: pulls it (progress on
+// stderr), as docker does. False when the store has it (or it is no name).
+bool pull_if_missing(const GlobalOptions& global, const std::string& image);
+
 // "docker.io/library/busybox:latest" -> "busybox:latest".
 std::string familiar(const std::string& stored_name);
 

@@ -53,7 +53,13 @@ void define_create_or_run(CLI::App* command, GlobalOptions& global, bool is_run)
                 !::isatty(STDIN_FILENO))
                 fail("the input device is not a TTY");
             engine.emplace(open_engine(global));
-            record = engine->create(request);
+            try {
+                record = engine->create(request);
+            } catch (const Error&) {
+                // An image the store lacks is pulled first, as docker does.
+                if (!pull_if_missing(global, request.image)) throw;
+                record = engine->create(request);
+            }
         } catch (const std::exception& error) {
             report_and_exit(error, engine_error);
         }

@@ -77,21 +77,21 @@ std::string rate_text(double bytes_per_second) {
 // change of state otherwise (no byte counts, which would flood a log).
 class LayerProgress {
   public:
-    explicit LayerProgress(bool terminal) : terminal_(terminal) {}
+    LayerProgress(std::ostream& out, bool terminal) : out_(out), terminal_(terminal) {}
 
     void update(const std::string& id, const std::string& status, bool final_state) {
         auto found = index_.find(id);
         bool is_new = found == index_.end();
         if (is_new) {
             index_[id] = lines_.size();
-            lines_.push_back({id, status, Clock::now(), 0});
+            lines_.push_back({id, status, Clock::now(), false});
         }
         Line& line = lines_[index_[id]];
         bool changed = is_new || line.status != status;
         line.status = status;
         if (!terminal_) {
             if (changed && (final_state || is_new))
-                std::cout << id << ": " << status << "\n" << std::flush;
+                out_ << id << ": " << status << "\n" << std::flush;
             return;
         }
         auto now = Clock::now();
@@ -105,13 +105,22 @@ class LayerProgress {
         auto found = index_.find(id);
         if (found == index_.end()) return;
         Line& line = lines_[found->second];
-        if (done == 0) line.started = Clock::now();
+        // The rate counts from the first byte, not from when the layer was queued.
+        if (!line.moving) {
+            line.moving = true;
+            line.started = Clock::now();
+        }
         double seconds = std::chrono::duration<double>(Clock::now() - line.started).count();
         std::string text = std::string(verb) + " " + bar(done, total) + " " +
                            human_size(static_cast<std::int64_t>(done)) + "/" +
                            human_size(static_cast<std::int64_t>(total));
         if (seconds > 0.2) text += "  " + rate_text(static_cast<double>(done) / seconds);
-        update(id, text, false);
+        line.status = text;
+        // Byte counts change all the time: drawn ten times a second at most.
+        auto now = Clock::now();
+        if (now - last_draw_ < std::chrono::milliseconds(100)) return;
+        redraw();
+        last_draw_ = now;
     }
 
     void finish() {
@@ -123,7 +132,7 @@ class LayerProgress {
         std::string id;
         std::string status;
         Clock::time_point started;
-        std::uint64_t drawn = 0;
+        bool moving = false;
     };
 
     static std::string bar(std::uint64_t done, std::uint64_t total) {
@@ -137,13 +146,14 @@ class LayerProgress {
     }
 
     void redraw() {
-        if (drawn_ > 0) std::cout << "\x1b[" << drawn_ << "A";
+        if (drawn_ > 0) out_ << "\x1b[" << drawn_ << "A";
         for (const auto& line : lines_)
-            std::cout << "\r\x1b[2K" << line.id << ": " << line.status << "\n";
+            out_ << "\r\x1b[2K" << line.id << ": " << line.status << "\n";
         drawn_ = lines_.size();
-        std::cout << std::flush;
+        out_ << std::flush;
     }
 
+    std::ostream& out_;
     bool terminal_;
     std::vector<Line> lines_;
     std::map<std::string, std::size_t> index_;
@@ -151,67 +161,75 @@ class LayerProgress {
     Clock::time_point last_draw_{};
 };
 
+struct PullFlags {
+    std::string platform;
+    bool quiet = false;
+    RegistryFlags registry;
+};
+
+// A pull as `berth pull` shows it, on `out` (stderr when `berth run` pulls).
+void pull_with_progress(image::ImageStore& store, const std::string& text, const PullFlags& flags,
+                        std::ostream& out, int out_fd) {
+    oci::Reference reference = oci::parse_reference(text);
+    registry::PullOptions pull_options;
+    pull_options.client = client_options(flags.registry);
+    if (!flags.platform.empty()) pull_options.platform = oci::parse_platform(flags.platform);
+    auto progress = std::make_shared<LayerProgress>(out, ::isatty(out_fd) != 0);
+    if (!flags.quiet) {
+        out << (reference.tag.empty() ? reference.digest->str() : reference.tag)
+            << ": Pulling from " << reference.repository << "\n"
+            << std::flush;
+        pull_options.on_layer = [progress](const registry::LayerEvent& event) {
+            std::string id = event.digest.short_hex();
+            using Kind = registry::LayerEvent::Kind;
+            switch (event.kind) {
+            case Kind::already_exists:
+                progress->update(id, "Already exists", true);
+                break;
+            case Kind::waiting:
+                progress->update(id, "Pulling fs layer", true);
+                break;
+            case Kind::downloading:
+                progress->bytes(id, event.bytes, event.total, "Downloading");
+                break;
+            case Kind::download_complete:
+                progress->update(id, "Download complete", true);
+                break;
+            case Kind::pull_complete:
+                progress->update(id, "Pull complete", true);
+                break;
+            }
+        };
+    }
+    registry::PullResult result = registry::pull(store, reference, pull_options);
+    std::string full = reference.name() + (reference.tag.empty() ? "@" + reference.digest->str()
+                                                                 : ":" + reference.tag);
+    if (flags.quiet) {
+        out << full << "\n";
+        return;
+    }
+    progress->finish();
+    out << "Digest: " << result.digest.str() << "\n";
+    out << "Status: "
+        << (result.downloaded ? "Downloaded newer image for " : "Image is up to date for ")
+        << reference.familiar_string() << "\n";
+    out << full << "\n" << std::flush;
+}
+
 void define_pull(CLI::App* command, GlobalOptions& global) {
     struct Options {
-        std::string reference, platform;
-        bool quiet = false;
-        RegistryFlags registry;
+        std::string reference;
+        PullFlags flags;
     };
     auto options = std::make_shared<Options>();
     command->add_option("NAME[:TAG|@DIGEST]", options->reference, "Image to pull")->required();
-    command->add_flag("-q,--quiet", options->quiet, "Print only the image's name");
-    command->add_option("--platform", options->platform,
+    command->add_flag("-q,--quiet", options->flags.quiet, "Print only the image's name");
+    command->add_option("--platform", options->flags.platform,
                         "os/arch[/variant] of a multi-platform image");
-    add_registry_flags(command, options->registry);
+    add_registry_flags(command, options->flags.registry);
     command->callback([&global, options] {
-        oci::Reference reference = oci::parse_reference(options->reference);
-        registry::PullOptions pull_options;
-        pull_options.client = client_options(options->registry);
-        if (!options->platform.empty())
-            pull_options.platform = oci::parse_platform(options->platform);
-        auto progress = std::make_shared<LayerProgress>(::isatty(STDOUT_FILENO) != 0);
-        if (!options->quiet) {
-            std::cout << (reference.tag.empty() ? reference.digest->str() : reference.tag)
-                      << ": Pulling from "
-                      << reference.familiar_name().substr(0, reference.familiar_name().npos) << "\n"
-                      << std::flush;
-            pull_options.on_layer = [progress](const registry::LayerEvent& event) {
-                std::string id = event.digest.short_hex();
-                using Kind = registry::LayerEvent::Kind;
-                switch (event.kind) {
-                case Kind::already_exists:
-                    progress->update(id, "Already exists", true);
-                    break;
-                case Kind::waiting:
-                    progress->update(id, "Pulling fs layer", true);
-                    break;
-                case Kind::downloading:
-                    progress->bytes(id, event.bytes, event.total, "Downloading");
-                    break;
-                case Kind::download_complete:
-                    progress->update(id, "Download complete", true);
-                    break;
-                case Kind::pull_complete:
-                    progress->update(id, "Pull complete", true);
-                    break;
-                }
-            };
-        }
         auto store = open_store(global);
-        registry::PullResult result = registry::pull(*store, reference, pull_options);
-        std::string full = reference.name() + (reference.tag.empty() ? "@" + reference.digest->str()
-                                                                     : ":" + reference.tag);
-        if (options->quiet) {
-            std::cout << full << "\n";
-            return;
-        }
-        progress->finish();
-        std::cout << "Digest: " << result.digest.str() << "\n";
-        std::cout << "Status: "
-                  << (result.downloaded ? "Downloaded newer image for "
-                                        : "Image is up to date for ")
-                  << reference.familiar_string() << "\n";
-        std::cout << full << "\n";
+        pull_with_progress(*store, options->reference, options->flags, std::cout, STDOUT_FILENO);
     });
 }
 
@@ -232,7 +250,7 @@ void define_push(CLI::App* command, GlobalOptions& global) {
         // A knob for tests and slow links: the size of PATCH chunks.
         if (const char* chunk = std::getenv("BERTH_PUSH_CHUNK_SIZE"); chunk && *chunk)
             push_options.chunk_size = std::strtoull(chunk, nullptr, 10);
-        auto progress = std::make_shared<LayerProgress>(::isatty(STDOUT_FILENO) != 0);
+        auto progress = std::make_shared<LayerProgress>(std::cout, ::isatty(STDOUT_FILENO) != 0);
         if (!options->quiet) {
             std::cout << "The push refers to repository [" << reference.name() << "]\n"
                       << std::flush;
@@ -308,6 +326,9 @@ void define_login(CLI::App* command) {
     command->callback([options] {
         std::string registry = registry_of(options->server);
         registry::Credentials credentials{options->username, options->password};
+        if (!options->password.empty())
+            std::cerr
+                << "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n";
         if (options->password_stdin) {
             if (!options->password.empty()) fail("--password and --password-stdin are exclusive");
             if (credentials.username.empty()) fail("--password-stdin needs --username");
@@ -350,6 +371,22 @@ void define_logout(CLI::App* command) {
 }
 
 } // namespace
+
+bool pull_if_missing(const GlobalOptions& global, const std::string& image) {
+    auto store = open_store(global);
+    if (store->find(image)) return false;
+    // Only names can be pulled; an ID or its prefix that matches nothing
+    // stays "no such image".
+    oci::Reference reference;
+    try {
+        reference = oci::parse_reference(image);
+    } catch (const Error&) {
+        return false;
+    }
+    std::cerr << "Unable to find image '" << reference.familiar_string() << "' locally\n";
+    pull_with_progress(*store, image, PullFlags{}, std::cerr, STDERR_FILENO);
+    return true;
+}
 
 void add_registry_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& global) {
     define_pull(app.add_subcommand("pull", "Download an image from a registry"), global);

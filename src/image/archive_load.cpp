@@ -8,6 +8,7 @@
 #include "berth/base/syscalls.h"
 #include "berth/image/archive.h"
 #include "berth/image/decompress.h"
+#include "berth/oci/platform.h"
 #include "berth/oci/reference.h"
 
 #include <nlohmann/json.hpp>
@@ -36,7 +37,8 @@ std::string normal_path(std::string_view raw) {
     std::size_t start = 0;
     while (start <= raw.size()) {
         auto slash = raw.find('/', start);
-        std::string part(raw.substr(start, slash == std::string_view::npos ? raw.npos : slash - start));
+        std::string part(
+            raw.substr(start, slash == std::string_view::npos ? raw.npos : slash - start));
         if (part == "..") {
             if (!parts.empty()) parts.pop_back();
         } else if (!part.empty() && part != ".") {
@@ -46,7 +48,8 @@ std::string normal_path(std::string_view raw) {
         start = slash + 1;
     }
     std::string out;
-    for (const auto& part : parts) out += (out.empty() ? "" : "/") + part;
+    for (const auto& part : parts)
+        out += (out.empty() ? "" : "/") + part;
     return out;
 }
 
@@ -67,7 +70,9 @@ bool is_document(const std::string& path) {
 class TarBlobSource : public ByteSource {
   public:
     explicit TarBlobSource(TarReader& reader) : reader_(reader) {}
-    std::size_t read(void* buffer, std::size_t size) override { return reader_.read_data(buffer, size); }
+    std::size_t read(void* buffer, std::size_t size) override {
+        return reader_.read_data(buffer, size);
+    }
 
   private:
     TarReader& reader_;
@@ -80,18 +85,20 @@ ArchiveContents read_archive(ImageStore& store, ByteSource& stream) {
     while (reader.next(entry)) {
         std::string path = normal_path(entry.path);
         if (entry.type == TarEntryType::symlink || entry.type == TarEntryType::hard_link) {
-            std::string base = path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
-            contents.links[path] = entry.type == TarEntryType::hard_link || entry.link_target[0] == '/'
-                                       ? normal_path(entry.link_target)
-                                       : normal_path(base + "/" + entry.link_target);
+            std::string base =
+                path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
+            contents.links[path] =
+                entry.type == TarEntryType::hard_link || entry.link_target[0] == '/'
+                    ? normal_path(entry.link_target)
+                    : normal_path(base + "/" + entry.link_target);
             continue;
         }
         if (entry.type != TarEntryType::regular) continue;
         with_context("reading " + path + " from the archive", [&] {
             TarBlobSource data(reader);
             if (auto digest = digest_from_blob_path(path)) {
-                contents.blobs[path] = store.blobs().ingest(data, *digest,
-                                                            static_cast<std::int64_t>(entry.size));
+                contents.blobs[path] =
+                    store.blobs().ingest(data, *digest, static_cast<std::int64_t>(entry.size));
             } else if (is_document(path) && entry.size <= max_document_size) {
                 contents.documents[path] = read_to_string(data, max_document_size, path);
             } else {
@@ -107,13 +114,15 @@ ArchiveContents read_archive(ImageStore& store, ByteSource& stream) {
 // docker-archives link repeated layers to their first copy).
 oci::Digest blob_at(ImageStore& store, ArchiveContents& contents, std::string path) {
     for (int hops = 0; hops < 16; ++hops) {
-        if (auto found = contents.blobs.find(path); found != contents.blobs.end()) return found->second;
+        if (auto found = contents.blobs.find(path); found != contents.blobs.end())
+            return found->second;
         if (auto found = contents.documents.find(path); found != contents.documents.end()) {
             oci::Digest digest = store.blobs().put(found->second);
             contents.blobs[path] = digest;
             return digest;
         }
-        if (auto digest = digest_from_blob_path(path); digest && store.blobs().has(*digest)) return *digest;
+        if (auto digest = digest_from_blob_path(path); digest && store.blobs().has(*digest))
+            return *digest;
         auto link = contents.links.find(path);
         if (link == contents.links.end()) break;
         path = link->second;
@@ -130,9 +139,12 @@ oci::Compression stored_compression(ImageStore& store, const oci::Digest& digest
 
 const char* layer_type(oci::Compression compression) {
     switch (compression) {
-    case oci::Compression::gzip: return oci::media_type::oci_layer_gzip;
-    case oci::Compression::zstd: return oci::media_type::oci_layer_zstd;
-    case oci::Compression::none: break;
+    case oci::Compression::gzip:
+        return oci::media_type::oci_layer_gzip;
+    case oci::Compression::zstd:
+        return oci::media_type::oci_layer_zstd;
+    case oci::Compression::none:
+        break;
     }
     return oci::media_type::oci_layer;
 }
@@ -146,7 +158,8 @@ std::vector<LoadedImage> load_docker_manifest(ImageStore& store, ArchiveContents
         if (!item.is_object() || !item.contains("Config") || !item["Config"].is_string() ||
             !item.contains("Layers") || !item["Layers"].is_array())
             fail("manifest.json: each image needs Config and Layers");
-        oci::Digest config = blob_at(store, contents, normal_path(item["Config"].get<std::string>()));
+        oci::Digest config =
+            blob_at(store, contents, normal_path(item["Config"].get<std::string>()));
         std::vector<oci::Descriptor> layers;
         for (const auto& layer_path : item["Layers"]) {
             if (!layer_path.is_string()) fail("manifest.json: Layers must be paths");
@@ -160,7 +173,8 @@ std::vector<LoadedImage> load_docker_manifest(ImageStore& store, ArchiveContents
         if (item.contains("RepoTags") && item["RepoTags"].is_array())
             for (const auto& tag : item["RepoTags"])
                 if (tag.is_string()) names.push_back(tag.get<std::string>());
-        Image image = store.add_from_parts(store.blobs().read(config, max_document_size), layers, names);
+        Image image =
+            store.add_from_parts(store.blobs().read(config, max_document_size), layers, names);
         loaded.push_back({image.id, names});
     }
     return loaded;
@@ -182,7 +196,9 @@ std::optional<std::string> annotated_name(const oci::Descriptor& descriptor) {
 std::vector<LoadedImage> load_index(ImageStore& store, const oci::Index& index, int depth = 0) {
     if (depth > 4) fail("image indexes nested too deeply");
     std::vector<LoadedImage> loaded;
-    oci::Platform host = oci::host_platform();
+    // Of a multi-platform index, only the manifest for this machine, chosen
+    // as `berth pull` chooses it.
+    std::optional<oci::Descriptor> chosen = oci::choose_platform(index, oci::host_platform());
     for (const auto& descriptor : index.manifests) {
         if (oci::is_index_type(descriptor.media_type)) {
             auto nested = load_index(
@@ -192,10 +208,7 @@ std::vector<LoadedImage> load_index(ImageStore& store, const oci::Index& index, 
             continue;
         }
         if (!oci::is_manifest_type(descriptor.media_type)) continue;
-        // Of a multi-platform index, only the manifest for this machine.
-        if (descriptor.platform && (descriptor.platform->os != host.os ||
-                                    descriptor.platform->architecture != host.architecture))
-            continue;
+        if (descriptor.platform && (!chosen || descriptor.digest != chosen->digest)) continue;
         std::vector<std::string> names;
         if (auto name = annotated_name(descriptor)) names.push_back(*name);
         Image image = store.add(descriptor.digest, names);
@@ -210,39 +223,46 @@ std::vector<LoadedImage> load_archive(ImageStore& store, ByteSource& archive) {
     PeekableSource peekable(archive);
     oci::Compression compression = detect_compression(peekable.peek(compression_magic_size));
     auto stream = decompressing(peekable, compression);
-    ArchiveContents contents = with_context("reading the archive", [&] { return read_archive(store, *stream); });
+    ArchiveContents contents =
+        with_context("reading the archive", [&] { return read_archive(store, *stream); });
 
     std::vector<LoadedImage> loaded;
     auto index = contents.documents.find("index.json");
     auto manifest = contents.documents.find("manifest.json");
     if (index != contents.documents.end()) {
-        loaded = with_context("index.json", [&] { return load_index(store, oci::parse_index(index->second)); });
+        loaded = with_context("index.json",
+                              [&] { return load_index(store, oci::parse_index(index->second)); });
         // Docker 25+ writes both: manifest.json carries the tags.
         if (manifest != contents.documents.end()) {
             auto docker = nlohmann::json::parse(manifest->second, nullptr, false);
             if (docker.is_array())
                 for (const auto& item : docker) {
-                    if (!item.is_object() || !item.contains("Config") || !item["Config"].is_string() ||
-                        !item.contains("RepoTags") || !item["RepoTags"].is_array())
+                    if (!item.is_object() || !item.contains("Config") ||
+                        !item["Config"].is_string() || !item.contains("RepoTags") ||
+                        !item["RepoTags"].is_array())
                         continue;
-                    oci::Digest config = blob_at(store, contents, normal_path(item["Config"].get<std::string>()));
+                    oci::Digest config =
+                        blob_at(store, contents, normal_path(item["Config"].get<std::string>()));
                     for (auto& image : loaded) {
                         if (image.id != config) continue;
                         for (const auto& tag : item["RepoTags"]) {
                             if (!tag.is_string()) continue;
-                            std::string name = oci::parse_reference(tag.get<std::string>()).tagged_name();
+                            std::string name =
+                                oci::parse_reference(tag.get<std::string>()).tagged_name();
                             store.tag(image.id.str(), name);
                             bool known = false;
                             for (const auto& existing : image.names)
-                                known = known || oci::parse_reference(existing).tagged_name() == name;
+                                known =
+                                    known || oci::parse_reference(existing).tagged_name() == name;
                             if (!known) image.names.push_back(name);
                         }
                     }
                 }
         }
     } else if (manifest != contents.documents.end()) {
-        loaded = with_context("manifest.json",
-                              [&] { return load_docker_manifest(store, contents, manifest->second); });
+        loaded = with_context("manifest.json", [&] {
+            return load_docker_manifest(store, contents, manifest->second);
+        });
     } else {
         fail("not an image archive: it has neither manifest.json nor index.json");
     }
@@ -252,7 +272,8 @@ std::vector<LoadedImage> load_archive(ImageStore& store, ByteSource& archive) {
 
 std::vector<LoadedImage> load_oci_directory(ImageStore& store, const std::string& directory) {
     return with_context("loading the OCI layout " + directory, [&] {
-        if (!path_exists(directory + "/oci-layout")) fail("not an OCI image layout (no oci-layout file)");
+        if (!path_exists(directory + "/oci-layout"))
+            fail("not an OCI image layout (no oci-layout file)");
         oci::Index index = oci::parse_index(read_file(directory + "/index.json"));
         // Every blob of the layout is copied (and verified) before anything is
         // indexed; a layout holds only what its images need.
@@ -268,7 +289,8 @@ std::vector<LoadedImage> load_oci_directory(ImageStore& store, const std::string
             store.blobs().ingest(source, digest);
         }
         auto loaded = load_index(store, index);
-        if (loaded.empty()) fail("the layout holds no image for " + oci::host_platform().architecture);
+        if (loaded.empty())
+            fail("the layout holds no image for " + oci::host_platform().architecture);
         return loaded;
     });
 }

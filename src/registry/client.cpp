@@ -160,7 +160,10 @@ std::string Client::base_url() {
         state_->session->perform(ping);
         state_->base_url = "https://" + host_;
     } catch (const TransportError& error) {
-        if (!error.tls_handshake() || !plain_http_allowed(registry_, options_)) throw;
+        // No TLS there (a plain server, or nothing on port 443 of a host
+        // named without a port): plain HTTP where that is allowed.
+        bool no_tls = error.tls_handshake() || error.code() == CURLE_COULDNT_CONNECT;
+        if (!no_tls || !plain_http_allowed(registry_, options_)) throw;
         ping.url = "http://" + host_ + "/v2/";
         try {
             state_->session->perform(ping);
@@ -297,15 +300,18 @@ Client::FetchedManifest Client::fetch_manifest(const std::string& repository,
         manifest.media_type.resize(semicolon);
     // The document's own mediaType wins over a generic Content-Type.
     json document = json::parse(manifest.content, nullptr, false);
-    if (!document.is_discarded() && document.is_object() && document.contains("mediaType") &&
-        document["mediaType"].is_string())
+    if (document.is_discarded() || !document.is_object())
+        fail("the manifest of " + shown + " is not a JSON object");
+    if (document.contains("schemaVersion") && document["schemaVersion"] == 1)
+        fail(shown +
+             " has a Docker schema 1 manifest, which berth does not pull (it is deprecated: "
+             "push the image again with a current client)");
+    if (document.contains("mediaType") && document["mediaType"].is_string())
         manifest.media_type = document["mediaType"].get<std::string>();
     else if (!oci::is_index_type(manifest.media_type) &&
              !oci::is_manifest_type(manifest.media_type))
-        manifest.media_type =
-            !document.is_discarded() && document.is_object() && document.contains("manifests")
-                ? oci::media_type::oci_index
-                : oci::media_type::oci_manifest;
+        manifest.media_type = document.contains("manifests") ? oci::media_type::oci_index
+                                                             : oci::media_type::oci_manifest;
     return manifest;
 }
 
@@ -423,6 +429,8 @@ void Client::upload_blob(const std::string& repository, const oci::Digest& diges
             patch.body_fd = fd;
             patch.body_offset = offset;
             patch.body_size = length;
+            if (progress)
+                patch.upload_progress = [&](std::uint64_t sent) { progress(offset + sent); };
             patch.headers = {"Content-Type: application/octet-stream",
                              "Content-Range: " + std::to_string(offset) + "-" +
                                  std::to_string(offset + length - 1)};
@@ -443,6 +451,7 @@ void Client::upload_blob(const std::string& repository, const oci::Digest& diges
         put.body_fd = fd;
         put.body_offset = offset;
         put.body_size = size - offset;
+        if (progress) put.upload_progress = [&](std::uint64_t sent) { progress(offset + sent); };
     } else {
         put.body = std::string();
     }

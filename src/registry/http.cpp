@@ -183,6 +183,7 @@ std::size_t Transfer::on_upload(char* data, std::size_t size, std::size_t count,
     } while (got < 0 && errno == EINTR);
     if (got <= 0) return CURL_READFUNC_ABORT;
     self->uploaded_ += static_cast<std::uint64_t>(got);
+    if (request.upload_progress) request.upload_progress(self->uploaded_);
     return static_cast<std::size_t>(got);
 }
 

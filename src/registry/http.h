@@ -64,6 +64,8 @@ struct HttpRequest {
     // HttpResponse::body (up to max_body) for the error message.
     std::function<void(const HttpResponse& head, std::string_view chunk)> sink;
     std::size_t max_body = 16 << 20;
+    // Bytes of the body sent so far, now and then during an upload.
+    std::function<void(std::uint64_t)> upload_progress;
 };
 
 // One easy handle prepared for a request and what it collects; the blob

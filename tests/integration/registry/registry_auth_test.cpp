@@ -18,6 +18,8 @@ std::string read_text(const fs::path& path) {
 }
 
 TEST(TlsRegistryTest, BasicAuthOverTlsWithATestCa) {
+    if (!tools_installed())
+        GTEST_SKIP() << "needs docker-registry, htpasswd (apache2-utils), openssl and curl";
     berth_test::TempDir dir("berth-registry-tls");
     fs::path certs = dir.path() / "registry";
     fs::create_directories(certs);
@@ -90,6 +92,8 @@ TEST(TlsRegistryTest, BasicAuthOverTlsWithATestCa) {
 }
 
 TEST(TokenRegistryTest, BearerTokensFromATokenServerCachedPerScope) {
+    if (!tools_installed())
+        GTEST_SKIP() << "needs docker-registry, htpasswd (apache2-utils), openssl and curl";
     berth_test::TempDir dir("berth-registry-token");
     TokenServer tokens(dir.path() / "token", "berth", "t0ken-pass");
     RegistryConfig config;

@@ -14,6 +14,7 @@ namespace {
 class PlainRegistryTest : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
+        if (!tools_installed()) return;
         dir_ = new berth_test::TempDir("berth-registry-test");
         registry_ = new RegistryProcess(dir_->path() / "registry", RegistryConfig{});
         source_ = dir_->path() / "source";
@@ -30,6 +31,12 @@ class PlainRegistryTest : public ::testing::Test {
     static void TearDownTestSuite() {
         delete registry_;
         delete dir_;
+        registry_ = nullptr;
+        dir_ = nullptr;
+    }
+    void SetUp() override {
+        if (!registry_)
+            GTEST_SKIP() << "needs docker-registry, htpasswd (apache2-utils), openssl and curl";
     }
 
     static std::string host() { return registry_->host(); }
@@ -117,6 +124,24 @@ TEST_F(PlainRegistryTest, PullIntoAnEmptyStoreGivesTheSameImage) {
         berth(empty_root("quiet"), {"pull", "-q", host() + "/test/busybox@" + digest});
     ASSERT_EQ(quiet.exit_code, 0) << quiet;
     EXPECT_EQ(count_lines(quiet.out), 1) << quiet;
+}
+
+TEST_F(PlainRegistryTest, CreatingAContainerOfAMissingImagePullsIt) {
+    fs::path root = empty_root("created");
+    CommandResult created = berth(root, {"create", host() + "/test/busybox:1", "true"});
+    ASSERT_EQ(created.exit_code, 0) << created;
+    EXPECT_NE(created.err.find("Unable to find image '" + host() + "/test/busybox:1' locally"),
+              std::string::npos)
+        << created;
+    EXPECT_NE(created.err.find("Pull complete"), std::string::npos) << created;
+    EXPECT_EQ(count_lines(created.out), 1) << "only the container's ID on stdout: " << created;
+    EXPECT_EQ(inspect(root, host() + "/test/busybox:1")["Id"], image_id_);
+    std::string id = created.out.substr(0, created.out.find('\n'));
+    EXPECT_EQ(berth(root, {"rm", id}).exit_code, 0);
+
+    CommandResult missing = berth(root, {"create", host() + "/test/busybox:nope", "true"});
+    EXPECT_NE(missing.exit_code, 0);
+    EXPECT_NE(missing.err.find("manifest unknown"), std::string::npos) << missing;
 }
 
 TEST_F(PlainRegistryTest, PushSkipsWhatTheRegistryHasAndMountsFromAnotherRepository) {
@@ -212,6 +237,43 @@ TEST_F(PlainRegistryTest, AMultiPlatformIndexGivesThePlatformAsked) {
         empty_root("none"), {"pull", "--platform", "linux/s390x", host() + "/test/busybox:multi"});
     EXPECT_EQ(missing.exit_code, 1);
     EXPECT_NE(missing.err.find("no image for linux/s390x"), std::string::npos) << missing;
+}
+
+TEST_F(PlainRegistryTest, DockerSchema2ManifestsAndListsRoundTrip) {
+    json manifest =
+        json::parse(get("http://" + host() + "/v2/test/busybox/manifests/1", image_media_type()));
+    manifest["mediaType"] = "application/vnd.docker.distribution.manifest.v2+json";
+    manifest["config"]["mediaType"] = "application/vnd.docker.container.image.v1+json";
+    manifest["layers"][0]["mediaType"] = "application/vnd.docker.image.rootfs.diff.tar";
+    std::string content = manifest.dump();
+    std::string digest =
+        put_manifest(host(), "test/busybox", "docker", manifest["mediaType"], content);
+    json list = {{"schemaVersion", 2},
+                 {"mediaType", "application/vnd.docker.distribution.manifest.list.v2+json"},
+                 {"manifests",
+                  {{{"mediaType", manifest["mediaType"]},
+                    {"digest", digest},
+                    {"size", content.size()},
+                    {"platform", {{"os", "linux"}, {"architecture", host_architecture()}}}}}}};
+    put_manifest(host(), "test/busybox", "dockerlist", list["mediaType"], list.dump());
+
+    fs::path root = empty_root("pulled");
+    CommandResult pulled = berth(root, {"pull", host() + "/test/busybox:dockerlist"});
+    ASSERT_EQ(pulled.exit_code, 0) << pulled;
+    json image = inspect(root, host() + "/test/busybox:dockerlist");
+    EXPECT_EQ(image["Id"], image_id_);
+    EXPECT_EQ(image["Descriptor"]["digest"], digest);
+    EXPECT_EQ(image["Descriptor"]["mediaType"],
+              "application/vnd.docker.distribution.manifest.v2+json");
+
+    // Pushed on as it is: the same bytes, so the same digest.
+    ASSERT_EQ(
+        berth(root, {"tag", host() + "/test/busybox:dockerlist", host() + "/copied/busybox:1"})
+            .exit_code,
+        0);
+    CommandResult pushed = berth(root, {"push", host() + "/copied/busybox:1"});
+    ASSERT_EQ(pushed.exit_code, 0) << pushed;
+    EXPECT_NE(pushed.out.find("1: digest: " + digest), std::string::npos) << pushed;
 }
 
 TEST_F(PlainRegistryTest, ADroppedBlobStreamResumesWithRange) {

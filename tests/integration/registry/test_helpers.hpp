@@ -17,6 +17,14 @@ namespace fs = std::filesystem;
 using berth_test::CommandResult;
 using nlohmann::json;
 
+// The tools these tests drive; a test skips without them.
+inline bool tools_installed() {
+    return berth_test::run_command({"sh", "-c",
+                                    "command -v docker-registry && command -v htpasswd && "
+                                    "command -v openssl && command -v curl"})
+               .exit_code == 0;
+}
+
 inline CommandResult berth(const fs::path& root, std::vector<std::string> args,
                            std::vector<std::string> env = {}, const std::string& input = {},
                            int timeout_ms = 60000) {
