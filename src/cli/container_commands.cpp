@@ -133,12 +133,12 @@ void define_remove(CLI::App* command, GlobalOptions& global) {
     auto force = std::make_shared<bool>(false);
     command->add_flag("-f,--force", *force, "Kill a running container first");
     auto volumes = std::make_shared<bool>(false);
-    command->add_flag("-v,--volumes", *volumes, "Remove anonymous volumes (berth has none yet)");
+    command->add_flag("-v,--volumes", *volumes, "Remove the container's anonymous volumes too");
     command->add_option("CONTAINER", *references, "Containers to remove")->required();
-    command->callback([&global, references, force] {
+    command->callback([&global, references, force, volumes] {
         auto engine = open_engine(global);
         for_each_container(*references, [&](const std::string& reference) {
-            engine.remove(reference, *force);
+            engine.remove(reference, *force, *volumes);
             std::cout << reference << "\n";
         });
     });

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "commands.h"
+#include "run_option_flags.h"
 
 #include "berth/engine/engine.h"
 
@@ -11,6 +12,8 @@ namespace berth::cli {
 // Registers at the top level (`berth ps`) and under `berth container` (`berth container ls`).
 void add_container_commands(CLI::App& app, GlobalOptions& global);
 void add_container_view_commands(CLI::App& app, GlobalOptions& global);
+// `berth volume create/ls/inspect/rm/prune` (volume_commands.cpp).
+void add_volume_commands(CLI::App& app, GlobalOptions& global);
 
 // Shared by both groups:
 engine::Engine open_engine(const GlobalOptions& global);
@@ -29,6 +32,7 @@ struct RunFlags {
     std::vector<std::string> security_options;
     bool detach = false;
     std::vector<std::string> image_and_command; // what follows the flags
+    OptionFlags options;                        // run_option_flags.h
 };
 void add_run_flags(CLI::App& command, RunFlags& flags, bool is_run);
 // Checks and completes the request (env from the host, security options...).

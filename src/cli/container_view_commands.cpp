@@ -116,10 +116,44 @@ void list_containers(const GlobalOptions& global, bool all, bool quiet, bool no_
     std::cout << table(cells);
 }
 
+// Docker's "Mounts" of inspect: each mount with where its data is on the host.
+json mounts_json(engine::Engine& engine, const engine::ContainerOptions& options) {
+    json mounts = json::array();
+    for (const auto& mount : options.mounts) {
+        json entry = {
+            {"Type", mount.type},
+            {"Destination", mount.target},
+            {"Mode", ""},
+            {"RW", !mount.read_only},
+            {"Propagation", mount.type == "bind"
+                                ? (mount.propagation.empty() ? "rprivate" : mount.propagation)
+                                : ""}};
+        if (mount.type == "volume") {
+            entry["Name"] = mount.source;
+            entry["Source"] = engine.volume_mountpoint(mount.source);
+            entry["Driver"] = "local";
+        } else {
+            entry["Source"] = mount.type == "bind" ? mount.source : "";
+        }
+        mounts.push_back(entry);
+    }
+    return mounts;
+}
+
+json ulimits_json(const engine::ContainerOptions& options) {
+    json ulimits = json::array();
+    for (const auto& limit : options.ulimits)
+        ulimits.push_back({{"Name", limit.name}, {"Soft", limit.soft}, {"Hard", limit.hard}});
+    return ulimits;
+}
+
 json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record) {
     json process = process_of(engine, record);
     auto args = args_of(process);
     json request = json::parse(record.config_json, nullptr, false);
+    engine::ContainerOptions options = request.is_object()
+                                           ? engine::run_request_from_json(request).options
+                                           : engine::ContainerOptions();
     std::string dir = engine.container_dir(record.id);
     bool running = record.state == engine::ContainerState::running;
     auto or_zero_time = [](const std::string& time) {
@@ -161,6 +195,15 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
           {"CapAdd", request.value("cap_add", json::array())},
           {"CapDrop", request.value("cap_drop", json::array())},
           {"CgroupParent", request.value("cgroup_parent", "")},
+          {"MemorySwap", options.memory_swap},
+          {"CpuShares", options.cpu_shares},
+          {"CpusetCpus", options.cpuset_cpus},
+          {"GroupAdd", options.group_add},
+          {"Init", options.init},
+          {"Ulimits", ulimits_json(options)},
+          {"RestartPolicy",
+           {{"Name", options.restart.name},
+            {"MaximumRetryCount", options.restart.maximum_retries}}},
           {"LogConfig", {{"Type", "json-file"}, {"Config", json::object()}}}}},
         {"GraphDriver",
          {{"Name", "overlay"},
@@ -168,7 +211,7 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
            {{"MergedDir", dir + "/rootfs"},
             {"UpperDir", dir + "/upper"},
             {"WorkDir", dir + "/work"}}}}},
-        {"Mounts", json::array()},
+        {"Mounts", mounts_json(engine, options)},
         {"Config",
          {{"Hostname", read_file_or_empty(dir + "/hostname")},
           {"User", request.value("user", "")},
@@ -177,7 +220,8 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
           {"Image", record.image_name},
           {"WorkingDir", process.value("cwd", "")},
           {"Entrypoint", request.value("entrypoint", json::array())},
-          {"StopSignal", request.value("stop_signal", "SIGTERM")}}},
+          {"StopSignal", request.value("stop_signal", "SIGTERM")},
+          {"Labels", options.labels}}},
     };
 }
 

@@ -64,13 +64,22 @@ std::string Engine::runtime_root() const {
 
 ContainerStore& Engine::containers() {
     if (!containers_) {
-        database_ = std::make_unique<image::Database>(options_.root + "/berth.db");
+        if (!database_) database_ = std::make_unique<image::Database>(options_.root + "/berth.db");
         containers_ = std::make_unique<ContainerStore>(*database_);
     }
     return *containers_;
 }
 
+VolumeStore& Engine::volumes() {
+    if (!volumes_) {
+        if (!database_) database_ = std::make_unique<image::Database>(options_.root + "/berth.db");
+        volumes_ = std::make_unique<VolumeStore>(*database_);
+    }
+    return *volumes_;
+}
+
 void Engine::close_database() {
+    volumes_.reset();
     containers_.reset();
     database_.reset();
 }
@@ -102,6 +111,7 @@ std::optional<ContainerRecord> Engine::reconcile(ContainerRecord record) {
             if (request_of(record).auto_remove) {
                 delete_container_files(runtime_root(), record.id, dir);
                 containers().remove(record.id);
+                remove_anonymous_volumes(*database_, options_.root, request_of(record));
                 return std::nullopt;
             }
             release_container(runtime_root(), record.id, dir);
@@ -149,6 +159,7 @@ Attachment Engine::start(const std::string& reference, bool attach) {
     plan.container_dir = dir;
     plan.runtime_root = runtime_root();
     plan.database_path = options_.root + "/berth.db";
+    plan.root = options_.root;
     plan.auto_remove = request.auto_remove;
     plan.attach = attach;
     close_database();
@@ -207,7 +218,7 @@ void Engine::kill(const std::string& reference, int signal) {
     runtime::Runtime(runtime_root()).kill(record.id, signal, false);
 }
 
-void Engine::remove(const std::string& reference, bool force) {
+void Engine::remove(const std::string& reference, bool force, bool remove_volumes) {
     ContainerRecord record = get(reference);
     if (record.state == ContainerState::running) {
         if (!force)
@@ -230,6 +241,7 @@ void Engine::remove(const std::string& reference, bool force) {
     containers().update_state(removing);
     delete_container_files(runtime_root(), record.id, container_dir(record.id));
     containers().remove(record.id);
+    if (remove_volumes) remove_anonymous_volumes(*database_, options_.root, request_of(record));
 }
 
 int Engine::wait(const std::string& reference) {

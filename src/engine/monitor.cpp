@@ -65,6 +65,10 @@ void redirect(int from, int to) {
     if (::dup2(from, to) < 0) throw_errno("redirecting the monitor's stdio");
 }
 
+RunRequest request_of(const ContainerRecord& record) {
+    return run_request_from_json(nlohmann::json::parse(record.config_json, nullptr, false));
+}
+
 int exit_code_of(int status) {
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -114,6 +118,7 @@ int Monitor::fail_start(const std::string& message) {
         if (plan_.auto_remove) {
             delete_container_files(plan_.runtime_root, plan_.id, plan_.container_dir);
             containers_.remove(plan_.id);
+            remove_anonymous_volumes(database_, plan_.root, request_of(record));
         } else {
             release_container(plan_.runtime_root, plan_.id, plan_.container_dir);
         }
@@ -292,6 +297,7 @@ void Monitor::finish(int exit_code) {
         if (plan_.auto_remove) {
             delete_container_files(plan_.runtime_root, plan_.id, plan_.container_dir);
             containers_.remove(plan_.id);
+            remove_anonymous_volumes(database_, plan_.root, request_of(record));
         }
     } catch (const std::exception& error) {
         std::fprintf(stderr, "berth monitor: recording the exit: %s\n", error.what());
