@@ -113,6 +113,22 @@ void define_stop(CLI::App* command, GlobalOptions& global) {
     });
 }
 
+void define_restart(CLI::App* command, GlobalOptions& global) {
+    auto references = std::make_shared<std::vector<std::string>>();
+    auto timeout = std::make_shared<int>(-1);
+    command->add_option("-t,--time,--timeout", *timeout,
+                        "Seconds to wait before killing (default 10)");
+    command->add_option("CONTAINER", *references, "Containers to restart")->required();
+    command->callback([&global, references, timeout] {
+        auto engine = open_engine(global);
+        for_each_container(*references, [&](const std::string& reference) {
+            engine.stop(reference, *timeout);
+            engine.start(reference, false).wait_started();
+            std::cout << reference << "\n";
+        });
+    });
+}
+
 void define_kill(CLI::App* command, GlobalOptions& global) {
     auto references = std::make_shared<std::vector<std::string>>();
     auto signal = std::make_shared<std::string>("KILL");
@@ -228,6 +244,7 @@ void add_container_commands(CLI::App& app, GlobalOptions& global) {
         [](CLI::App* c, GlobalOptions& g) { define_create_or_run(c, g, true); }, global);
     both(app, "start", "Start stopped containers", define_start, global);
     both(app, "stop", "Stop running containers", define_stop, global);
+    both(app, "restart", "Restart containers", define_restart, global);
     both(app, "kill", "Send a signal to running containers", define_kill, global);
     both(app, "rm", "Remove containers", define_remove, global);
     both(app, "wait", "Wait for containers to stop and print their exit codes", define_wait,

@@ -60,6 +60,9 @@ std::string status_text(const engine::ContainerRecord& record) {
         return "Up " + duration_since(record.started);
     case engine::ContainerState::removing:
         return "Removal In Progress";
+    case engine::ContainerState::restarting:
+        return "Restarting (" + std::to_string(record.exit_code) + ") " +
+               time_since(record.finished);
     case engine::ContainerState::exited:
         return "Exited (" + std::to_string(record.exit_code) + ") " + time_since(record.finished);
     }
@@ -169,7 +172,7 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
          {{"Status", engine::state_name(record.state)},
           {"Running", running},
           {"Paused", false},
-          {"Restarting", false},
+          {"Restarting", record.state == engine::ContainerState::restarting},
           {"OOMKilled", false},
           {"Dead", false},
           {"Pid", record.pid},
@@ -178,6 +181,7 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
           {"StartedAt", or_zero_time(record.started)},
           {"FinishedAt", or_zero_time(record.finished)}}},
         {"Image", record.image_id},
+        {"RestartCount", record.restart_count},
         {"ResolvConfPath", dir + "/resolv.conf"},
         {"HostnamePath", dir + "/hostname"},
         {"HostsPath", dir + "/hosts"},

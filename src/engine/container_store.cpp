@@ -23,11 +23,12 @@ const std::vector<std::string> migrations = {
     " error TEXT NOT NULL DEFAULT '',"
     " monitor_pid INTEGER NOT NULL DEFAULT 0,"
     " monitor_start_time INTEGER NOT NULL DEFAULT 0)",
+    "ALTER TABLE containers ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0",
 };
 
 constexpr const char* columns =
     "id, name, image_id, image_name, config, created, state, pid, exit_code, started, finished,"
-    " error, monitor_pid, monitor_start_time";
+    " error, monitor_pid, monitor_start_time, restart_count";
 
 ContainerRecord read_row(const image::Statement& row) {
     ContainerRecord record;
@@ -45,6 +46,7 @@ ContainerRecord read_row(const image::Statement& row) {
     record.error = row.text(11);
     record.monitor_pid = row.integer(12);
     record.monitor_start_time = row.integer(13);
+    record.restart_count = row.integer(14);
     return record;
 }
 
@@ -59,7 +61,7 @@ std::vector<ContainerRecord> query(image::Database& database, const std::string&
     return records;
 }
 
-// Binds state .. monitor_start_time as ?1..?8 and the id as ?9.
+// Binds state .. monitor_start_time as ?1..?8, the id as ?9, restart_count as ?12.
 image::Statement& bind_state(image::Statement& statement, const ContainerRecord& record) {
     return statement.bind(1, state_name(record.state))
         .bind(2, record.pid)
@@ -69,12 +71,13 @@ image::Statement& bind_state(image::Statement& statement, const ContainerRecord&
         .bind(6, record.error)
         .bind(7, record.monitor_pid)
         .bind(8, record.monitor_start_time)
-        .bind(9, record.id);
+        .bind(9, record.id)
+        .bind(12, record.restart_count);
 }
 
 constexpr const char* update_sql =
     "UPDATE containers SET state = ?1, pid = ?2, exit_code = ?3, started = ?4, finished = ?5,"
-    " error = ?6, monitor_pid = ?7, monitor_start_time = ?8 WHERE id = ?9";
+    " error = ?6, monitor_pid = ?7, monitor_start_time = ?8, restart_count = ?12 WHERE id = ?9";
 
 } // namespace
 
@@ -88,13 +91,15 @@ const char* state_name(ContainerState state) {
         return "exited";
     case ContainerState::removing:
         return "removing";
+    case ContainerState::restarting:
+        return "restarting";
     }
     return "unknown";
 }
 
 ContainerState parse_state(std::string_view name) {
     for (auto state : {ContainerState::created, ContainerState::running, ContainerState::exited,
-                       ContainerState::removing})
+                       ContainerState::removing, ContainerState::restarting})
         if (name == state_name(state)) return state;
     fail("berth.db: unknown container state \"" + std::string(name) + "\"");
 }
@@ -112,7 +117,7 @@ void ContainerStore::insert(const ContainerRecord& record) {
                                "reuse that name.");
         database_
             .prepare(std::string("INSERT INTO containers (") + columns +
-                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
+                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")
             .bind(1, record.id)
             .bind(2, record.name)
             .bind(3, record.image_id)
@@ -127,6 +132,7 @@ void ContainerStore::insert(const ContainerRecord& record) {
             .bind(12, record.error)
             .bind(13, record.monitor_pid)
             .bind(14, record.monitor_start_time)
+            .bind(15, record.restart_count)
             .run();
     });
 }

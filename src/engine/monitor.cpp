@@ -8,6 +8,7 @@
 #include "berth/engine/engine.h"
 #include "berth/engine/identity.h"
 #include "berth/engine/json_log.h"
+#include "berth/engine/restart_policy.h"
 #include "berth/runtime/runtime.h"
 #include "process_identity.h"
 #include "teardown.h"
@@ -86,6 +87,15 @@ class Monitor {
   private:
     // Records a failed start, tells the starter, and cleans up.
     int fail_start(const std::string& message);
+    // Stdio pipes, then the runtime's create and start; throws on failure.
+    void start_container();
+    bool stopped_by_user() const;
+    // False if the user stopped the container meanwhile.
+    bool sleep_unless_stopped(std::chrono::milliseconds delay);
+    void close_control() {
+        if (control_ >= 0) ::close(control_);
+        control_ = -1;
+    }
     void pump_output();
     void finish(int exit_code);
     void forward(FrameType type, std::string_view data) {
@@ -143,58 +153,110 @@ int Monitor::run() {
     record.monitor_start_time = process_start_time(::getpid());
     record.error.clear();
     containers_.update_state(record);
+    const RestartPolicy policy = request_of(record).options.restart;
 
-    int out[2], err[2];
-    if (::pipe2(out, O_CLOEXEC) < 0 || ::pipe2(err, O_CLOEXEC) < 0)
-        return fail_start("creating the container's stdio pipes: " + std::string(strerror(errno)));
-    stdout_read_.reset(out[0]);
-    stderr_read_.reset(err[0]);
-    UniqueFd stdout_write(out[1]), stderr_write(err[1]);
-
-    try {
-        // Left over from a monitor that was killed: the new create needs the id.
-        runtime_.remove(plan_.id, true);
-        // The init inherits stdio: the container's output goes into our pipes.
-        redirect(stdout_write.get(), STDOUT_FILENO);
-        redirect(stderr_write.get(), STDERR_FILENO);
-        runtime::CreateOptions options;
-        options.id = plan_.id;
-        options.bundle = plan_.container_dir;
+    std::chrono::milliseconds delay{0};
+    for (bool first = true;; first = false) {
         try {
-            runtime_.create(options);
-        } catch (...) {
-            redirect(devnull_.get(), STDOUT_FILENO);
-            redirect(diagnostics_.get(), STDERR_FILENO);
-            throw;
+            start_container();
+        } catch (const std::exception& error) {
+            return fail_start(error.what());
         }
-        // Only the init may hold the write ends now, so its exit is our EOF.
+        auto started_at = Clock::now();
+        if (first) {
+            forward(FrameType::started, {});
+            // A detached starter has gone; output then only goes to the log.
+            if (!plan_.attach) close_control();
+        }
+        pump_output();
+        int code = init_status_ < 0 ? 255 : exit_code_of(init_status_);
+        record = containers_.get(plan_.id);
+        if (!should_restart(policy, code, record.restart_count, stopped_by_user())) {
+            finish(code);
+            return 0;
+        }
+        // The runtime's state goes; the rootfs stays mounted for the next run.
+        try {
+            runtime_.remove(plan_.id, true);
+        } catch (const std::exception& error) {
+            std::fprintf(stderr, "berth monitor: before restarting: %s\n", error.what());
+        }
+        record.state = ContainerState::restarting;
+        record.exit_code = code;
+        record.finished = now_rfc3339_nano();
+        record.pid = 0;
+        containers_.update_state(record);
+        // An attached `run` ends with the first exit, as Docker's does.
+        forward(FrameType::exited, std::to_string(code));
+        close_control();
+        delay = next_restart_delay(delay, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              Clock::now() - started_at));
+        if (!sleep_unless_stopped(delay)) {
+            finish(code);
+            return 0;
+        }
+        record = containers_.get(plan_.id);
+        ++record.restart_count;
+        containers_.update_state(record);
+    }
+}
+
+bool Monitor::stopped_by_user() const {
+    return path_exists(stop_marker_path(plan_.container_dir));
+}
+
+bool Monitor::sleep_unless_stopped(std::chrono::milliseconds delay) {
+    // In slices, so that a `stop` during the backoff is seen at once.
+    auto deadline = Clock::now() + delay;
+    while (Clock::now() < deadline) {
+        if (stopped_by_user()) return false;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        ::usleep(static_cast<useconds_t>(std::min<long>(left.count(), 20) * 1000));
+    }
+    return !stopped_by_user();
+}
+
+void Monitor::start_container() {
+    int out[2], err[2];
+    if (::pipe2(out, O_CLOEXEC) < 0) throw_errno("creating the container's stdio pipes");
+    stdout_read_.reset(out[0]);
+    UniqueFd stdout_write(out[1]);
+    if (::pipe2(err, O_CLOEXEC) < 0) throw_errno("creating the container's stdio pipes");
+    stderr_read_.reset(err[0]);
+    UniqueFd stderr_write(err[1]);
+    init_status_ = -1;
+
+    // Left over from a monitor that was killed: the new create needs the id.
+    runtime_.remove(plan_.id, true);
+    // The init inherits stdio: the container's output goes into our pipes.
+    redirect(stdout_write.get(), STDOUT_FILENO);
+    redirect(stderr_write.get(), STDERR_FILENO);
+    runtime::CreateOptions options;
+    options.id = plan_.id;
+    options.bundle = plan_.container_dir;
+    try {
+        runtime_.create(options);
+    } catch (...) {
         redirect(devnull_.get(), STDOUT_FILENO);
         redirect(diagnostics_.get(), STDERR_FILENO);
-        stdout_write.reset();
-        stderr_write.reset();
+        throw;
+    }
+    // Only the init may hold the write ends now, so its exit is our EOF.
+    redirect(devnull_.get(), STDOUT_FILENO);
+    redirect(diagnostics_.get(), STDERR_FILENO);
+    stdout_write.reset();
+    stderr_write.reset();
 
-        init_pid_ = runtime_.state(plan_.id).pid;
-        init_pidfd_.reset(pidfd_open(init_pid_));
-        if (!init_pidfd_) throw_errno("watching the container's init");
-        record = containers_.get(plan_.id);
-        record.state = ContainerState::running;
-        record.pid = init_pid_;
-        record.exit_code = 0;
-        record.started = now_rfc3339_nano();
-        containers_.update_state(record);
-        runtime_.start(plan_.id);
-    } catch (const std::exception& error) {
-        return fail_start(error.what());
-    }
-    forward(FrameType::started, {});
-    // A detached starter has gone; output then only goes to the log.
-    if (!plan_.attach && control_ >= 0) {
-        ::close(control_);
-        control_ = -1;
-    }
-    pump_output();
-    finish(init_status_ < 0 ? 255 : exit_code_of(init_status_));
-    return 0;
+    init_pid_ = runtime_.state(plan_.id).pid;
+    init_pidfd_.reset(pidfd_open(init_pid_));
+    if (!init_pidfd_) throw_errno("watching the container's init");
+    ContainerRecord record = containers_.get(plan_.id);
+    record.state = ContainerState::running;
+    record.pid = init_pid_;
+    record.exit_code = 0;
+    record.started = now_rfc3339_nano();
+    containers_.update_state(record);
+    runtime_.start(plan_.id);
 }
 
 void Monitor::pump_output() {

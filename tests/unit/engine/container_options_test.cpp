@@ -3,6 +3,7 @@
 #include "berth/base/error.h"
 #include "berth/engine/container_options.h"
 #include "berth/engine/oci_spec_builder.h"
+#include "berth/engine/restart_policy.h"
 #include "berth/engine/spec_options.h"
 
 #include <gtest/gtest.h>
@@ -159,6 +160,36 @@ TEST(SpecOptions, ChecksBeforeAnythingIsMade) {
     request = RunRequest();
     request.options.ulimits = {parse_ulimit("nofile=1:999999999999")};
     EXPECT_THROW(check_container_options(request), Error) << "above the host's hard limit";
+}
+
+} // namespace
+} // namespace berth::engine
+
+namespace berth::engine {
+namespace {
+
+using std::chrono::milliseconds;
+
+TEST(RestartPolicyRules, AsDockersRestartManager) {
+    RestartPolicy no, always, on_failure = parse_restart_policy("on-failure:2"),
+                              unlimited = parse_restart_policy("on-failure");
+    always.name = "always";
+    EXPECT_FALSE(should_restart(no, 1, 0, false));
+    EXPECT_TRUE(should_restart(always, 0, 100, false));
+    EXPECT_FALSE(should_restart(always, 1, 0, true)) << "stopped by the user";
+    EXPECT_TRUE(should_restart(on_failure, 1, 1, false));
+    EXPECT_FALSE(should_restart(on_failure, 1, 2, false)) << "two restarts were allowed";
+    EXPECT_FALSE(should_restart(on_failure, 0, 0, false)) << "a success is no failure";
+    EXPECT_TRUE(should_restart(unlimited, 1, 1000, false));
+}
+
+TEST(RestartPolicyRules, BackoffDoublesAndResets) {
+    EXPECT_EQ(next_restart_delay(milliseconds(0), milliseconds(5)), milliseconds(100));
+    EXPECT_EQ(next_restart_delay(milliseconds(100), milliseconds(5)), milliseconds(200));
+    EXPECT_EQ(next_restart_delay(milliseconds(51200), milliseconds(5)), milliseconds(60000));
+    EXPECT_EQ(next_restart_delay(milliseconds(60000), milliseconds(5)), milliseconds(60000));
+    EXPECT_EQ(next_restart_delay(milliseconds(6400), milliseconds(10000)), milliseconds(100))
+        << "a run of 10 s starts the backoff afresh";
 }
 
 } // namespace

@@ -15,8 +15,9 @@
 
 namespace berth::engine {
 
-// Docker's states; "removing" marks a container whose files are going.
-enum class ContainerState { created, running, exited, removing };
+// Docker's states; "removing" marks a container whose files are going,
+// "restarting" one whose monitor waits to start it again (its restart policy).
+enum class ContainerState { created, running, exited, removing, restarting };
 
 const char* state_name(ContainerState state);
 ContainerState parse_state(std::string_view name);
@@ -36,6 +37,7 @@ struct ContainerRecord {
     std::string error;    // why the last start failed, or the monitor was lost
     std::int64_t monitor_pid = 0;
     std::int64_t monitor_start_time = 0; // /proc/PID/stat starttime, against pid reuse
+    std::int64_t restart_count = 0;      // restarts by the policy since the last `start`
 };
 
 // The name is in use (Docker's "Conflict"): create refuses, nothing is made.
