@@ -1,5 +1,6 @@
 // berth ps, logs, inspect (and container ls/logs/inspect).
 #include "container_commands.h"
+#include "container_filters.h"
 #include "output.h"
 
 #include "berth/base/error.h"
@@ -78,7 +79,20 @@ std::string command_text(const std::vector<std::string>& args, bool no_trunc) {
     return "\"" + text + "\"";
 }
 
-json ps_row(engine::Engine& engine, const engine::ContainerRecord& record, bool no_trunc) {
+std::string labels_text(const std::map<std::string, std::string>& labels) {
+    std::string text;
+    for (const auto& [key, value] : labels)
+        text += (text.empty() ? "" : ",") + key + "=" + value;
+    return text;
+}
+
+json ps_row(engine::Engine& engine, const engine::ContainerRecord& record,
+            const engine::ContainerOptions& options, bool no_trunc) {
+    std::string mounts;
+    for (const auto& mount : options.mounts)
+        mounts +=
+            (mounts.empty() ? "" : ",") +
+            (mount.type == "volume" ? mount.source.substr(0, no_trunc ? 64 : 16) : mount.target);
     return {{"ID", no_trunc ? record.id : record.id.substr(0, 12)},
             {"Image", record.image_name},
             {"Command", command_text(args_of(process_of(engine, record)), no_trunc)},
@@ -87,28 +101,66 @@ json ps_row(engine::Engine& engine, const engine::ContainerRecord& record, bool 
             {"Status", status_text(record)},
             {"State", engine::state_name(record.state)},
             {"Ports", ""},
-            {"Names", record.name}};
+            {"Names", record.name},
+            {"Labels", labels_text(options.labels)},
+            {"Mounts", mounts},
+            {"Networks", ""},
+            {"Size", ""}};
 }
 
-void list_containers(const GlobalOptions& global, bool all, bool quiet, bool no_trunc,
-                     const std::string& format) {
+struct ListOptions {
+    bool all = false, quiet = false, no_trunc = false, latest = false;
+    int last = -1;
+    std::string format;
+    std::vector<std::string> filters;
+};
+
+void list_containers(const GlobalOptions& global, const ListOptions& options) {
+    ContainerFilter filter(options.filters);
+    Template compiled(options.format.empty() ? "{{.ID}}" : options.format);
     auto engine = open_engine(global);
+    // -n and -l pick among every container, newest first, as Docker's.
+    int limit = options.latest ? 1 : options.last;
+    bool all = options.all || limit >= 0 || filter.has_status();
     std::vector<json> rows;
-    for (const auto& record : engine.list())
-        if (all || record.state == engine::ContainerState::running)
-            rows.push_back(ps_row(engine, record, no_trunc));
-    if (quiet) {
+    for (const auto& record : engine.list()) {
+        if (limit >= 0 && static_cast<int>(rows.size()) >= limit) break;
+        if (!all && record.state != engine::ContainerState::running) continue;
+        json request = json::parse(record.config_json, nullptr, false);
+        engine::ContainerOptions container_options =
+            request.is_object() ? engine::run_request_from_json(request).options
+                                : engine::ContainerOptions();
+        if (!filter.matches(record, container_options.labels)) continue;
+        rows.push_back(ps_row(engine, record, container_options, options.no_trunc));
+    }
+    if (options.quiet) {
         for (const auto& row : rows)
             std::cout << row["ID"].get<std::string>() << "\n";
         return;
     }
-    if (!format.empty()) {
-        Template compiled(format);
-        if (compiled.is_table())
-            std::cout << compiled.header({{"ID", "CONTAINER ID"}, {"RunningFor", "CREATED"}})
-                      << "\n";
+    if (!options.format.empty()) {
+        if (!compiled.is_table()) {
+            for (const auto& row : rows)
+                std::cout << compiled.render(row) << "\n";
+            return;
+        }
+        // Columns split at tabs and lined up, as Go's tabwriter does.
+        std::vector<std::vector<std::string>> cells;
+        auto columns = [](const std::string& line) {
+            std::vector<std::string> parts;
+            std::size_t start = 0, tab;
+            while ((tab = line.find('\t', start)) != std::string::npos) {
+                parts.push_back(line.substr(start, tab - start));
+                start = tab + 1;
+            }
+            parts.push_back(line.substr(start));
+            return parts;
+        };
+        cells.push_back(columns(compiled.header(
+            {{"ID", "CONTAINER ID"}, {"RunningFor", "CREATED"}, {"Names", "NAMES"}})));
         for (const auto& row : rows)
-            std::cout << compiled.render(row) << "\n";
+            cells.push_back(columns(compiled.render(row)));
+        std::cout << table(cells);
         return;
     }
     std::vector<std::vector<std::string>> cells = {
@@ -288,21 +340,23 @@ void print_logs(engine::Engine& engine, const std::string& reference, bool follo
 
 void add_container_view_commands(CLI::App& app, GlobalOptions& global) {
     auto define_list = [&global](CLI::App* command) {
-        struct Options {
-            bool all = false, quiet = false, no_trunc = false;
-            std::string format;
-        };
-        auto options = std::make_shared<Options>();
+        auto options = std::make_shared<ListOptions>();
         command->add_flag("-a,--all", options->all, "Show all containers (default: running ones)");
         command->add_flag("-q,--quiet", options->quiet, "Only show container IDs");
         command->add_flag("--no-trunc", options->no_trunc, "Do not truncate output");
+        command->add_option("-n,--last", options->last,
+                            "Show the N last created containers (all states)");
+        command->add_flag("-l,--latest", options->latest,
+                          "Show the latest created container (all states)");
+        command
+            ->add_option("-f,--filter", options->filters,
+                         "Filter: id=, name=, label=KEY[=VALUE], status=, exited=, ancestor=")
+            ->allow_extra_args(false);
         command->add_option("--format", options->format,
                             "Go-template-like format: {{.ID}} {{.Image}} {{.Command}} {{.Status}} "
-                            "{{.State}} {{.Names}} {{.CreatedAt}} {{.RunningFor}}");
-        command->callback([&global, options] {
-            list_containers(global, options->all, options->quiet, options->no_trunc,
-                            options->format);
-        });
+                            "{{.State}} {{.Names}} {{.Labels}} {{.CreatedAt}} {{.RunningFor}}, "
+                            "table ..., {{json .}}");
+        command->callback([&global, options] { list_containers(global, *options); });
     };
     define_list(app.add_subcommand("ps", "List containers"));
     define_list(
