@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
     add_container_commands(app, global);
     add_container_view_commands(app, global);
     add_volume_commands(app, global);
+    add_admin_commands(app, global);
 
     try {
         app.parse(argc, argv);

@@ -2,6 +2,8 @@
 
 #include "berth/base/error.h"
 
+#include <nlohmann/json.hpp>
+
 namespace berth::engine {
 
 namespace {
@@ -183,6 +185,25 @@ bool ContainerStore::update_state_if(const ContainerRecord& record, ContainerSta
         .bind(11, expected_monitor)
         .run();
     return database_.changes() == 1;
+}
+
+void ContainerStore::rename(std::string_view id, const std::string& name) {
+    database_.transaction([&] {
+        if (auto holder = query(database_, "WHERE name = ?1", name); !holder.empty())
+            throw NameConflict("Conflict. The container name \"/" + name +
+                               "\" is already in use by container \"" + holder.front().id +
+                               "\". You have to remove (or rename) that container to be able to "
+                               "reuse that name.");
+        auto found = query(database_, "WHERE id = ?1", id);
+        if (found.empty()) fail("no such container: " + std::string(id));
+        nlohmann::json config = nlohmann::json::parse(found.front().config_json, nullptr, false);
+        if (config.is_object()) config["name"] = name;
+        database_.prepare("UPDATE containers SET name = ?1, config = ?2 WHERE id = ?3")
+            .bind(1, name)
+            .bind(2, config.is_object() ? config.dump() : found.front().config_json)
+            .bind(3, id)
+            .run();
+    });
 }
 
 void ContainerStore::remove(std::string_view id) {

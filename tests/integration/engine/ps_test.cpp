@@ -61,4 +61,45 @@ TEST_F(ListTest, FiltersAndFormats) {
     expect_nothing_left();
 }
 
+TEST_F(ListTest, RenameTopPruneAndSystemViews) {
+    ASSERT_EQ(
+        run({"-d", "--name", "old", "busybox", "sh", "-c", "sleep 31 & exec sleep 32"}).exit_code,
+        0);
+    ASSERT_EQ(berth({"create", "--name", "other", "busybox", "true"}).exit_code, 0);
+    EXPECT_EQ(berth({"rename", "old", "new"}).exit_code, 0);
+    EXPECT_EQ(inspect("new")["Name"], "/new");
+    EXPECT_TRUE(inspect("old").is_null());
+    CommandResult taken = berth({"rename", "new", "other"});
+    EXPECT_NE(taken.exit_code, 0);
+    EXPECT_NE(taken.err.find("already in use"), std::string::npos) << taken;
+    EXPECT_NE(berth({"rename", "new", "bad name"}).exit_code, 0);
+
+    CommandResult top = berth({"top", "new"});
+    EXPECT_EQ(top.exit_code, 0) << top;
+    auto lines = split_lines(top.out);
+    ASSERT_EQ(lines.size(), 3u) << top;
+    EXPECT_NE(lines[0].find("PID"), std::string::npos);
+    EXPECT_NE(top.out.find("sleep 31"), std::string::npos) << top;
+    EXPECT_NE(top.out.find("sleep 32"), std::string::npos) << top;
+    EXPECT_NE(berth({"top", "other"}).exit_code, 0) << "not running";
+
+    CommandResult pruned = berth({"container", "prune", "-f"});
+    EXPECT_EQ(pruned.exit_code, 0) << pruned;
+    EXPECT_NE(pruned.out.find("Deleted Containers:"), std::string::npos) << pruned;
+    EXPECT_TRUE(inspect("other").is_null()) << "stopped: pruned";
+    EXPECT_EQ(inspect("new")["State"]["Status"], "running") << "running: kept";
+
+    EXPECT_EQ(trim(berth({"version", "--format", "{{.Client.ApiVersion}}"}).out), "1.43");
+    EXPECT_EQ(trim(berth({"info", "--format", "{{.ContainersRunning}} {{.Driver}}"}).out),
+              "1 overlay");
+    CommandResult df = berth({"system", "df"});
+    EXPECT_EQ(df.exit_code, 0) << df;
+    EXPECT_EQ(df.out.rfind("TYPE", 0), 0u) << df;
+    EXPECT_NE(df.out.find("Local Volumes"), std::string::npos) << df;
+    CommandResult counts = berth({"system", "df", "--format", "{{.Type}}={{.TotalCount}}"});
+    EXPECT_NE(counts.out.find("Containers=1\n"), std::string::npos) << counts;
+    EXPECT_EQ(berth({"rm", "-f", "new"}).exit_code, 0);
+    expect_nothing_left();
+}
+
 } // namespace

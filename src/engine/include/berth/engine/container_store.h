@@ -68,6 +68,8 @@ class ContainerStore {
     bool update_state_if(const ContainerRecord& record, ContainerState expected_state,
                          std::int64_t expected_monitor);
     void remove(std::string_view id);
+    // Gives the container `name` (and its stored request the same), or NameConflict.
+    void rename(std::string_view id, const std::string& name);
 
   private:
     image::Database& database_;

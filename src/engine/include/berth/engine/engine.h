@@ -97,6 +97,15 @@ class Engine {
     ContainerRecord get(const std::string& reference);
     std::vector<ContainerRecord> list();
 
+    // rename, top, container prune (container_admin.cpp).
+    void rename(const std::string& reference, const std::string& new_name);
+    // The host pids of the container's processes (from its cgroup).
+    std::vector<pid_t> processes(const std::string& reference);
+    // Removes every container that is not running; their ids and the bytes freed.
+    std::vector<std::string> prune_containers(std::uint64_t& bytes_freed);
+    // The bytes a container's own files take (upper layer, logs, bundle).
+    std::uint64_t container_size(const std::string& id) const;
+
     // Volumes (volumes.cpp). A name "" makes an anonymous volume's random one.
     VolumeRecord create_volume(const std::string& name,
                                const std::map<std::string, std::string>& labels);
