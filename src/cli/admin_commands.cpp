@@ -146,6 +146,37 @@ void define_top(CLI::App* command, GlobalOptions& global) {
     });
 }
 
+// "CONTAINER:PATH" -> {CONTAINER, PATH}; a local path gives {"", path}.
+std::pair<std::string, std::string> copy_operand(const std::string& text) {
+    // Docker's rule: a path that starts with "/" or "." is local even with a ':'.
+    if (text.empty() || text.front() == '/' || text.front() == '.') return {"", text};
+    auto colon = text.find(':');
+    if (colon == std::string::npos) return {"", text};
+    return {text.substr(0, colon), text.substr(colon + 1)};
+}
+
+void define_copy(CLI::App* command, GlobalOptions& global) {
+    auto operands = std::make_shared<std::vector<std::string>>();
+    command
+        ->add_option("SRC DEST", *operands,
+                     "CONTAINER:SRC_PATH DEST_PATH, or SRC_PATH CONTAINER:DEST_PATH")
+        ->required()
+        ->expected(2);
+    command->callback([&global, operands] {
+        auto [source_container, source_path] = copy_operand((*operands)[0]);
+        auto [target_container, target_path] = copy_operand((*operands)[1]);
+        if (!source_container.empty() && !target_container.empty())
+            fail("copying between containers is not supported");
+        if (source_container.empty() && target_container.empty())
+            fail("must specify at least one container source");
+        auto engine = open_engine(global);
+        if (!source_container.empty())
+            engine.copy_from_container(source_container, source_path, target_path);
+        else
+            engine.copy_to_container(source_path, target_container, target_path);
+    });
+}
+
 void define_container_prune(CLI::App* command, GlobalOptions& global) {
     auto force = std::make_shared<bool>(false);
     command->add_flag("-f,--force", *force, "Do not ask for confirmation");
@@ -338,6 +369,10 @@ void add_admin_commands(CLI::App& app, GlobalOptions& global) {
     define_rename(container_group(app).add_subcommand("rename", "Rename a container"), global);
     define_top(app.add_subcommand("top", "Show a container's processes"), global);
     define_top(container_group(app).add_subcommand("top", "Show a container's processes"), global);
+    define_copy(app.add_subcommand("cp", "Copy files between a container and the host"), global);
+    define_copy(
+        container_group(app).add_subcommand("cp", "Copy files between a container and the host"),
+        global);
     define_container_prune(
         container_group(app).add_subcommand("prune", "Remove all stopped containers"), global);
     define_version(app.add_subcommand("version", "Show berth's version"));

@@ -106,6 +106,15 @@ class Engine {
     // The bytes a container's own files take (upper layer, logs, bundle).
     std::uint64_t container_size(const std::string& id) const;
 
+    // `cp` (container_copy.cpp). Container paths are resolved inside its root
+    // (its mount namespace while it runs, so volumes are seen) by openat2
+    // RESOLVE_IN_ROOT, and every level below with O_NOFOLLOW: no symlink in
+    // the container, however it changes meanwhile, leads to a host file.
+    void copy_from_container(const std::string& reference, const std::string& container_path,
+                             const std::string& host_path);
+    void copy_to_container(const std::string& host_path, const std::string& reference,
+                           const std::string& container_path);
+
     // Volumes (volumes.cpp). A name "" makes an anonymous volume's random one.
     VolumeRecord create_volume(const std::string& name,
                                const std::map<std::string, std::string>& labels);
