@@ -4,6 +4,7 @@
 
 #include "berth/base/error.h"
 #include "berth/base/files.h"
+#include "berth/base/syscalls.h"
 #include "berth/base/text.h"
 #include "berth/image/image_store.h"
 
@@ -174,6 +175,45 @@ void define_copy(CLI::App* command, GlobalOptions& global) {
             engine.copy_from_container(source_container, source_path, target_path);
         else
             engine.copy_to_container(source_path, target_container, target_path);
+    });
+}
+
+void define_export(CLI::App* command, GlobalOptions& global) {
+    auto reference = std::make_shared<std::string>();
+    auto output = std::make_shared<std::string>();
+    command->add_option("-o,--output", *output, "Write to a file instead of standard output");
+    command->add_option("CONTAINER", *reference, "Container")->required();
+    command->callback([&global, reference, output] {
+        auto engine = open_engine(global);
+        if (output->empty()) {
+            if (::isatty(STDOUT_FILENO))
+                fail("cowardly refusing to save to a terminal. Use the -o flag or redirect");
+            engine.export_filesystem(*reference, STDOUT_FILENO);
+            return;
+        }
+        // Written beside and renamed: a failed export leaves no half file.
+        std::string temporary = *output + ".berth-tmp";
+        UniqueFd file = open_fd(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        try {
+            engine.export_filesystem(*reference, file.get());
+        } catch (...) {
+            ::unlink(temporary.c_str());
+            throw;
+        }
+        file.reset();
+        if (::rename(temporary.c_str(), output->c_str()) < 0) {
+            ::unlink(temporary.c_str());
+            throw_errno("renaming " + temporary + " to " + *output);
+        }
+    });
+}
+
+void define_diff(CLI::App* command, GlobalOptions& global) {
+    auto reference = std::make_shared<std::string>();
+    command->add_option("CONTAINER", *reference, "Container")->required();
+    command->callback([&global, reference] {
+        for (const auto& [kind, path] : open_engine(global).diff(*reference))
+            std::cout << kind << " " << path << "\n";
     });
 }
 
@@ -372,6 +412,14 @@ void add_admin_commands(CLI::App& app, GlobalOptions& global) {
     define_copy(app.add_subcommand("cp", "Copy files between a container and the host"), global);
     define_copy(
         container_group(app).add_subcommand("cp", "Copy files between a container and the host"),
+        global);
+    define_export(app.add_subcommand("export", "Write a container's filesystem as a tar"), global);
+    define_export(
+        container_group(app).add_subcommand("export", "Write a container's filesystem as a tar"),
+        global);
+    define_diff(app.add_subcommand("diff", "Show a container's changes to its image"), global);
+    define_diff(
+        container_group(app).add_subcommand("diff", "Show a container's changes to its image"),
         global);
     define_container_prune(
         container_group(app).add_subcommand("prune", "Remove all stopped containers"), global);

@@ -14,6 +14,7 @@
 #include "berth/engine/engine.h"
 #include "berth/image/image_store.h"
 #include "berth/image/rootfs.h"
+#include "container_root.h"
 #include "tree_copy.h"
 
 #include <cerrno>
@@ -25,57 +26,6 @@
 namespace berth::engine {
 
 namespace {
-
-// The container's root as an fd, for as long as the copy lasts.
-class ContainerRoot {
-  public:
-    ContainerRoot(const ContainerRecord& record, const std::string& container_dir,
-                  const std::string& engine_root) {
-        if (record.state == ContainerState::running && record.pid > 0) {
-            pid_t pid = static_cast<pid_t>(record.pid);
-            // The init is the monitor's child: its pid is not reused until
-            // reaped, and the pidfd tells if that happened before the open.
-            UniqueFd pidfd(pidfd_open(pid));
-            if (pidfd) {
-                int fd = ::open(("/proc/" + std::to_string(pid) + "/root").c_str(),
-                                O_PATH | O_DIRECTORY | O_CLOEXEC);
-                pollfd exited{pidfd.get(), POLLIN, 0};
-                if (fd >= 0 && ::poll(&exited, 1, 0) == 0) {
-                    root_.reset(fd);
-                    return;
-                }
-                if (fd >= 0) ::close(fd);
-            }
-        }
-        // Stopped (or just stopped): its own rootfs, mounted for the copy.
-        std::string rootfs = container_dir + "/rootfs";
-        if (!image::is_mount_point(rootfs)) {
-            image::StoreOptions options;
-            options.root = engine_root;
-            options.apply.preserve_ownership = ::geteuid() == 0;
-            image::ImageStore store(options);
-            image::mount_rootfs(store, store.resolve(record.image_id), container_dir);
-            mounted_dir_ = container_dir;
-        }
-        root_ = open_fd(rootfs, O_PATH | O_DIRECTORY);
-    }
-    ~ContainerRoot() {
-        root_.reset();
-        if (!mounted_dir_.empty()) {
-            try {
-                image::unmount_rootfs(mounted_dir_);
-            } catch (const Error&) {
-            }
-        }
-    }
-    ContainerRoot(const ContainerRoot&) = delete;
-    ContainerRoot& operator=(const ContainerRoot&) = delete;
-    int fd() const { return root_.get(); }
-
-  private:
-    UniqueFd root_;
-    std::string mounted_dir_;
-};
 
 struct SplitPath {
     std::string parent;         // "/" for a top-level name
@@ -123,7 +73,7 @@ void Engine::copy_from_container(const std::string& reference, const std::string
     if (host_path == "-") fail("cp: a tar stream on standard output is not supported yet");
     if (container_path.empty()) fail("cp: the path in the container is empty");
     ContainerRecord record = get(reference);
-    ContainerRoot root(record, container_dir(record.id), options_.root);
+    ContainerRoot root(record, container_dir(record.id), options_.root, true);
     std::string path = container_path.front() == '/' ? container_path : "/" + container_path;
     SplitPath source = split_path(path);
     UniqueFd parent = open_directory_in_root(root.fd(), source.parent, container_path);
@@ -171,7 +121,7 @@ void Engine::copy_to_container(const std::string& host_path, const std::string& 
     struct stat st;
     if (::lstat(host_path.c_str(), &st) < 0) throw_errno("cp: " + host_path);
     ContainerRecord record = get(reference);
-    ContainerRoot root(record, container_dir(record.id), options_.root);
+    ContainerRoot root(record, container_dir(record.id), options_.root, true);
     std::string path = container_path.front() == '/' ? container_path : "/" + container_path;
 
     SplitPath source = split_path(host_path);

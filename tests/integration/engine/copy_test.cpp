@@ -132,4 +132,32 @@ TEST_F(CopyTest, RaceSwappingSymlinksNeverReachesTheHost) {
     expect_nothing_left();
 }
 
+TEST_F(CopyTest, DiffAndExport) {
+    CommandResult ran =
+        run({"--name", "changed", "busybox", "sh", "-c",
+             "echo x > /new; rm /etc/group; echo y >> /etc/passwd; mkdir /tmp/a; ln -s /etc /l"});
+    ASSERT_EQ(ran.exit_code, 0) << ran;
+    CommandResult diff = berth({"diff", "changed"});
+    EXPECT_EQ(diff.exit_code, 0) << diff;
+    EXPECT_EQ(diff.out, "C /etc\nD /etc/group\nC /etc/passwd\nA /l\nA /new\nC /tmp\nA /tmp/a\n");
+
+    fs::path tar = scratch() / "changed.tar";
+    CommandResult exported = berth({"export", "-o", tar.string(), "changed"});
+    EXPECT_EQ(exported.exit_code, 0) << exported;
+    EXPECT_FALSE(rootfs_mounted()) << "export left the rootfs mounted";
+    fs::create_directories(scratch() / "unpacked");
+    CommandResult untar =
+        run_command({"tar", "-xf", tar.string(), "-C", (scratch() / "unpacked").string()});
+    ASSERT_EQ(untar.exit_code, 0) << untar;
+    EXPECT_EQ(read_text(scratch() / "unpacked" / "new"), "x\n");
+    EXPECT_FALSE(fs::exists(scratch() / "unpacked" / "etc" / "group"));
+    EXPECT_EQ(fs::read_symlink(scratch() / "unpacked" / "l"), "/etc") << "a symlink, not followed";
+    EXPECT_TRUE(fs::is_symlink(scratch() / "unpacked" / "bin" / "sh"));
+    EXPECT_TRUE(fs::is_regular_file(scratch() / "unpacked" / "bin" / "busybox"));
+    EXPECT_NE(berth({"export", "-o", (scratch() / "x.tar").string(), "nothing"}).exit_code, 0);
+    EXPECT_FALSE(fs::exists(scratch() / "x.tar")) << "no half file";
+    EXPECT_EQ(berth({"rm", "changed"}).exit_code, 0);
+    expect_nothing_left();
+}
+
 } // namespace

@@ -115,6 +115,12 @@ class Engine {
     void copy_to_container(const std::string& host_path, const std::string& reference,
                            const std::string& container_path);
 
+    // `export` (container_export.cpp): the container's filesystem (the image
+    // and its changes, no volumes) as a tar on `fd`.
+    void export_filesystem(const std::string& reference, int fd);
+    // `diff`: what the container changed, sorted by path: 'A'dded, 'C'hanged, 'D'eleted.
+    std::vector<std::pair<char, std::string>> diff(const std::string& reference);
+
     // Volumes (volumes.cpp). A name "" makes an anonymous volume's random one.
     VolumeRecord create_volume(const std::string& name,
                                const std::map<std::string, std::string>& labels);
