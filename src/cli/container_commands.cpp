@@ -201,6 +201,9 @@ void define_exec(CLI::App* command, GlobalOptions& global) {
             code = open_engine(global).exec(rest.front(), request);
         } catch (const engine::StartError& error) {
             report_and_exit(error, error.exit_code());
+        } catch (const Error& error) {
+            // Not running, no such container...: berth's own error, as Docker's 125.
+            report_and_exit(error, engine_error);
         }
         if (code != 0) exit_with(code);
     });

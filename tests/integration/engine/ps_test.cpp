@@ -82,6 +82,9 @@ TEST_F(ListTest, RenameTopPruneAndSystemViews) {
     EXPECT_NE(top.out.find("sleep 31"), std::string::npos) << top;
     EXPECT_NE(top.out.find("sleep 32"), std::string::npos) << top;
     EXPECT_NE(berth({"top", "other"}).exit_code, 0) << "not running";
+    CommandResult stopped_exec = berth({"exec", "other", "true"});
+    EXPECT_EQ(stopped_exec.exit_code, 125) << stopped_exec;
+    EXPECT_EQ(split_lines(stopped_exec.err).size(), 1u) << stopped_exec;
 
     CommandResult pruned = berth({"container", "prune", "-f"});
     EXPECT_EQ(pruned.exit_code, 0) << pruned;
