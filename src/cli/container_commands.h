@@ -14,6 +14,8 @@ void add_container_commands(CLI::App& app, GlobalOptions& global);
 void add_container_view_commands(CLI::App& app, GlobalOptions& global);
 // `berth volume create/ls/inspect/rm/prune` (volume_commands.cpp).
 void add_volume_commands(CLI::App& app, GlobalOptions& global);
+// A volume as `volume inspect` (and `inspect`) shows it.
+nlohmann::json volume_json(engine::Engine& engine, const engine::VolumeRecord& record);
 // rename, top, container prune, version, info, system df (admin_commands.cpp).
 void add_admin_commands(CLI::App& app, GlobalOptions& global);
 

@@ -394,7 +394,21 @@ void add_container_view_commands(CLI::App& app, GlobalOptions& global) {
             int failures = 0;
             for (const auto& reference : *references) {
                 try {
-                    all.push_back(inspect_json(engine, engine.get(reference)));
+                    std::optional<engine::ContainerRecord> record;
+                    try {
+                        record = engine.get(reference);
+                    } catch (const Error&) {
+                        // Docker's inspect looks further: a volume of that name.
+                        if (!engine.list_volumes().empty()) {
+                            try {
+                                all.push_back(volume_json(engine, engine.get_volume(reference)));
+                                continue;
+                            } catch (const Error&) {
+                            }
+                        }
+                        throw;
+                    }
+                    all.push_back(inspect_json(engine, *record));
                 } catch (const Error& error) {
                     std::cerr << "berth: " << error.what() << "\n";
                     ++failures;

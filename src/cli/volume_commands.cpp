@@ -12,7 +12,9 @@ namespace {
 
 using nlohmann::json;
 
-json volume_json(engine::Engine& engine, const engine::VolumeRecord& record) {
+} // namespace
+
+nlohmann::json volume_json(engine::Engine& engine, const engine::VolumeRecord& record) {
     return {{"CreatedAt", record.created},
             {"Driver", "local"},
             {"Labels", record.labels.empty() ? json(nullptr) : json(record.labels)},
@@ -21,6 +23,8 @@ json volume_json(engine::Engine& engine, const engine::VolumeRecord& record) {
             {"Options", json(nullptr)},
             {"Scope", "local"}};
 }
+
+namespace {
 
 std::map<std::string, std::string> labels_of(const std::vector<std::string>& texts) {
     std::map<std::string, std::string> labels;

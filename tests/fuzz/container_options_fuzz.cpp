@@ -1,7 +1,9 @@
 // Fuzz target: the values of -v, --mount, --tmpfs, --ulimit, --restart,
-// --label and --cpuset-cpus come from the user's command line. Any bytes
+// --label and --cpuset-cpus come from the user's command line, and
+// --env-file's text from a file. Any bytes
 // must end in a parsed value or a berth::Error, never a crash or a hang.
 // The first byte picks the parser.
+#include "../../src/cli/run_option_flags.h"
 #include "berth/base/error.h"
 #include "berth/engine/container_options.h"
 
@@ -13,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size == 0) return 0;
     std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
     try {
-        switch (data[0] % 7) {
+        switch (data[0] % 8) {
         case 0:
             berth::engine::parse_volume_flag(text);
             break;

@@ -66,6 +66,9 @@ TEST_F(VolumeTest, NamedVolumeIsFilledFromTheImageAndOutlivesItsContainer) {
     EXPECT_EQ(volume["Name"], "conf");
     EXPECT_EQ(volume["Driver"], "local");
     EXPECT_EQ(volume["Mountpoint"], data.string());
+    EXPECT_EQ(berth({"inspect", "-f", "{{.Mountpoint}}", "conf"}).out, data.string() + "\n")
+        << "inspect finds volumes too";
+    EXPECT_NE(berth({"volume", "create", "bad name"}).exit_code, 0);
 
     // In use by a container (even a stopped one): refused, as Docker.
     ASSERT_EQ(berth({"create", "--name", "user", "-v", "conf:/c", "busybox", "true"}).exit_code, 0);
@@ -180,12 +183,15 @@ TEST_F(VolumeTest, MoreFlagsReachTheContainer) {
     EXPECT_EQ(result.exit_code, 0) << result;
     EXPECT_EQ(result.out, "from-flag\ntwo words\nyes\n100\n200\n50\n0 1234 65534\n") << result;
 
+    std::ofstream(scratch() / "labels") << "# labels\nfrom=file\ntier=overridden\n";
     CommandResult created =
-        berth({"create", "--cgroup-parent", cgroup_parent(), "--name", "labelled", "-l", "tier=web",
-               "--label", "empty", "--restart", "on-failure:3", "busybox", "true"});
+        berth({"create", "--cgroup-parent", cgroup_parent(), "--name", "labelled", "--label-file",
+               (scratch() / "labels").string(), "-l", "tier=web", "--label", "empty", "--restart",
+               "on-failure:3", "busybox", "true"});
     ASSERT_EQ(created.exit_code, 0) << created;
     json state = inspect("labelled");
-    EXPECT_EQ(state["Config"]["Labels"], json({{"tier", "web"}, {"empty", ""}}));
+    EXPECT_EQ(state["Config"]["Labels"], json({{"tier", "web"}, {"empty", ""}, {"from", "file"}}))
+        << "-l wins over --label-file";
     EXPECT_EQ(state["HostConfig"]["RestartPolicy"]["Name"], "on-failure");
     EXPECT_EQ(state["HostConfig"]["RestartPolicy"]["MaximumRetryCount"], 3);
     EXPECT_EQ(berth({"rm", "labelled"}).exit_code, 0);
