@@ -132,6 +132,22 @@ void define_stop(CLI::App* command, GlobalOptions& global) {
     });
 }
 
+void define_restart(CLI::App* command, GlobalOptions& global) {
+    auto references = std::make_shared<std::vector<std::string>>();
+    auto timeout = std::make_shared<int>(-1);
+    command->add_option("-t,--time,--timeout", *timeout,
+                        "Seconds to wait before killing (default 10)");
+    command->add_option("CONTAINER", *references, "Containers to restart")->required();
+    command->callback([&global, references, timeout] {
+        auto engine = open_engine(global);
+        for_each_container(*references, [&](const std::string& reference) {
+            engine.stop(reference, *timeout);
+            engine.start(reference, false).wait_started();
+            std::cout << reference << "\n";
+        });
+    });
+}
+
 void define_kill(CLI::App* command, GlobalOptions& global) {
     auto references = std::make_shared<std::vector<std::string>>();
     auto signal = std::make_shared<std::string>("KILL");
@@ -152,12 +168,12 @@ void define_remove(CLI::App* command, GlobalOptions& global) {
     auto force = std::make_shared<bool>(false);
     command->add_flag("-f,--force", *force, "Kill a running container first");
     auto volumes = std::make_shared<bool>(false);
-    command->add_flag("-v,--volumes", *volumes, "Remove anonymous volumes (berth has none yet)");
+    command->add_flag("-v,--volumes", *volumes, "Remove the container's anonymous volumes too");
     command->add_option("CONTAINER", *references, "Containers to remove")->required();
-    command->callback([&global, references, force] {
+    command->callback([&global, references, force, volumes] {
         auto engine = open_engine(global);
         for_each_container(*references, [&](const std::string& reference) {
-            engine.remove(reference, *force);
+            engine.remove(reference, *force, *volumes);
             std::cout << reference << "\n";
         });
     });
@@ -222,6 +238,9 @@ void define_exec(CLI::App* command, GlobalOptions& global) {
             code = open_engine(global).exec(rest.front(), request);
         } catch (const engine::StartError& error) {
             report_and_exit(error, error.exit_code());
+        } catch (const Error& error) {
+            // Not running, no such container...: berth's own error, as Docker's 125.
+            report_and_exit(error, engine_error);
         }
         if (code != 0) exit_with(code);
     });
@@ -265,6 +284,7 @@ void add_container_commands(CLI::App& app, GlobalOptions& global) {
         [](CLI::App* c, GlobalOptions& g) { define_create_or_run(c, g, true); }, global);
     both(app, "start", "Start stopped containers", define_start, global);
     both(app, "stop", "Stop running containers", define_stop, global);
+    both(app, "restart", "Restart containers", define_restart, global);
     both(app, "kill", "Send a signal to running containers", define_kill, global);
     both(app, "rm", "Remove containers", define_remove, global);
     both(app, "wait", "Wait for containers to stop and print their exit codes", define_wait,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "commands.h"
+#include "run_option_flags.h"
 
 #include "berth/engine/engine.h"
 
@@ -13,6 +14,12 @@ void add_container_commands(CLI::App& app, GlobalOptions& global);
 void add_container_view_commands(CLI::App& app, GlobalOptions& global);
 void add_stats_commands(CLI::App& app, GlobalOptions& global); // stats, pause, unpause
 void add_logs_command(CLI::App& app, GlobalOptions& global);
+// `berth volume create/ls/inspect/rm/prune` (volume_commands.cpp).
+void add_volume_commands(CLI::App& app, GlobalOptions& global);
+// A volume as `volume inspect` (and `inspect`) shows it.
+nlohmann::json volume_json(engine::Engine& engine, const engine::VolumeRecord& record);
+// rename, top, container prune, version, info, system df (admin_commands.cpp).
+void add_admin_commands(CLI::App& app, GlobalOptions& global);
 
 // Shared by both groups:
 engine::Engine open_engine(const GlobalOptions& global);
@@ -32,6 +39,7 @@ struct RunFlags {
     std::vector<std::string> log_options; // "key=value"
     bool detach = false;
     std::vector<std::string> image_and_command; // what follows the flags
+    OptionFlags options;                        // run_option_flags.h
 };
 void add_run_flags(CLI::App& command, RunFlags& flags, bool is_run);
 // Checks and completes the request (env from the host, security options...).

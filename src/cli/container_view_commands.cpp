@@ -1,5 +1,6 @@
 // berth ps, logs, inspect (and container ls/logs/inspect).
 #include "container_commands.h"
+#include "container_filters.h"
 #include "output.h"
 
 #include "berth/base/error.h"
@@ -60,6 +61,9 @@ std::string status_text(const engine::ContainerRecord& record) {
         return "Up " + duration_since(record.started) + (record.paused ? " (Paused)" : "");
     case engine::ContainerState::removing:
         return "Removal In Progress";
+    case engine::ContainerState::restarting:
+        return "Restarting (" + std::to_string(record.exit_code) + ") " +
+               time_since(record.finished);
     case engine::ContainerState::exited:
         return "Exited (" + std::to_string(record.exit_code) + ") " + time_since(record.finished);
     }
@@ -75,7 +79,20 @@ std::string command_text(const std::vector<std::string>& args, bool no_trunc) {
     return "\"" + text + "\"";
 }
 
-json ps_row(engine::Engine& engine, const engine::ContainerRecord& record, bool no_trunc) {
+std::string labels_text(const std::map<std::string, std::string>& labels) {
+    std::string text;
+    for (const auto& [key, value] : labels)
+        text += (text.empty() ? "" : ",") + key + "=" + value;
+    return text;
+}
+
+json ps_row(engine::Engine& engine, const engine::ContainerRecord& record,
+            const engine::ContainerOptions& options, bool no_trunc) {
+    std::string mounts;
+    for (const auto& mount : options.mounts)
+        mounts +=
+            (mounts.empty() ? "" : ",") +
+            (mount.type == "volume" ? mount.source.substr(0, no_trunc ? 64 : 16) : mount.target);
     return {{"ID", no_trunc ? record.id : record.id.substr(0, 12)},
             {"Image", record.image_name},
             {"Command", command_text(args_of(process_of(engine, record)), no_trunc)},
@@ -84,28 +101,66 @@ json ps_row(engine::Engine& engine, const engine::ContainerRecord& record, bool 
             {"Status", status_text(record)},
             {"State", record.paused ? "paused" : engine::state_name(record.state)},
             {"Ports", ""},
-            {"Names", record.name}};
+            {"Names", record.name},
+            {"Labels", labels_text(options.labels)},
+            {"Mounts", mounts},
+            {"Networks", ""},
+            {"Size", ""}};
 }
 
-void list_containers(const GlobalOptions& global, bool all, bool quiet, bool no_trunc,
-                     const std::string& format) {
+struct ListOptions {
+    bool all = false, quiet = false, no_trunc = false, latest = false;
+    int last = -1;
+    std::string format;
+    std::vector<std::string> filters;
+};
+
+void list_containers(const GlobalOptions& global, const ListOptions& options) {
+    ContainerFilter filter(options.filters);
+    Template compiled(options.format.empty() ? "{{.ID}}" : options.format);
     auto engine = open_engine(global);
+    // -n and -l pick among every container, newest first, as Docker's.
+    int limit = options.latest ? 1 : options.last;
+    bool all = options.all || limit >= 0 || filter.has_status();
     std::vector<json> rows;
-    for (const auto& record : engine.list())
-        if (all || record.state == engine::ContainerState::running)
-            rows.push_back(ps_row(engine, record, no_trunc));
-    if (quiet) {
+    for (const auto& record : engine.list()) {
+        if (limit >= 0 && static_cast<int>(rows.size()) >= limit) break;
+        if (!all && record.state != engine::ContainerState::running) continue;
+        json request = json::parse(record.config_json, nullptr, false);
+        engine::ContainerOptions container_options =
+            request.is_object() ? engine::run_request_from_json(request).options
+                                : engine::ContainerOptions();
+        if (!filter.matches(record, container_options.labels)) continue;
+        rows.push_back(ps_row(engine, record, container_options, options.no_trunc));
+    }
+    if (options.quiet) {
         for (const auto& row : rows)
             std::cout << row["ID"].get<std::string>() << "\n";
         return;
     }
-    if (!format.empty()) {
-        Template compiled(format);
-        if (compiled.is_table())
-            std::cout << compiled.header({{"ID", "CONTAINER ID"}, {"RunningFor", "CREATED"}})
-                      << "\n";
+    if (!options.format.empty()) {
+        if (!compiled.is_table()) {
+            for (const auto& row : rows)
+                std::cout << compiled.render(row) << "\n";
+            return;
+        }
+        // Columns split at tabs and lined up, as Go's tabwriter does.
+        std::vector<std::vector<std::string>> cells;
+        auto columns = [](const std::string& line) {
+            std::vector<std::string> parts;
+            std::size_t start = 0, tab;
+            while ((tab = line.find('\t', start)) != std::string::npos) {
+                parts.push_back(line.substr(start, tab - start));
+                start = tab + 1;
+            }
+            parts.push_back(line.substr(start));
+            return parts;
+        };
+        cells.push_back(columns(compiled.header(
+            {{"ID", "CONTAINER ID"}, {"RunningFor", "CREATED"}, {"Names", "NAMES"}})));
         for (const auto& row : rows)
-            std::cout << compiled.render(row) << "\n";
+            cells.push_back(columns(compiled.render(row)));
+        std::cout << table(cells);
         return;
     }
     std::vector<std::vector<std::string>> cells = {
@@ -116,10 +171,44 @@ void list_containers(const GlobalOptions& global, bool all, bool quiet, bool no_
     std::cout << table(cells);
 }
 
+// Docker's "Mounts" of inspect: each mount with where its data is on the host.
+json mounts_json(engine::Engine& engine, const engine::ContainerOptions& options) {
+    json mounts = json::array();
+    for (const auto& mount : options.mounts) {
+        json entry = {
+            {"Type", mount.type},
+            {"Destination", mount.target},
+            {"Mode", ""},
+            {"RW", !mount.read_only},
+            {"Propagation", mount.type == "bind"
+                                ? (mount.propagation.empty() ? "rprivate" : mount.propagation)
+                                : ""}};
+        if (mount.type == "volume") {
+            entry["Name"] = mount.source;
+            entry["Source"] = engine.volume_mountpoint(mount.source);
+            entry["Driver"] = "local";
+        } else {
+            entry["Source"] = mount.type == "bind" ? mount.source : "";
+        }
+        mounts.push_back(entry);
+    }
+    return mounts;
+}
+
+json ulimits_json(const engine::ContainerOptions& options) {
+    json ulimits = json::array();
+    for (const auto& limit : options.ulimits)
+        ulimits.push_back({{"Name", limit.name}, {"Soft", limit.soft}, {"Hard", limit.hard}});
+    return ulimits;
+}
+
 json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record) {
     json process = process_of(engine, record);
     auto args = args_of(process);
     json request = json::parse(record.config_json, nullptr, false);
+    engine::ContainerOptions options = request.is_object()
+                                           ? engine::run_request_from_json(request).options
+                                           : engine::ContainerOptions();
     std::string dir = engine.container_dir(record.id);
     bool running = record.state == engine::ContainerState::running;
     auto or_zero_time = [](const std::string& time) {
@@ -135,7 +224,7 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
          {{"Status", record.paused ? "paused" : engine::state_name(record.state)},
           {"Running", running},
           {"Paused", record.paused},
-          {"Restarting", false},
+          {"Restarting", record.state == engine::ContainerState::restarting},
           {"OOMKilled", false},
           {"Dead", false},
           {"Pid", record.pid},
@@ -144,6 +233,7 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
           {"StartedAt", or_zero_time(record.started)},
           {"FinishedAt", or_zero_time(record.finished)}}},
         {"Image", record.image_id},
+        {"RestartCount", record.restart_count},
         {"ResolvConfPath", dir + "/resolv.conf"},
         {"HostnamePath", dir + "/hostname"},
         {"HostsPath", dir + "/hosts"},
@@ -161,6 +251,15 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
           {"CapAdd", request.value("cap_add", json::array())},
           {"CapDrop", request.value("cap_drop", json::array())},
           {"CgroupParent", request.value("cgroup_parent", "")},
+          {"MemorySwap", options.memory_swap},
+          {"CpuShares", options.cpu_shares},
+          {"CpusetCpus", options.cpuset_cpus},
+          {"GroupAdd", options.group_add},
+          {"Init", options.init},
+          {"Ulimits", ulimits_json(options)},
+          {"RestartPolicy",
+           {{"Name", options.restart.name},
+            {"MaximumRetryCount", options.restart.maximum_retries}}},
           {"LogConfig", {{"Type", "json-file"}, {"Config", json::object()}}}}},
         {"GraphDriver",
          {{"Name", "overlay"},
@@ -168,7 +267,7 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
            {{"MergedDir", dir + "/rootfs"},
             {"UpperDir", dir + "/upper"},
             {"WorkDir", dir + "/work"}}}}},
-        {"Mounts", json::array()},
+        {"Mounts", mounts_json(engine, options)},
         {"Config",
          {{"Hostname", read_file_or_empty(dir + "/hostname")},
           {"User", request.value("user", "")},
@@ -177,7 +276,8 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
           {"Image", record.image_name},
           {"WorkingDir", process.value("cwd", "")},
           {"Entrypoint", request.value("entrypoint", json::array())},
-          {"StopSignal", request.value("stop_signal", "SIGTERM")}}},
+          {"StopSignal", request.value("stop_signal", "SIGTERM")},
+          {"Labels", options.labels}}},
     };
 }
 
@@ -185,21 +285,23 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
 
 void add_container_view_commands(CLI::App& app, GlobalOptions& global) {
     auto define_list = [&global](CLI::App* command) {
-        struct Options {
-            bool all = false, quiet = false, no_trunc = false;
-            std::string format;
-        };
-        auto options = std::make_shared<Options>();
+        auto options = std::make_shared<ListOptions>();
         command->add_flag("-a,--all", options->all, "Show all containers (default: running ones)");
         command->add_flag("-q,--quiet", options->quiet, "Only show container IDs");
         command->add_flag("--no-trunc", options->no_trunc, "Do not truncate output");
+        command->add_option("-n,--last", options->last,
+                            "Show the N last created containers (all states)");
+        command->add_flag("-l,--latest", options->latest,
+                          "Show the latest created container (all states)");
+        command
+            ->add_option("-f,--filter", options->filters,
+                         "Filter: id=, name=, label=KEY[=VALUE], status=, exited=, ancestor=")
+            ->allow_extra_args(false);
         command->add_option("--format", options->format,
                             "Go-template-like format: {{.ID}} {{.Image}} {{.Command}} {{.Status}} "
-                            "{{.State}} {{.Names}} {{.CreatedAt}} {{.RunningFor}}");
-        command->callback([&global, options] {
-            list_containers(global, options->all, options->quiet, options->no_trunc,
-                            options->format);
-        });
+                            "{{.State}} {{.Names}} {{.Labels}} {{.CreatedAt}} {{.RunningFor}}, "
+                            "table ..., {{json .}}");
+        command->callback([&global, options] { list_containers(global, *options); });
     };
     define_list(app.add_subcommand("ps", "List containers"));
     define_list(
@@ -217,7 +319,21 @@ void add_container_view_commands(CLI::App& app, GlobalOptions& global) {
             int failures = 0;
             for (const auto& reference : *references) {
                 try {
-                    all.push_back(inspect_json(engine, engine.get(reference)));
+                    std::optional<engine::ContainerRecord> record;
+                    try {
+                        record = engine.get(reference);
+                    } catch (const Error&) {
+                        // Docker's inspect looks further: a volume of that name.
+                        if (!engine.list_volumes().empty()) {
+                            try {
+                                all.push_back(volume_json(engine, engine.get_volume(reference)));
+                                continue;
+                            } catch (const Error&) {
+                            }
+                        }
+                        throw;
+                    }
+                    all.push_back(inspect_json(engine, *record));
                 } catch (const Error& error) {
                     std::cerr << "berth: " << error.what() << "\n";
                     ++failures;

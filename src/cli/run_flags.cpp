@@ -63,6 +63,7 @@ void add_run_flags(CLI::App& command, RunFlags& flags, bool is_run) {
                        "Signal `stop` sends (default: the image's, else SIGTERM)");
     command.add_option("--stop-timeout", request.stop_timeout,
                        "Seconds `stop` waits before SIGKILL (default 10)");
+    add_option_flags(command, flags.options, request);
 }
 
 engine::RunRequest finish_request(RunFlags& flags) {
@@ -115,6 +116,7 @@ engine::RunRequest finish_request(RunFlags& flags) {
             fail("--security-opt " + option + ": berth supports seccomp= and no-new-privileges");
         }
     }
+    finish_option_flags(flags.options, request);
     return request;
 }
 

@@ -6,6 +6,7 @@
 #include "berth/engine/json_log.h"
 #include "berth/engine/identity.h"
 #include "berth/engine/oci_spec_builder.h"
+#include "berth/engine/spec_options.h"
 #include "berth/engine/user_lookup.h"
 #include "berth/image/image_store.h"
 #include "berth/image/rootfs.h"
@@ -131,6 +132,8 @@ ContainerRecord Engine::create(const RunRequest& given) {
     if (request.log_driver == "none" && !request.log_options.empty())
         fail("--log-opt needs the json-file log driver");
     parse_log_options(request.log_options);
+    check_container_options(request);
+    resolve_mounts(request);
     if (!request.seccomp.empty() && request.seccomp != "unconfined" &&
         !nlohmann::json::parse(request.seccomp, nullptr, false).is_object())
         fail("the seccomp profile given is not a JSON object");
@@ -147,6 +150,7 @@ ContainerRecord Engine::create(const RunRequest& given) {
     containers().insert(record);
 
     std::string dir = container_dir(record.id);
+    std::vector<std::string> created_volumes;
     try {
         make_directories(dir, 0710);
         std::string rootfs =
@@ -174,6 +178,7 @@ ContainerRecord Engine::create(const RunRequest& given) {
             inputs.seccomp_profile = default_seccomp_profile();
         inputs.nofile_hard_limit = host_nofile_hard_limit();
         inputs.host_capabilities = bounding_capabilities();
+        prepare_options(request, rootfs, inputs, created_volumes);
         nlohmann::json spec = build_oci_spec(request, image_config, inputs);
         write_file_atomic(dir + "/config.json", spec.dump(2) + "\n");
     } catch (...) {
@@ -181,6 +186,7 @@ ContainerRecord Engine::create(const RunRequest& given) {
             empty_trash(delete_container_files(runtime_root(), record.id, dir));
         } catch (...) {
         }
+        discard_volumes(created_volumes);
         containers().remove(record.id);
         throw;
     }

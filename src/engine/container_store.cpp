@@ -2,6 +2,8 @@
 
 #include "berth/base/error.h"
 
+#include <nlohmann/json.hpp>
+
 namespace berth::engine {
 
 namespace {
@@ -23,11 +25,12 @@ const std::vector<std::string> migrations = {
     " error TEXT NOT NULL DEFAULT '',"
     " monitor_pid INTEGER NOT NULL DEFAULT 0,"
     " monitor_start_time INTEGER NOT NULL DEFAULT 0)",
+    "ALTER TABLE containers ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0",
 };
 
 constexpr const char* columns =
     "id, name, image_id, image_name, config, created, state, pid, exit_code, started, finished,"
-    " error, monitor_pid, monitor_start_time";
+    " error, monitor_pid, monitor_start_time, restart_count";
 
 ContainerRecord read_row(const image::Statement& row) {
     ContainerRecord record;
@@ -45,6 +48,7 @@ ContainerRecord read_row(const image::Statement& row) {
     record.error = row.text(11);
     record.monitor_pid = row.integer(12);
     record.monitor_start_time = row.integer(13);
+    record.restart_count = row.integer(14);
     return record;
 }
 
@@ -59,7 +63,7 @@ std::vector<ContainerRecord> query(image::Database& database, const std::string&
     return records;
 }
 
-// Binds state .. monitor_start_time as ?1..?8 and the id as ?9.
+// Binds state .. monitor_start_time as ?1..?8, the id as ?9, restart_count as ?12.
 image::Statement& bind_state(image::Statement& statement, const ContainerRecord& record) {
     return statement.bind(1, state_name(record.state))
         .bind(2, record.pid)
@@ -69,12 +73,13 @@ image::Statement& bind_state(image::Statement& statement, const ContainerRecord&
         .bind(6, record.error)
         .bind(7, record.monitor_pid)
         .bind(8, record.monitor_start_time)
-        .bind(9, record.id);
+        .bind(9, record.id)
+        .bind(12, record.restart_count);
 }
 
 constexpr const char* update_sql =
     "UPDATE containers SET state = ?1, pid = ?2, exit_code = ?3, started = ?4, finished = ?5,"
-    " error = ?6, monitor_pid = ?7, monitor_start_time = ?8 WHERE id = ?9";
+    " error = ?6, monitor_pid = ?7, monitor_start_time = ?8, restart_count = ?12 WHERE id = ?9";
 
 } // namespace
 
@@ -88,13 +93,15 @@ const char* state_name(ContainerState state) {
         return "exited";
     case ContainerState::removing:
         return "removing";
+    case ContainerState::restarting:
+        return "restarting";
     }
     return "unknown";
 }
 
 ContainerState parse_state(std::string_view name) {
     for (auto state : {ContainerState::created, ContainerState::running, ContainerState::exited,
-                       ContainerState::removing})
+                       ContainerState::removing, ContainerState::restarting})
         if (name == state_name(state)) return state;
     fail("berth.db: unknown container state \"" + std::string(name) + "\"");
 }
@@ -112,7 +119,7 @@ void ContainerStore::insert(const ContainerRecord& record) {
                                "reuse that name.");
         database_
             .prepare(std::string("INSERT INTO containers (") + columns +
-                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
+                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")
             .bind(1, record.id)
             .bind(2, record.name)
             .bind(3, record.image_id)
@@ -127,6 +134,7 @@ void ContainerStore::insert(const ContainerRecord& record) {
             .bind(12, record.error)
             .bind(13, record.monitor_pid)
             .bind(14, record.monitor_start_time)
+            .bind(15, record.restart_count)
             .run();
     });
 }
@@ -184,6 +192,25 @@ bool ContainerStore::update_state_if(const ContainerRecord& record, ContainerSta
         .bind(11, expected_monitor)
         .run();
     return database_.changes() == 1;
+}
+
+void ContainerStore::rename(std::string_view id, const std::string& name) {
+    database_.transaction([&] {
+        if (auto holder = query(database_, "WHERE name = ?1", name); !holder.empty())
+            throw NameConflict("Conflict. The container name \"/" + name +
+                               "\" is already in use by container \"" + holder.front().id +
+                               "\". You have to remove (or rename) that container to be able to "
+                               "reuse that name.");
+        auto found = query(database_, "WHERE id = ?1", id);
+        if (found.empty()) fail("no such container: " + std::string(id));
+        nlohmann::json config = nlohmann::json::parse(found.front().config_json, nullptr, false);
+        if (config.is_object()) config["name"] = name;
+        database_.prepare("UPDATE containers SET name = ?1, config = ?2 WHERE id = ?3")
+            .bind(1, name)
+            .bind(2, config.is_object() ? config.dump() : found.front().config_json)
+            .bind(3, id)
+            .run();
+    });
 }
 
 void ContainerStore::remove(std::string_view id) {

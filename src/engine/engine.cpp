@@ -7,6 +7,7 @@
 #include "berth/base/unix_socket.h"
 #include "berth/engine/identity.h"
 #include "berth/engine/json_log.h"
+#include "berth/engine/restart_policy.h"
 #include "berth/engine/user_lookup.h"
 #include "berth/image/image_store.h"
 #include "berth/image/rootfs.h"
@@ -30,6 +31,19 @@ constexpr int default_stop_timeout = 10;
 
 RunRequest request_of(const ContainerRecord& record) {
     return run_request_from_json(nlohmann::json::parse(record.config_json));
+}
+
+// A monitor looks after it: it runs, or waits to be restarted.
+bool is_monitored(const ContainerRecord& record) {
+    return record.state == ContainerState::running || record.state == ContainerState::restarting;
+}
+
+// So that the monitor does not restart what the user stopped.
+void mark_stopped_by_user(const std::string& container_dir) {
+    try {
+        write_file_atomic(stop_marker_path(container_dir), "");
+    } catch (const Error&) {
+    }
 }
 
 } // namespace
@@ -66,19 +80,28 @@ std::string Engine::runtime_root() const {
 
 ContainerStore& Engine::containers() {
     if (!containers_) {
-        database_ = std::make_unique<image::Database>(options_.root + "/berth.db");
+        if (!database_) database_ = std::make_unique<image::Database>(options_.root + "/berth.db");
         containers_ = std::make_unique<ContainerStore>(*database_);
     }
     return *containers_;
 }
 
+VolumeStore& Engine::volumes() {
+    if (!volumes_) {
+        if (!database_) database_ = std::make_unique<image::Database>(options_.root + "/berth.db");
+        volumes_ = std::make_unique<VolumeStore>(*database_);
+    }
+    return *volumes_;
+}
+
 void Engine::close_database() {
+    volumes_.reset();
     containers_.reset();
     database_.reset();
 }
 
 std::optional<ContainerRecord> Engine::reconcile(ContainerRecord record) {
-    if (record.state != ContainerState::running ||
+    if (!is_monitored(record) ||
         process_alive(static_cast<pid_t>(record.monitor_pid), record.monitor_start_time))
         return record;
     ContainerRecord exited = record;
@@ -98,12 +121,13 @@ std::optional<ContainerRecord> Engine::reconcile(ContainerRecord record) {
     exited.monitor_pid = 0;
     exited.monitor_start_time = 0;
     // Of several commands noticing at once, one cleans up.
-    if (containers().update_state_if(exited, ContainerState::running, record.monitor_pid)) {
+    if (containers().update_state_if(exited, record.state, record.monitor_pid)) {
         std::string dir = container_dir(record.id);
         try {
             if (request_of(record).auto_remove) {
                 empty_trash(delete_container_files(runtime_root(), record.id, dir));
                 containers().remove(record.id);
+                remove_anonymous_volumes(*database_, options_.root, request_of(record));
                 return std::nullopt;
             }
             release_container(runtime_root(), record.id, dir);
@@ -143,7 +167,7 @@ void Engine::note_paused(ContainerRecord& record) {
 
 Attachment Engine::start(const std::string& reference, bool attach) {
     ContainerRecord record = get(reference);
-    if (record.state == ContainerState::running) {
+    if (is_monitored(record)) {
         if (attach) fail("container " + record.name + " is already running");
         return Attachment();
     }
@@ -160,11 +184,18 @@ Attachment Engine::start(const std::string& reference, bool attach) {
         image::mount_rootfs(store, store.resolve(record.image_id), dir,
                            {.scratch_upper = request.auto_remove});
     }
+    // A start by the user starts the policy afresh, as Docker's.
+    ::unlink(stop_marker_path(dir).c_str());
+    if (record.restart_count != 0) {
+        record.restart_count = 0;
+        containers().update_state(record);
+    }
     MonitorPlan plan;
     plan.id = record.id;
     plan.container_dir = dir;
     plan.runtime_root = runtime_root();
     plan.database_path = options_.root + "/berth.db";
+    plan.root = options_.root;
     plan.auto_remove = request.auto_remove;
     plan.attach = attach;
     plan.interactive = request.interactive;
@@ -211,7 +242,8 @@ bool Engine::wait_for_monitor(const ContainerRecord& record, int timeout_ms) {
 
 void Engine::stop(const std::string& reference, int timeout_seconds) {
     ContainerRecord record = get(reference);
-    if (record.state != ContainerState::running) return;
+    if (!is_monitored(record)) return;
+    mark_stopped_by_user(container_dir(record.id));
     RunRequest request = request_of(record);
     if (timeout_seconds < 0)
         timeout_seconds = request.stop_timeout >= 0 ? request.stop_timeout : default_stop_timeout;
@@ -242,20 +274,27 @@ void Engine::stop(const std::string& reference, int timeout_seconds) {
 
 void Engine::kill(const std::string& reference, int signal) {
     ContainerRecord record = get(reference);
+    if (record.state == ContainerState::restarting)
+        fail("cannot kill container " + record.name +
+             ": container is restarting: wait until the container is running");
     if (record.state != ContainerState::running)
         fail("cannot kill container " + record.name + ": container is not running");
+    // Docker's kill ends the restart policy too, when it is meant to end the container.
+    if (signal == SIGKILL || signal == SIGTERM || signal == SIGINT)
+        mark_stopped_by_user(container_dir(record.id));
     runtime::Runtime runtime(runtime_root());
     runtime.kill(record.id, signal, false);
     // Other signals wait for `unpause`, as they do in docker; SIGKILL acts now.
     if (record.paused && signal == SIGKILL) runtime.resume(record.id);
 }
 
-void Engine::remove(const std::string& reference, bool force) {
+void Engine::remove(const std::string& reference, bool force, bool remove_volumes) {
     ContainerRecord record = get(reference);
-    if (record.state == ContainerState::running) {
+    if (is_monitored(record)) {
         if (!force)
             fail("cannot remove container \"/" + record.name +
                  "\": container is running: stop the container before removing or force remove");
+        mark_stopped_by_user(container_dir(record.id));
         try {
             runtime::Runtime runtime(runtime_root());
             runtime.kill(record.id, SIGKILL, false);
@@ -275,12 +314,27 @@ void Engine::remove(const std::string& reference, bool force) {
     containers().update_state(removing);
     std::string trash = delete_container_files(runtime_root(), record.id, container_dir(record.id));
     containers().remove(record.id);
+    if (remove_volumes) remove_anonymous_volumes(*database_, options_.root, request_of(record));
     empty_trash(trash);
 }
 
 int Engine::wait(const std::string& reference) {
     ContainerRecord record = get(reference);
-    if (record.state == ContainerState::running) {
+    if (is_monitored(record) && request_of(record).options.restart.name != "no") {
+        // The monitor lives on through restarts: wait for this run's exit.
+        std::string finished = record.finished;
+        for (;;) {
+            auto current = containers().find(record.id);
+            if (!current) fail("container " + record.name + " was removed");
+            auto reconciled = reconcile(*current);
+            if (!reconciled) fail("container " + record.name + " was removed");
+            if (!is_monitored(*reconciled) || reconciled->finished != finished)
+                return static_cast<int>(reconciled->exit_code);
+            close_database();
+            wait_for_monitor(*reconciled, 50);
+        }
+    }
+    if (is_monitored(record)) {
         wait_for_monitor(record, -1);
         auto current = containers().find(record.id);
         if (!current) fail("container " + record.name + " was removed when it exited");

@@ -8,6 +8,7 @@
 #include "berth/engine/engine.h"
 #include "berth/engine/identity.h"
 #include "berth/engine/json_log.h"
+#include "berth/engine/restart_policy.h"
 #include "berth/runtime/runtime.h"
 #include "berth/base/unix_socket.h"
 #include "process_identity.h"
@@ -70,6 +71,10 @@ void redirect(int from, int to) {
     if (::dup2(from, to) < 0) throw_errno("redirecting the monitor's stdio");
 }
 
+RunRequest request_of(const ContainerRecord& record) {
+    return run_request_from_json(nlohmann::json::parse(record.config_json, nullptr, false));
+}
+
 int exit_code_of(int status) {
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -87,6 +92,15 @@ class Monitor {
   private:
     // Records a failed start, tells the starter, and cleans up.
     int fail_start(const std::string& message);
+    // Stdio pipes, then the runtime's create and start; throws on failure.
+    void start_container();
+    bool stopped_by_user() const;
+    // False if the user stopped the container meanwhile.
+    bool sleep_unless_stopped(std::chrono::milliseconds delay);
+    void close_control() {
+        if (control_ >= 0) ::close(control_);
+        control_ = -1;
+    }
     void pump_output();
     void handle_control_frame();
     void accept_attach();
@@ -124,6 +138,7 @@ int Monitor::fail_start(const std::string& message) {
         if (plan_.auto_remove) {
             empty_trash(delete_container_files(plan_.runtime_root, plan_.id, plan_.container_dir));
             containers_.remove(plan_.id);
+            remove_anonymous_volumes(database_, plan_.root, request_of(record));
         } else {
             release_container(plan_.runtime_root, plan_.id, plan_.container_dir);
         }
@@ -148,84 +163,142 @@ int Monitor::run() {
     record.monitor_start_time = process_start_time(::getpid());
     record.error.clear();
     containers_.update_state(record);
+    const RestartPolicy policy = request_of(record).options.restart;
+    if (!plan_.attach_socket.empty()) {
+        try {
+            attach_listener_ = listen_unix(plan_.attach_socket,
+                                           "listening for attach at " + plan_.attach_socket,
+                                           SOCK_SEQPACKET);
+        } catch (const std::exception& error) {
+            return fail_start(error.what());
+        }
+    }
 
+    std::chrono::milliseconds delay{0};
+    for (bool first = true;; first = false) {
+        try {
+            start_container();
+        } catch (const std::exception& error) {
+            return fail_start(error.what());
+        }
+        auto started_at = Clock::now();
+        if (first) {
+            forward(FrameType::started, {});
+            // A detached starter has gone; output then only goes to the log.
+            if (!plan_.attach) close_control();
+        }
+        pump_output();
+        int code = init_status_ < 0 ? 255 : exit_code_of(init_status_);
+        record = containers_.get(plan_.id);
+        if (!should_restart(policy, code, record.restart_count, stopped_by_user())) {
+            finish(code);
+            return 0;
+        }
+        // The runtime's state goes; the rootfs stays mounted for the next run.
+        try {
+            runtime_.remove(plan_.id, true);
+        } catch (const std::exception& error) {
+            std::fprintf(stderr, "berth monitor: before restarting: %s\n", error.what());
+        }
+        record.state = ContainerState::restarting;
+        record.exit_code = code;
+        record.finished = now_rfc3339_nano();
+        record.pid = 0;
+        containers_.update_state(record);
+        // An attached `run` ends with the first exit, as Docker's does.
+        forward(FrameType::exited, std::to_string(code));
+        close_control();
+        delay = next_restart_delay(delay, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              Clock::now() - started_at));
+        if (!sleep_unless_stopped(delay)) {
+            finish(code);
+            return 0;
+        }
+        record = containers_.get(plan_.id);
+        ++record.restart_count;
+        containers_.update_state(record);
+    }
+}
+
+bool Monitor::stopped_by_user() const {
+    return path_exists(stop_marker_path(plan_.container_dir));
+}
+
+bool Monitor::sleep_unless_stopped(std::chrono::milliseconds delay) {
+    // In slices, so that a `stop` during the backoff is seen at once.
+    auto deadline = Clock::now() + delay;
+    while (Clock::now() < deadline) {
+        if (stopped_by_user()) return false;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        ::usleep(static_cast<useconds_t>(std::min<long>(left.count(), 20) * 1000));
+    }
+    return !stopped_by_user();
+}
+
+void Monitor::start_container() {
     int out[2], err[2];
-    if (::pipe2(out, O_CLOEXEC) < 0 || ::pipe2(err, O_CLOEXEC) < 0)
-        return fail_start("creating the container's stdio pipes: " + std::string(strerror(errno)));
+    if (::pipe2(out, O_CLOEXEC) < 0) throw_errno("creating the container's stdio pipes");
     stdout_read_.reset(out[0]);
+    UniqueFd stdout_write(out[1]);
+    if (::pipe2(err, O_CLOEXEC) < 0) throw_errno("creating the container's stdio pipes");
     stderr_read_.reset(err[0]);
-    UniqueFd stdout_write(out[1]), stderr_write(err[1]);
+    UniqueFd stderr_write(err[1]);
     UniqueFd stdin_read;
+    stdin_ = StdinRelay();
+    console_.reset();
     if (plan_.interactive && !plan_.tty) {
         int in[2];
-        if (::pipe2(in, O_CLOEXEC) < 0)
-            return fail_start("creating the container's stdin pipe: " + std::string(strerror(errno)));
+        if (::pipe2(in, O_CLOEXEC) < 0) throw_errno("creating the container's stdin pipe");
         stdin_read.reset(in[0]);
         stdin_ = StdinRelay(in[1], true);
     }
+    init_status_ = -1;
 
+    // Left over from a monitor that was killed: the new create needs the id.
+    runtime_.remove(plan_.id, true);
+    // The init inherits stdio: the container's output goes into our pipes
+    // (with a terminal, its pty replaces them).
+    if (stdin_read) redirect(stdin_read.get(), STDIN_FILENO);
+    redirect(stdout_write.get(), STDOUT_FILENO);
+    redirect(stderr_write.get(), STDERR_FILENO);
+    runtime::CreateOptions options;
+    options.id = plan_.id;
+    options.bundle = plan_.container_dir;
+    auto restore_stdio = [&] {
+        redirect(devnull_.get(), STDIN_FILENO);
+        redirect(devnull_.get(), STDOUT_FILENO);
+        redirect(diagnostics_.get(), STDERR_FILENO);
+    };
     try {
-        // Left over from a monitor that was killed: the new create needs the id.
-        runtime_.remove(plan_.id, true);
-        if (!plan_.attach_socket.empty())
-            attach_listener_ = listen_unix(plan_.attach_socket, "listening for attach at " +
-                                           plan_.attach_socket, SOCK_SEQPACKET);
-        // The init inherits stdio: the container's output goes into our pipes
-        // (with a terminal, its pty replaces them).
-        if (stdin_read) redirect(stdin_read.get(), STDIN_FILENO);
-        redirect(stdout_write.get(), STDOUT_FILENO);
-        redirect(stderr_write.get(), STDERR_FILENO);
-        runtime::CreateOptions options;
-        options.id = plan_.id;
-        options.bundle = plan_.container_dir;
-        auto restore_stdio = [&] {
-            redirect(devnull_.get(), STDIN_FILENO);
-            redirect(devnull_.get(), STDOUT_FILENO);
-            redirect(diagnostics_.get(), STDERR_FILENO);
-        };
-        try {
-            if (plan_.tty)
-                console_ = runtime_.create_keeping_console(options);
-            else
-                runtime_.create(options);
-        } catch (...) {
-            restore_stdio();
-            throw;
-        }
-        // Only the init may hold the pipes' other ends now, so its exit is our EOF.
+        if (plan_.tty)
+            console_ = runtime_.create_keeping_console(options);
+        else
+            runtime_.create(options);
+    } catch (...) {
         restore_stdio();
-        stdin_read.reset();
-        stdout_write.reset();
-        stderr_write.reset();
-        if (console_ && plan_.interactive) stdin_ = StdinRelay(console_.get(), false);
-        if (console_) {
-            // Read in the same poll loop as everything else.
-            int flags = ::fcntl(console_.get(), F_GETFL);
-            ::fcntl(console_.get(), F_SETFL, flags | O_NONBLOCK);
-        }
+        throw;
+    }
+    // Only the init may hold the pipes' other ends now, so its exit is our EOF.
+    restore_stdio();
+    stdin_read.reset();
+    stdout_write.reset();
+    stderr_write.reset();
+    if (console_) {
+        // Read in the same poll loop as everything else.
+        ::fcntl(console_.get(), F_SETFL, ::fcntl(console_.get(), F_GETFL) | O_NONBLOCK);
+        if (plan_.interactive) stdin_ = StdinRelay(console_.get(), false);
+    }
 
-        init_pid_ = runtime_.state(plan_.id).pid;
-        init_pidfd_.reset(pidfd_open(init_pid_));
-        if (!init_pidfd_) throw_errno("watching the container's init");
-        record = containers_.get(plan_.id);
-        record.state = ContainerState::running;
-        record.pid = init_pid_;
-        record.exit_code = 0;
-        record.started = now_rfc3339_nano();
-        containers_.update_state(record);
-        runtime_.start(plan_.id);
-    } catch (const std::exception& error) {
-        return fail_start(error.what());
-    }
-    forward(FrameType::started, {});
-    // A detached starter has gone; output then only goes to the log.
-    if (!plan_.attach && control_ >= 0) {
-        ::close(control_);
-        control_ = -1;
-    }
-    pump_output();
-    finish(init_status_ < 0 ? 255 : exit_code_of(init_status_));
-    return 0;
+    init_pid_ = runtime_.state(plan_.id).pid;
+    init_pidfd_.reset(pidfd_open(init_pid_));
+    if (!init_pidfd_) throw_errno("watching the container's init");
+    ContainerRecord record = containers_.get(plan_.id);
+    record.state = ContainerState::running;
+    record.pid = init_pid_;
+    record.exit_code = 0;
+    record.started = now_rfc3339_nano();
+    containers_.update_state(record);
+    runtime_.start(plan_.id);
 }
 
 void Monitor::pump_output() {
@@ -387,6 +460,7 @@ void Monitor::finish(int exit_code) {
         if (plan_.auto_remove) {
             trash = delete_container_files(plan_.runtime_root, plan_.id, plan_.container_dir);
             containers_.remove(plan_.id);
+            remove_anonymous_volumes(database_, plan_.root, request_of(record));
         }
     } catch (const std::exception& error) {
         std::fprintf(stderr, "berth monitor: recording the exit: %s\n", error.what());
@@ -394,10 +468,7 @@ void Monitor::finish(int exit_code) {
     // After the container is gone from every place a command looks, so that
     // a `berth run --rm` returns only then; its files are deleted after.
     forward(FrameType::exited, std::to_string(exit_code));
-    if (control_ >= 0) {
-        ::close(control_);
-        control_ = -1;
-    }
+    close_control();
     if (!trash.empty()) empty_trash(trash);
 }
 

@@ -20,6 +20,7 @@ struct MonitorPlan {
     std::string container_dir; // the bundle: config.json, rootfs, log
     std::string runtime_root;
     std::string database_path;
+    std::string root; // the engine's: volumes are under it
     bool auto_remove = false;
     bool attach = false; // stream output to the control socket until the exit
     bool interactive = false; // the container's stdin comes from attached commands

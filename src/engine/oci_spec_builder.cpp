@@ -1,6 +1,7 @@
 #include "berth/engine/oci_spec_builder.h"
 
 #include "berth/base/error.h"
+#include "berth/engine/spec_options.h"
 
 #include <algorithm>
 #include <cctype>
@@ -274,7 +275,7 @@ json build_oci_spec(const RunRequest& request, const oci::ContainerConfig& image
             linux_section["seccomp"] = json::parse(request.seccomp);
     }
 
-    return {
+    json spec = {
         {"ociVersion", "1.2.0"},
         {"process", process},
         {"root", {{"path", "rootfs"}, {"readonly", request.read_only}}},
@@ -282,6 +283,8 @@ json build_oci_spec(const RunRequest& request, const oci::ContainerConfig& image
         {"mounts", mounts},
         {"linux", linux_section},
     };
+    apply_container_options(spec, request, inputs);
+    return spec;
 }
 
 std::int64_t parse_memory_size(const std::string& text) {

@@ -13,12 +13,14 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunRequest, image, command, entr
 nlohmann::json to_json(const RunRequest& request) {
     nlohmann::json json;
     to_json(json, request);
+    json["options"] = request.options;
     return json;
 }
 
 RunRequest run_request_from_json(const nlohmann::json& json) {
     RunRequest request;
     from_json(json, request);
+    if (json.contains("options")) request.options = json["options"].get<ContainerOptions>();
     return request;
 }
 

@@ -16,8 +16,9 @@
 
 namespace berth::engine {
 
-// Docker's states; "removing" marks a container whose files are going.
-enum class ContainerState { created, running, exited, removing };
+// Docker's states; "removing" marks a container whose files are going,
+// "restarting" one whose monitor waits to start it again (its restart policy).
+enum class ContainerState { created, running, exited, removing, restarting };
 
 const char* state_name(ContainerState state);
 ContainerState parse_state(std::string_view name);
@@ -39,6 +40,7 @@ struct ContainerRecord {
     std::int64_t monitor_start_time = 0; // /proc/PID/stat starttime, against pid reuse
     // Not stored: Engine::get and list ask the runtime whether a running one is frozen.
     bool paused = false;
+    std::int64_t restart_count = 0;      // restarts by the policy since the last `start`
 };
 
 // The name is in use (Docker's "Conflict"): create refuses, nothing is made.
@@ -71,6 +73,8 @@ class ContainerStore {
     bool update_state_if(const ContainerRecord& record, ContainerState expected_state,
                          std::int64_t expected_monitor);
     void remove(std::string_view id);
+    // Gives the container `name` (and its stored request the same), or NameConflict.
+    void rename(std::string_view id, const std::string& name);
 
   private:
     image::Database& database_;

@@ -5,7 +5,9 @@
 
 #include "berth/base/unique_fd.h"
 #include "berth/engine/container_store.h"
+#include "berth/engine/oci_spec_builder.h"
 #include "berth/engine/run_request.h"
+#include "berth/engine/volume_store.h"
 #include "berth/image/database.h"
 
 #include <memory>
@@ -112,7 +114,8 @@ class Engine {
     // The stop signal, then SIGKILL after `timeout_seconds` (-1: the container's, else 10).
     void stop(const std::string& reference, int timeout_seconds);
     void kill(const std::string& reference, int signal);
-    void remove(const std::string& reference, bool force);
+    // With `remove_volumes`, its anonymous volumes go too (`rm -v`).
+    void remove(const std::string& reference, bool force, bool remove_volumes = false);
     // Blocks until the container is not running; its exit code.
     int wait(const std::string& reference);
     // Another process in the running container; its exit status.
@@ -122,8 +125,56 @@ class Engine {
     ContainerRecord get(const std::string& reference);
     std::vector<ContainerRecord> list();
 
+    // rename, top, container prune (container_admin.cpp).
+    void rename(const std::string& reference, const std::string& new_name);
+    // The host pids of the container's processes (from its cgroup).
+    std::vector<pid_t> processes(const std::string& reference);
+    // Removes every container that is not running; their ids and the bytes freed.
+    std::vector<std::string> prune_containers(std::uint64_t& bytes_freed);
+    // The bytes a container's own files take (upper layer, logs, bundle).
+    std::uint64_t container_size(const std::string& id) const;
+
+    // `cp` (container_copy.cpp). Container paths are resolved inside its root
+    // (its mount namespace while it runs, so volumes are seen) by openat2
+    // RESOLVE_IN_ROOT, and every level below with O_NOFOLLOW: no symlink in
+    // the container, however it changes meanwhile, leads to a host file.
+    void copy_from_container(const std::string& reference, const std::string& container_path,
+                             const std::string& host_path);
+    void copy_to_container(const std::string& host_path, const std::string& reference,
+                           const std::string& container_path);
+
+    // `export` (container_export.cpp): the container's filesystem (the image
+    // and its changes, no volumes) as a tar on `fd`.
+    void export_filesystem(const std::string& reference, int fd);
+    // `diff`: what the container changed, sorted by path: 'A'dded, 'C'hanged, 'D'eleted.
+    std::vector<std::pair<char, std::string>> diff(const std::string& reference);
+
+    // Volumes (volumes.cpp). A name "" makes an anonymous volume's random one.
+    VolumeRecord create_volume(const std::string& name,
+                               const std::map<std::string, std::string>& labels);
+    VolumeRecord get_volume(const std::string& name);
+    std::vector<VolumeRecord> list_volumes();
+    std::string volume_mountpoint(const std::string& name) const;
+    // The ids of the containers whose mounts name the volume.
+    std::vector<std::string> volume_users(const std::string& name);
+    // Refused while a container uses it, unless `force` (then only if none runs).
+    void remove_volume(const std::string& name);
+    // Unused volumes (anonymous ones only, unless `all`); their names.
+    std::vector<std::string> prune_volumes(bool all);
+
   private:
     ContainerStore& containers();
+    VolumeStore& volumes();
+    // Before the record is written: names anonymous volumes, checks sources.
+    void resolve_mounts(RunRequest& request);
+    // With the rootfs mounted: creates volumes (filled from the image) and
+    // missing -v bind sources; the OCI mounts. `created` lists new volumes.
+    nlohmann::json setup_mounts(const RunRequest& request, const std::string& rootfs,
+                                std::vector<std::string>& created);
+    void discard_volumes(const std::vector<std::string>& names);
+    // setup_mounts, --group-add and --init into `inputs` (create_options.cpp).
+    void prepare_options(const RunRequest& request, const std::string& rootfs, SpecInputs& inputs,
+                         std::vector<std::string>& created_volumes);
     void close_database();
     // A running container whose monitor is gone becomes exited (and goes
     // with --rm); nullopt if it was removed.
@@ -138,6 +189,12 @@ class Engine {
     EngineOptions options_;
     std::unique_ptr<image::Database> database_;
     std::unique_ptr<ContainerStore> containers_;
+    std::unique_ptr<VolumeStore> volumes_;
 };
+
+// The anonymous volumes a container's request names, removed (for `rm -v`
+// and `--rm`) unless another container uses them too. Errors are ignored.
+void remove_anonymous_volumes(image::Database& database, const std::string& root,
+                              const RunRequest& request);
 
 } // namespace berth::engine

@@ -29,6 +29,11 @@ struct SpecInputs {
     // The capabilities this host can grant (its bounding set): what
     // --privileged and --cap-add ALL mean here. Empty: every known one.
     std::vector<std::string> host_capabilities;
+    // From the request's ContainerOptions (spec_options.h): its mounts in
+    // OCI form, --group-add resolved, and --init's binary on the host.
+    nlohmann::json mounts = nlohmann::json::array();
+    std::vector<std::uint32_t> extra_gids;
+    std::string init_path;
 };
 
 // Docker's default capability set.

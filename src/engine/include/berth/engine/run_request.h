@@ -3,6 +3,8 @@
 // and berth.db keeps it as JSON so that `start` and `inspect` see the same.
 #pragma once
 
+#include "berth/engine/container_options.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -45,6 +47,8 @@ struct RunRequest {
     std::string cgroup_parent;
     std::string stop_signal; // "" for the image's, else SIGTERM
     int stop_timeout = -1;   // seconds; -1 for the default (10)
+    // Mounts, volumes, ulimits, labels, --init, the restart policy... (container_options.h).
+    ContainerOptions options;
 };
 
 nlohmann::json to_json(const RunRequest& request);

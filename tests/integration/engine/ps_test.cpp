@@ -1,0 +1,108 @@
+// ps --filter, --format, -n, -l; inspect --format; and the small commands
+// (rename, top, container prune, version, info, system df).
+#include "engine_fixture.hpp"
+
+namespace {
+
+class ListTest : public EngineTest {};
+
+TEST_F(ListTest, FiltersAndFormats) {
+    ASSERT_EQ(berth({"create", "--cgroup-parent", cgroup_parent(), "--name", "made", "-l",
+                     "tier=web", "busybox", "true"})
+                  .exit_code,
+              0);
+    ASSERT_EQ(run({"-d", "--name", "up", "-l", "tier=db", "busybox", "sleep", "30"}).exit_code, 0);
+    ASSERT_EQ(run({"--name", "failed", "busybox", "sh", "-c", "exit 3"}).exit_code, 3);
+    auto names = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), "ps");
+        args.push_back("--format");
+        args.push_back("{{.Names}}");
+        CommandResult result = berth(args);
+        EXPECT_EQ(result.exit_code, 0) << result;
+        return split_lines(result.out);
+    };
+    using Names = std::vector<std::string>;
+    EXPECT_EQ(names({}), Names({"up"}));
+    EXPECT_EQ(names({"-a"}), Names({"failed", "up", "made"})) << "newest first";
+    EXPECT_EQ(names({"-f", "status=exited"}), Names({"failed"}));
+    EXPECT_EQ(names({"-f", "status=created", "-f", "status=exited"}), Names({"failed", "made"}))
+        << "one key twice: either";
+    EXPECT_EQ(names({"-a", "-f", "label=tier"}), Names({"up", "made"}));
+    EXPECT_EQ(names({"-a", "-f", "label=tier=web"}), Names({"made"}));
+    EXPECT_EQ(names({"-a", "-f", "label=tier", "-f", "name=ma"}), Names({"made"}))
+        << "two keys: both";
+    EXPECT_EQ(names({"-f", "exited=3"}), Names({"failed"}));
+    EXPECT_EQ(names({"-a", "-f", "ancestor=busybox"}).size(), 3u);
+    EXPECT_EQ(names({"-a", "-f", "ancestor=other"}).size(), 0u);
+    std::string id = inspect("up")["Id"];
+    EXPECT_EQ(names({"-f", "id=" + id.substr(0, 6)}), Names({"up"}));
+    EXPECT_EQ(names({"-l"}), Names({"failed"}));
+    EXPECT_EQ(names({"-n", "2"}), Names({"failed", "up"}));
+
+    CommandResult ids = berth({"ps", "-q", "--no-trunc"});
+    EXPECT_EQ(trim(ids.out), id);
+    CommandResult as_json = berth({"ps", "-a", "-f", "name=up", "--format", "{{json .}}"});
+    json row = json::parse(as_json.out);
+    EXPECT_EQ(row["Names"], "up");
+    EXPECT_EQ(row["Labels"], "tier=db");
+    EXPECT_EQ(row["State"], "running");
+    CommandResult table = berth({"ps", "--format", "table {{.Names}}\t{{.Image}}"});
+    EXPECT_EQ(table.out, "NAMES   IMAGE\nup      busybox\n") << table;
+
+    CommandResult bad = berth({"ps", "-f", "colour=blue"});
+    EXPECT_NE(bad.exit_code, 0);
+    EXPECT_NE(bad.err.find("invalid filter 'colour'"), std::string::npos) << bad;
+    EXPECT_NE(berth({"ps", "-f", "status=sleeping"}).exit_code, 0);
+
+    CommandResult formatted =
+        berth({"inspect", "-f", "{{.Name}} {{.State.Status}} {{json .Config.Labels}}", "up"});
+    EXPECT_EQ(formatted.out, "/up running {\"tier\":\"db\"}\n");
+    EXPECT_EQ(berth({"rm", "-f", "made", "up", "failed"}).exit_code, 0);
+    expect_nothing_left();
+}
+
+TEST_F(ListTest, RenameTopPruneAndSystemViews) {
+    ASSERT_EQ(
+        run({"-d", "--name", "old", "busybox", "sh", "-c", "sleep 31 & exec sleep 32"}).exit_code,
+        0);
+    ASSERT_EQ(berth({"create", "--name", "other", "busybox", "true"}).exit_code, 0);
+    EXPECT_EQ(berth({"rename", "old", "new"}).exit_code, 0);
+    EXPECT_EQ(inspect("new")["Name"], "/new");
+    EXPECT_TRUE(inspect("old").is_null());
+    CommandResult taken = berth({"rename", "new", "other"});
+    EXPECT_NE(taken.exit_code, 0);
+    EXPECT_NE(taken.err.find("already in use"), std::string::npos) << taken;
+    EXPECT_NE(berth({"rename", "new", "bad name"}).exit_code, 0);
+
+    CommandResult top = berth({"top", "new"});
+    EXPECT_EQ(top.exit_code, 0) << top;
+    auto lines = split_lines(top.out);
+    ASSERT_EQ(lines.size(), 3u) << top;
+    EXPECT_NE(lines[0].find("PID"), std::string::npos);
+    EXPECT_NE(top.out.find("sleep 31"), std::string::npos) << top;
+    EXPECT_NE(top.out.find("sleep 32"), std::string::npos) << top;
+    EXPECT_NE(berth({"top", "other"}).exit_code, 0) << "not running";
+    CommandResult stopped_exec = berth({"exec", "other", "true"});
+    EXPECT_EQ(stopped_exec.exit_code, 125) << stopped_exec;
+    EXPECT_EQ(split_lines(stopped_exec.err).size(), 1u) << stopped_exec;
+
+    CommandResult pruned = berth({"container", "prune", "-f"});
+    EXPECT_EQ(pruned.exit_code, 0) << pruned;
+    EXPECT_NE(pruned.out.find("Deleted Containers:"), std::string::npos) << pruned;
+    EXPECT_TRUE(inspect("other").is_null()) << "stopped: pruned";
+    EXPECT_EQ(inspect("new")["State"]["Status"], "running") << "running: kept";
+
+    EXPECT_EQ(trim(berth({"version", "--format", "{{.Client.ApiVersion}}"}).out), "1.43");
+    EXPECT_EQ(trim(berth({"info", "--format", "{{.ContainersRunning}} {{.Driver}}"}).out),
+              "1 overlay");
+    CommandResult df = berth({"system", "df"});
+    EXPECT_EQ(df.exit_code, 0) << df;
+    EXPECT_EQ(df.out.rfind("TYPE", 0), 0u) << df;
+    EXPECT_NE(df.out.find("Local Volumes"), std::string::npos) << df;
+    CommandResult counts = berth({"system", "df", "--format", "{{.Type}}={{.TotalCount}}"});
+    EXPECT_NE(counts.out.find("Containers=1\n"), std::string::npos) << counts;
+    EXPECT_EQ(berth({"rm", "-f", "new"}).exit_code, 0);
+    expect_nothing_left();
+}
+
+} // namespace
