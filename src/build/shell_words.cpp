@@ -17,8 +17,9 @@ bool is_name_char(char c) {
 
 class Expander {
   public:
-    Expander(std::string_view text, const VariableLookup& lookup, char escape)
-        : text_(text), lookup_(lookup), escape_(escape) {}
+    Expander(std::string_view text, const VariableLookup& lookup, char escape,
+             bool quotes_literal = false)
+        : text_(text), lookup_(lookup), escape_(escape), quotes_literal_(quotes_literal) {}
 
     // Words separated by unquoted blanks when `split`, else one word.
     std::vector<std::string> run(bool split) {
@@ -35,7 +36,11 @@ class Expander {
                 continue;
             }
             in_word = true;
-            if (c == escape_) {
+            if (quotes_literal_ && c != '$' &&
+                !(c == escape_ && pos_ + 1 < text_.size() && text_[pos_ + 1] == '$')) {
+                word += c;
+                ++pos_;
+            } else if (c == escape_) {
                 ++pos_;
                 if (pos_ < text_.size())
                     word += text_[pos_++];
@@ -163,6 +168,7 @@ class Expander {
     std::string_view text_;
     const VariableLookup& lookup_;
     char escape_;
+    bool quotes_literal_;
     std::size_t pos_ = 0;
 };
 
@@ -175,6 +181,10 @@ std::string expand_word(std::string_view text, const VariableLookup& lookup, cha
 std::vector<std::string> expand_words(std::string_view text, const VariableLookup& lookup,
                                       char escape) {
     return Expander(text, lookup, escape).run(true);
+}
+
+std::string expand_variables(std::string_view text, const VariableLookup& lookup, char escape) {
+    return Expander(text, lookup, escape, true).run(false).front();
 }
 
 std::vector<std::string> split_quoted_words(std::string_view text, char escape) {

@@ -21,6 +21,7 @@ std::unique_ptr<image::ImageStore> open_store(const GlobalOptions& global);
 void add_image_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& global);
 void add_archive_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& global);
 void add_mount_commands(CLI::App& image_group, GlobalOptions& global);
+void add_build_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& global);
 
 // "docker.io/library/busybox:latest" -> "busybox:latest".
 std::string familiar(const std::string& stored_name);

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
     add_image_commands(app, *image_group, global);
     add_archive_commands(app, *image_group, global);
     add_mount_commands(*image_group, global);
+    add_build_commands(app, *image_group, global);
     add_container_commands(app, global);
     add_container_view_commands(app, global);
 

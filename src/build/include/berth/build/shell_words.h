@@ -24,6 +24,10 @@ std::string expand_word(std::string_view text, const VariableLookup& lookup, cha
 std::vector<std::string> expand_words(std::string_view text, const VariableLookup& lookup,
                                       char escape = '\\');
 
+// Only the variables expanded, quotes kept as they are (heredoc bodies).
+std::string expand_variables(std::string_view text, const VariableLookup& lookup,
+                             char escape = '\\');
+
 // The text split at unquoted blanks with quotes kept, nothing expanded:
 // `a="x y" b` -> {`a="x y"`, `b`}, for KEY=value lists.
 std::vector<std::string> split_quoted_words(std::string_view text, char escape = '\\');
