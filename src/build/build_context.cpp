@@ -87,6 +87,30 @@ void set_times(int dir_fd, const std::string& name, const struct stat& source) {
     ::utimensat(dir_fd, name.c_str(), times, AT_SYMLINK_NOFOLLOW);
 }
 
+// Whether an excluded directory holds something an exception brings back.
+bool holds_included(int dir_fd, const std::string& path, const SourceTree& tree) {
+    for (const auto& name : directory_names(dir_fd)) {
+        std::string child = join(path, name);
+        struct stat info {};
+        if (::fstatat(dir_fd, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) < 0) continue;
+        if (!tree.excluded(child)) return true;
+        if (S_ISDIR(info.st_mode)) {
+            UniqueFd sub = open_at(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+            if (holds_included(sub.get(), child, tree)) return true;
+        }
+    }
+    return false;
+}
+
+// Whether the walk leaves out the entry `name` (at `path`) of `dir_fd`.
+bool left_out(int dir_fd, const std::string& name, const std::string& path, const struct stat& info,
+              const SourceTree& tree) {
+    if (!tree.excluded(path)) return false;
+    if (!S_ISDIR(info.st_mode) || !tree.ignore_rules().has_exceptions()) return true;
+    UniqueFd sub = open_at(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    return !holds_included(sub.get(), path, tree);
+}
+
 class TreeCopier {
   public:
     TreeCopier(const SourceTree& tree, const CopyOwnership& owner) : tree_(tree), owner_(owner) {}
@@ -137,11 +161,10 @@ class TreeCopier {
     void copy_directory_contents(int source_dir_fd, const std::string& path, int dest_dir_fd) {
         for (const auto& name : directory_names(source_dir_fd)) {
             std::string child = join(path, name);
-            if (tree_.excluded(child) && !tree_.ignore_rules().has_exceptions()) continue;
             struct stat info {};
             if (::fstatat(source_dir_fd, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) < 0)
                 throw_errno("reading " + child);
-            if (!S_ISDIR(info.st_mode) && tree_.excluded(child)) continue;
+            if (left_out(source_dir_fd, name, child, info, tree_)) continue;
             copy(source_dir_fd, name, child, info, dest_dir_fd, name);
         }
     }
@@ -185,10 +208,9 @@ void hash_entry(oci::Sha256& hash, int parent_fd, const std::string& name, const
         UniqueFd dir = open_at(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
         for (const auto& child : directory_names(dir.get())) {
             std::string child_path = join(path, child);
-            if (tree.excluded(child_path) && !tree.ignore_rules().has_exceptions()) continue;
             struct stat child_info {};
-            if (::fstatat(dir.get(), child.c_str(), &child_info, AT_SYMLINK_NOFOLLOW) == 0 &&
-                !S_ISDIR(child_info.st_mode) && tree.excluded(child_path))
+            if (::fstatat(dir.get(), child.c_str(), &child_info, AT_SYMLINK_NOFOLLOW) < 0 ||
+                left_out(dir.get(), child, child_path, child_info, tree))
                 continue;
             hash_entry(hash, dir.get(), child, child_path, tree);
         }
@@ -287,7 +309,10 @@ oci::Digest SourceTree::content_digest(const std::vector<std::string>& paths) co
         hash.update("source " + path + "\n");
         if (path.empty()) {
             for (const auto& name : directory_names(root_.get())) {
-                if (excluded(name) && !ignore_.has_exceptions()) continue;
+                struct stat info {};
+                if (::fstatat(root_.get(), name.c_str(), &info, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    left_out(root_.get(), name, name, info, *this))
+                    continue;
                 hash_entry(hash, root_.get(), name, name, *this);
             }
             continue;
