@@ -6,6 +6,7 @@
 #include "berth/base/files.h"
 #include "berth/build/build_cache.h"
 #include "berth/image/rootfs.h"
+#include "berth/oci/reference.h"
 #include "build_steps.h"
 
 #include <nlohmann/json.hpp>
@@ -118,7 +119,12 @@ class Builder {
                 names += (names.empty() ? "" : " ") + name;
             say("[Warning] One or more build-args [" + names + "] were not consumed");
         }
-        if (!options_.tags.empty()) result = store().add(result.manifest_digest, options_.tags);
+        // A rebuild that changed nothing finds its names in place: no write.
+        bool named = std::all_of(options_.tags.begin(), options_.tags.end(), [&](const auto& tag) {
+            std::string name = oci::parse_reference(tag).tagged_name();
+            return std::find(result.names.begin(), result.names.end(), name) != result.names.end();
+        });
+        if (!named) result = store().add(result.manifest_digest, options_.tags);
         return result;
     }
 
@@ -547,25 +553,10 @@ class Builder {
         spec.destination = "/" + confined_path(dest, "destination");
         spec.destination_is_directory = dest_slash;
 
-        std::unique_ptr<SourceTree> image_tree;
-        std::string image_mount;
-        if (from_image) {
-            image_mount = image::mount_image(store(), *from_image);
-            image_tree = std::make_unique<SourceTree>(
-                SourceTree::root_filesystem(image_mount, "image " + from_image->id.short_hex()));
-        }
-        struct Unmount {
-            image::ImageStore& store;
-            std::optional<image::Image>& image;
-            ~Unmount() {
-                try {
-                    if (image) image::unmount_image(store, *image);
-                } catch (const Error&) {
-                }
-            }
-        } unmount{store(), from_image};
-
-        const SourceTree& tree = image_tree ? *image_tree : context();
+        // Sources: heredocs, then files matched in the context (whose content
+        // goes into the key) or in a stage's or image's root (whose digest
+        // does, so it is mounted only when the step really runs).
+        std::vector<std::string> patterns;
         std::size_t count = 0;
         for (const auto& word : words) {
             if (auto name = heredoc_name(word); name && !instruction.json_form) {
@@ -586,30 +577,50 @@ class Builder {
             if (add && (source.starts_with("http://") || source.starts_with("https://") ||
                         source.starts_with("git@")))
                 fail("ADD from a URL is not supported yet: " + source);
-            std::vector<std::string> paths = tree.match(source);
-            for (const auto& path : paths) {
-                detail::CopySource copy_source{&tree, path,
-                                               add && !from_image && is_tar_archive(tree, path)};
-                spec.sources.push_back(copy_source);
-                ++count;
-            }
+            patterns.push_back(source);
             description += "\nsource " + source;
-            if (from_image) {
-                description += " from " + from_image->manifest_digest.str();
-                for (const auto& path : paths)
-                    description += " " + path;
-            } else {
-                description += " " + tree.content_digest(paths).str();
-            }
         }
-        if (count > 1 && !dest_slash)
-            fail("When using " + instruction.keyword +
-                 " with more than one source file, the destination must be a directory and end "
-                 "with a /");
-        if (count > 1) spec.destination_is_directory = true;
+        auto match_sources = [&](const SourceTree& tree) {
+            for (const auto& source : patterns) {
+                std::vector<std::string> paths = tree.match(source);
+                for (const auto& path : paths) {
+                    spec.sources.push_back(detail::CopySource{
+                        &tree, path, add && !from_image && is_tar_archive(tree, path)});
+                    ++count;
+                }
+                if (!from_image) description += " " + tree.content_digest(paths).str();
+            }
+            if (count > 1 && !dest_slash)
+                fail("When using " + instruction.keyword +
+                     " with more than one source file, the destination must be a directory and "
+                     "end with a /");
+            if (count > 1) spec.destination_is_directory = true;
+        };
+        if (from_image)
+            description += "\nfrom " + from_image->manifest_digest.str();
+        else
+            match_sources(context());
         description += "\nto " + spec.destination + (dest_slash ? "/" : "");
         state.cache_key = chain(state.cache_key, description);
         if (try_cache(state)) return;
+
+        std::unique_ptr<SourceTree> image_tree;
+        if (from_image) {
+            std::string mount = image::mount_image(store(), *from_image);
+            image_tree = std::make_unique<SourceTree>(
+                SourceTree::root_filesystem(mount, "image " + from_image->id.short_hex()));
+        }
+        struct Unmount {
+            image::ImageStore& store;
+            std::optional<image::Image>& image;
+            ~Unmount() {
+                try {
+                    if (image) image::unmount_image(store, *image);
+                } catch (const Error&) {
+                }
+            }
+        } unmount{store(), from_image};
+        if (image_tree) match_sources(*image_tree);
         image::Image base = commit(state);
         std::string work_dir = store().root() + "/build/" + random_hex();
         make_directories(work_dir, 0700);
