@@ -8,6 +8,7 @@
 #include "berth/build/shell_words.h"
 #include "berth/engine/engine.h"
 #include "berth/image/image_store.h"
+#include "berth/image/layer_diff.h"
 #include "berth/oci/image_spec.h"
 
 #include <functional>
@@ -62,6 +63,11 @@ struct StoreAccess {
 // changes. RunStepFailed when it exits non-zero.
 oci::Descriptor run_step(engine::Engine& engine, const StoreAccess& store, const image::Image& base,
                          const RunSpec& spec);
+
+// Makes the upper directory whose diff is `stored` the new layer's snapshot
+// (a rename, not a second unpack of the layer); a no-op when it cannot be.
+void adopt_as_snapshot(image::ImageStore& store, const image::Image& base,
+                       const image::StoredLayer& stored, const std::string& upper);
 
 struct CopySource {
     const SourceTree* tree = nullptr;

@@ -52,6 +52,14 @@ UniqueFd directory_in_root(const std::string& rootfs, int root_fd, const std::st
 
 } // namespace
 
+void adopt_as_snapshot(image::ImageStore& store, const image::Image& base,
+                       const image::StoredLayer& stored, const std::string& upper) {
+    std::vector<oci::Digest> diff_ids = base.config.diff_ids;
+    diff_ids.push_back(stored.layer.digest);
+    store.snapshots().adopt(oci::chain_ids(diff_ids).back(), stored.layer.digest, upper,
+                            stored.stats.bytes, stored.stats.entries);
+}
+
 oci::Descriptor copy_step(image::ImageStore& store, const image::Image& base,
                           const std::string& work_dir, const CopySpec& spec) {
     std::string rootfs = image::mount_rootfs(store, base, work_dir);
@@ -106,7 +114,9 @@ oci::Descriptor copy_step(image::ImageStore& store, const image::Image& base,
         UniqueFd upper = open_fd(work_dir + "/upper", O_RDONLY | O_DIRECTORY);
         image::LayerDiffOptions options;
         options.clamp_mtime = spec.clamp_mtime;
-        return image::store_layer_from_upper(store.blobs(), upper.get(), work_dir, options);
+        auto stored = image::store_layer_from_upper(store.blobs(), upper.get(), work_dir, options);
+        adopt_as_snapshot(store, base, stored, work_dir + "/upper");
+        return stored.layer;
     } catch (...) {
         try {
             image::unmount_rootfs(work_dir);

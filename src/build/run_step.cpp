@@ -87,10 +87,12 @@ oci::Descriptor run_step(engine::Engine& engine, const StoreAccess& store, const
         image::LayerDiffOptions options;
         options.clamp_mtime = spec.clamp_mtime;
         options.excluded = placeholders_in(upper.get());
-        oci::Descriptor layer =
+        auto stored =
             image::store_layer_from_upper(store.open().blobs(), upper.get(), dir, options);
+        for (const auto& path : options.excluded) ::unlinkat(upper.get(), path.c_str(), 0);
+        adopt_as_snapshot(store.open(), base, stored, dir + "/upper");
         remove();
-        return layer;
+        return stored.layer;
     } catch (const engine::StartError& error) {
         remove();
         throw RunStepFailed(error.what(), error.exit_code());

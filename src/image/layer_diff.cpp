@@ -86,6 +86,7 @@ class UpperWalker {
             struct stat info {};
             if (::fstatat(dir_fd, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) < 0)
                 throw_errno("reading " + path);
+            ++stats_.entries;
             TarEntry entry;
             entry.path = path;
             entry.mode = info.st_mode & 07777;
@@ -123,6 +124,7 @@ class UpperWalker {
                 }
                 UniqueFd file = open_at(dir_fd, name, O_RDONLY | O_NOFOLLOW);
                 entry.size = static_cast<std::uint64_t>(info.st_size);
+                stats_.bytes += entry.size;
                 entry.xattrs = layer_xattrs(file.get(), path);
                 writer_.header(entry);
                 copy_data(file.get(), entry.size, path);
@@ -148,6 +150,7 @@ class UpperWalker {
     }
 
     void finish() { writer_.finish(); }
+    LayerDiffStats stats() const { return stats_; }
 
   private:
     std::int64_t clamp(std::int64_t seconds) const {
@@ -169,30 +172,32 @@ class UpperWalker {
     }
 
     TarWriter writer_;
+    LayerDiffStats stats_;
     const LayerDiffOptions& options_;
     std::map<std::pair<dev_t, ino_t>, std::string> links_;
 };
 
 } // namespace
 
-void write_layer_from_upper(int upper_fd, int out_fd, const LayerDiffOptions& options) {
+LayerDiffStats write_layer_from_upper(int upper_fd, int out_fd, const LayerDiffOptions& options) {
     UpperWalker walker(out_fd, options);
     walker.walk(upper_fd, "");
     walker.finish();
+    return walker.stats();
 }
 
-oci::Descriptor store_layer_from_upper(ContentStore& blobs, int upper_fd,
+StoredLayer store_layer_from_upper(ContentStore& blobs, int upper_fd,
                                        const std::string& scratch_dir,
                                        const LayerDiffOptions& options) {
     UniqueFd tar = open_fd(scratch_dir, O_RDWR | O_TMPFILE, 0600);
-    write_layer_from_upper(upper_fd, tar.get(), options);
+    LayerDiffStats stats = write_layer_from_upper(upper_fd, tar.get(), options);
     if (::lseek(tar.get(), 0, SEEK_SET) < 0) throw_errno("rewinding the layer");
     FdSource source(tar.get(), "the layer");
     oci::Descriptor layer;
     layer.media_type = oci::media_type::oci_layer;
     layer.digest = blobs.ingest(source);
     layer.size = static_cast<std::int64_t>(blobs.size(layer.digest));
-    return layer;
+    return {layer, stats};
 }
 
 } // namespace berth::image

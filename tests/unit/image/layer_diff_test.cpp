@@ -96,9 +96,12 @@ TEST_F(LayerDiffTest, SameTreeGivesTheSameDigest) {
     UniqueFd upper = open_fd(upper_, O_RDONLY | O_DIRECTORY);
     LayerDiffOptions options;
     options.clamp_mtime = 0;
-    auto first = store_layer_from_upper(blobs, upper.get(), dir_.path(), options);
+    auto first = store_layer_from_upper(blobs, upper.get(), dir_.path(), options).layer;
     ::utimensat(AT_FDCWD, (upper_ / "etc/a.conf").c_str(), nullptr, 0);
-    auto second = store_layer_from_upper(blobs, upper.get(), dir_.path(), options);
+    auto stored = store_layer_from_upper(blobs, upper.get(), dir_.path(), options);
+    auto second = stored.layer;
+    EXPECT_EQ(stored.stats.entries, 6u);
+    EXPECT_EQ(stored.stats.bytes, 5u); // "ay" once (the link has no data) and "bee"
     EXPECT_EQ(first.digest, second.digest);
     EXPECT_EQ(first.media_type, oci::media_type::oci_layer);
     EXPECT_EQ(static_cast<std::uint64_t>(first.size), blobs.size(first.digest));

@@ -25,15 +25,26 @@ struct LayerDiffOptions {
     std::set<std::string> excluded;
 };
 
+struct LayerDiffStats {
+    std::uint64_t entries = 0;
+    std::uint64_t bytes = 0; // file data
+};
+
 // Writes the upper directory open at `upper_fd` as a tar to `out_fd`.
 // Error on what overlay would mean but a tar cannot say (redirected or
 // metacopy-only files).
-void write_layer_from_upper(int upper_fd, int out_fd, const LayerDiffOptions& options = {});
+LayerDiffStats write_layer_from_upper(int upper_fd, int out_fd,
+                                      const LayerDiffOptions& options = {});
+
+struct StoredLayer {
+    oci::Descriptor layer;
+    LayerDiffStats stats;
+};
 
 // The same, stored as an uncompressed layer blob (so its digest is its
 // diffID). `scratch_dir` holds the tar while it is hashed.
-oci::Descriptor store_layer_from_upper(ContentStore& blobs, int upper_fd,
-                                       const std::string& scratch_dir,
-                                       const LayerDiffOptions& options = {});
+StoredLayer store_layer_from_upper(ContentStore& blobs, int upper_fd,
+                                   const std::string& scratch_dir,
+                                   const LayerDiffOptions& options = {});
 
 } // namespace berth::image
