@@ -89,7 +89,8 @@ oci::Descriptor run_step(engine::Engine& engine, const StoreAccess& store, const
         options.excluded = placeholders_in(upper.get());
         auto stored =
             image::store_layer_from_upper(store.open().blobs(), upper.get(), dir, options);
-        for (const auto& path : options.excluded) ::unlinkat(upper.get(), path.c_str(), 0);
+        for (const auto& path : options.excluded)
+            ::unlinkat(upper.get(), path.c_str(), 0);
         adopt_as_snapshot(store.open(), base, stored, dir + "/upper");
         remove();
         return stored.layer;

@@ -187,8 +187,8 @@ LayerDiffStats write_layer_from_upper(int upper_fd, int out_fd, const LayerDiffO
 }
 
 StoredLayer store_layer_from_upper(ContentStore& blobs, int upper_fd,
-                                       const std::string& scratch_dir,
-                                       const LayerDiffOptions& options) {
+                                   const std::string& scratch_dir,
+                                   const LayerDiffOptions& options) {
     UniqueFd tar = open_fd(scratch_dir, O_RDWR | O_TMPFILE, 0600);
     LayerDiffStats stats = write_layer_from_upper(upper_fd, tar.get(), options);
     if (::lseek(tar.get(), 0, SEEK_SET) < 0) throw_errno("rewinding the layer");

@@ -248,6 +248,33 @@ TEST_F(BuildTest, UserWorkdirEnvAndCmdReachBerthRun) {
     EXPECT_TRUE(config["ExposedPorts"].contains("8080/tcp")) << config;
 }
 
+TEST_F(BuildTest, ConfigInstructionsArgsBeforeFromAndOnbuild) {
+    write_text(context_ / "owned.txt", "owned\n");
+    dockerfile("ARG BASE=busybox\n"
+               "FROM ${BASE} AS parent\n"
+               "ONBUILD RUN echo triggered > /onbuild\n"
+               "FROM parent\n"
+               "ARG BASE\n"
+               "RUN echo \"base=$BASE\" > /base\n"
+               "COPY --chown=nobody:nobody --chmod=0600 owned.txt /owned.txt\n"
+               "STOPSIGNAL SIGINT\n"
+               "VOLUME /data\n"
+               "HEALTHCHECK --interval=5s --retries=2 CMD true\n"
+               "ENTRYPOINT [\"/bin/sh\", \"-c\"]\n"
+               "CMD [\"cat /onbuild /base\"]\n");
+    CommandResult built = build({"--target", "parent", "-t", "config:parent"});
+    ASSERT_EQ(built.exit_code, 0) << built;
+    CommandResult child = build({"-t", "config:1"});
+    ASSERT_EQ(child.exit_code, 0) << child;
+    EXPECT_EQ(run({"config:1"}).out, "triggered\nbase=busybox\n");
+    EXPECT_EQ(run({"config:1", "stat -c '%U %a' /owned.txt"}).out, "nobody 600\n");
+    json config = json::parse(berth({"image", "inspect", "config:1"}).out)[0]["Config"];
+    EXPECT_EQ(config["StopSignal"], "SIGINT") << config;
+    json image = json::parse(berth({"image", "inspect", "config:1"}).out)[0];
+    json parent = json::parse(berth({"image", "inspect", "config:parent"}).out)[0];
+    EXPECT_GT(image["RootFS"]["Layers"].size(), parent["RootFS"]["Layers"].size());
+}
+
 TEST_F(BuildTest, CopyOutOfTheContextIsRefusedWithItsLine) {
     write_text(dir_->path() / "outside.txt", "outside\n");
     dockerfile("FROM busybox\n\nCOPY ../outside.txt /x\n");
