@@ -275,6 +275,27 @@ TEST_F(BuildTest, ConfigInstructionsArgsBeforeFromAndOnbuild) {
     EXPECT_GT(image["RootFS"]["Layers"].size(), parent["RootFS"]["Layers"].size());
 }
 
+TEST_F(BuildTest, ScratchImagesCopyFromAnImageAndPlatforms) {
+    dockerfile("FROM --platform=$BUILDPLATFORM busybox AS tools\n"
+               "FROM scratch\n"
+               "COPY --from=busybox /bin/busybox /bin/busybox\n"
+               "COPY --from=tools /etc/passwd /etc/passwd\n"
+               "ENTRYPOINT [\"/bin/busybox\"]\n"
+               "CMD [\"echo\", \"from scratch\"]\n");
+    CommandResult built = build({"-t", "scratch:1"});
+    ASSERT_EQ(built.exit_code, 0) << built;
+    EXPECT_EQ(run({"scratch:1"}).out, "from scratch\n");
+    json image = json::parse(berth({"image", "inspect", "scratch:1"}).out)[0];
+    EXPECT_EQ(image["RootFS"]["Layers"].size(), 2u) << image;
+    EXPECT_NE(run({"scratch:1", "ls", "/bin/sh"}).exit_code, 0) << "only what was copied";
+
+    dockerfile("FROM --platform=linux/s390x busybox\n");
+    CommandResult foreign = build({});
+    EXPECT_NE(foreign.exit_code, 0);
+    EXPECT_NE(foreign.err.find("Dockerfile:1"), std::string::npos) << foreign.err;
+    EXPECT_NE(foreign.err.find("platform"), std::string::npos) << foreign.err;
+}
+
 TEST_F(BuildTest, CopyOutOfTheContextIsRefusedWithItsLine) {
     write_text(dir_->path() / "outside.txt", "outside\n");
     dockerfile("FROM busybox\n\nCOPY ../outside.txt /x\n");
