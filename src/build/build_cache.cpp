@@ -11,6 +11,7 @@ const std::vector<std::string> migrations = {
     "  cache_key TEXT PRIMARY KEY,"
     "  manifest_digest TEXT NOT NULL,"
     "  recorded INTEGER NOT NULL)",
+    "CREATE TABLE build_intermediates (manifest_digest TEXT PRIMARY KEY)",
 };
 
 } // namespace
@@ -39,6 +40,23 @@ void BuildCache::record(const oci::Digest& key, const oci::Digest& manifest_dige
 
 void BuildCache::forget(const oci::Digest& key) {
     database_.prepare("DELETE FROM build_cache WHERE cache_key = ?1").bind(1, key.str()).run();
+}
+
+void BuildCache::mark_intermediate(const oci::Digest& manifest_digest, bool intermediate) {
+    database_
+        .prepare(intermediate ? "INSERT INTO build_intermediates (manifest_digest) VALUES (?1) "
+                                "ON CONFLICT(manifest_digest) DO NOTHING"
+                              : "DELETE FROM build_intermediates WHERE manifest_digest = ?1")
+        .bind(1, manifest_digest.str())
+        .run();
+}
+
+std::set<oci::Digest> BuildCache::intermediates() {
+    std::set<oci::Digest> digests;
+    auto query = database_.prepare("SELECT manifest_digest FROM build_intermediates");
+    while (query.step())
+        digests.insert(oci::Digest::parse(query.text(0)));
+    return digests;
 }
 
 } // namespace berth::build

@@ -72,6 +72,7 @@ image::Image Builder::build() {
         return std::find(result.names.begin(), result.names.end(), name) != result.names.end();
     });
     if (!named) result = store().add(result.manifest_digest, options_.tags);
+    if (!named || options_.tags.empty()) cache().mark_intermediate(result.manifest_digest, false);
     return result;
 }
 
@@ -276,6 +277,7 @@ image::Image Builder::commit(StageState& state) {
     std::string json = oci::image_config_to_json(state.config);
     image::Image image = store().add_from_parts(json, state.layers, {});
     cache().record(state.cache_key, image.manifest_digest);
+    cache().mark_intermediate(image.manifest_digest, true);
     state.committed = image;
     return image;
 }

@@ -171,6 +171,11 @@ TEST_F(BuildTest, CacheHitsUntilAFileChanges) {
     EXPECT_EQ(count_of(warm.out, "Using cache"), 5) << warm.out;
     EXPECT_EQ(warm.out.find("\nran-first-run\n"), std::string::npos) << "a cached RUN ran again";
     EXPECT_EQ(image_id("cache:1"), first_id) << "a fully cached build gives the same image";
+    // The steps' images are kept for the cache, but listed only with --all.
+    CommandResult listed = berth({"images", "--no-trunc", "-q"});
+    CommandResult all = berth({"images", "-a", "--no-trunc", "-q"});
+    EXPECT_NE(listed.out.find(first_id), std::string::npos) << listed.out;
+    EXPECT_LT(count_of(listed.out, "\n") + 3, count_of(all.out, "\n")) << all.out;
 
     write_text(context_ / "b.txt", "changed\n");
     CommandResult changed = build({"-t", "cache:2"});

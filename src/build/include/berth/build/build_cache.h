@@ -8,6 +8,7 @@
 #include "berth/oci/digest.h"
 
 #include <optional>
+#include <set>
 #include <string>
 
 namespace berth::build {
@@ -21,6 +22,11 @@ class BuildCache {
     void record(const oci::Digest& key, const oci::Digest& manifest_digest);
     // Forgets entries whose image is gone (after rmi or prune).
     void forget(const oci::Digest& key);
+
+    // Images a build made for its steps, not as its result: `berth images`
+    // shows them only with --all, as Docker does its intermediate images.
+    void mark_intermediate(const oci::Digest& manifest_digest, bool intermediate);
+    std::set<oci::Digest> intermediates();
 
   private:
     image::Database& database_;
