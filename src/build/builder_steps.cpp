@@ -58,6 +58,14 @@ void Builder::run(StageState& state, const Instruction& instruction) {
             if (instruction.heredocs.size() == 1 && heredoc_name(trimmed) &&
                 trimmed.find_first_of(" \t") == std::string::npos) {
                 script = instruction.heredocs[0].body; // RUN <<EOF: the body is the script
+                if (script.starts_with("#!")) {
+                    // A script with its own interpreter runs as a file, as with
+                    // Docker: written to /tmp, run, and removed.
+                    const std::string end =
+                        "BERTH_HEREDOC_" + oci::sha256_of(script).hex().substr(0, 12);
+                    script = "f=/tmp/.berth-run-$$\ncat > \"$f\" <<'" + end + "'\n" + script + end +
+                             "\nchmod 0755 \"$f\"\n\"$f\"\nstatus=$?\nrm -f \"$f\"\nexit $status\n";
+                }
             } else {
                 for (const auto& heredoc : instruction.heredocs)
                     script += "\n" + heredoc.body + heredoc.delimiter;

@@ -385,12 +385,17 @@ TEST_F(BuildTest, HeredocsAndShellFormsRun) {
                "COPY <<-CONF /etc/app.conf\n"
                "\tname=${NAME}\n"
                "\tCONF\n"
+               "RUN <<SCRIPT\n"
+               "#!/bin/sh\n"
+               "echo \"shebang $0\" | cut -c1-12 > /shebang\n"
+               "SCRIPT\n"
                "SHELL [\"/bin/sh\", \"-ec\"]\n"
                "RUN test \"$0\" = /bin/sh && echo ok > /shell-ok\n");
     CommandResult built = build({"-t", "heredoc:1"});
     ASSERT_EQ(built.exit_code, 0) << built;
-    EXPECT_EQ(run({"heredoc:1", "cat", "/script-out", "/etc/app.conf", "/shell-ok"}).out,
-              "line one heredoc\nline two\nname=heredoc\nok\n");
+    EXPECT_EQ(
+        run({"heredoc:1", "cat", "/script-out", "/etc/app.conf", "/shell-ok", "/shebang"}).out,
+        "line one heredoc\nline two\nname=heredoc\nok\nshebang /tmp\n");
 }
 
 TEST_F(BuildTest, DockerfileOnStdinQuietAndIidfile) {
