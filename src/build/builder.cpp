@@ -12,9 +12,13 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
 #include <ctime>
+#include <dirent.h>
 #include <random>
 #include <set>
+#include <unistd.h>
 
 namespace berth::build {
 
@@ -36,7 +40,34 @@ Builder::Builder(const image::StoreOptions& store_options, engine::Engine& engin
     }
 }
 
+// Work directories of builds that were killed (named "<pid>-..." or
+// "context-<pid>-..."): their overlay unmounted and their files removed.
+void Builder::remove_stale_work_dirs() {
+    std::string base = store().root() + "/build";
+    DIR* dir = ::opendir(base.c_str());
+    if (!dir) return;
+    std::vector<std::string> stale;
+    while (dirent* entry = ::readdir(dir)) {
+        std::string name = entry->d_name;
+        std::string rest = name.starts_with("context-") ? name.substr(8) : name;
+        pid_t pid = static_cast<pid_t>(std::atoi(rest.c_str()));
+        if (pid <= 0 || rest.find('-') == std::string::npos) continue;
+        if (::kill(pid, 0) == 0 || errno == EPERM) continue; // its build still runs
+        stale.push_back(base + "/" + name);
+    }
+    ::closedir(dir);
+    for (const auto& path : stale) {
+        try {
+            image::unmount_rootfs(path);
+            remove_tree(path);
+        } catch (const Error& error) {
+            say("[Warning] cannot remove the stale build directory " + path + ": " + error.what());
+        }
+    }
+}
+
 image::Image Builder::build() {
+    remove_stale_work_dirs();
     split_stages();
     int target = target_stage();
     std::set<int> needed;

@@ -100,6 +100,7 @@ class Builder {
         fail(options_.dockerfile_name + ":" + std::to_string(instruction.line) + ": " + message);
     }
 
+    void remove_stale_work_dirs();
     void split_stages();
 
     std::optional<std::string> global_value(const std::string& name);

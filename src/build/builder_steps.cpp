@@ -4,6 +4,8 @@
 #include "berth/image/rootfs.h"
 #include "builder_internal.h"
 
+#include <unistd.h>
+
 namespace berth::build::detail {
 
 void Builder::declare_stage_args(StageState& state, const Instruction& instruction) {
@@ -219,7 +221,8 @@ void Builder::copy(StageState& state, const Instruction& instruction) {
     } unmount{store(), from_image};
     if (image_tree) match_sources(*image_tree);
     image::Image base = commit(state);
-    std::string work_dir = store().root() + "/build/" + random_hex();
+    std::string work_dir =
+        store().root() + "/build/" + std::to_string(::getpid()) + "-" + random_hex();
     make_directories(work_dir, 0700);
     oci::Descriptor layer;
     try {

@@ -57,7 +57,8 @@ class ScratchDirectory {
   public:
     explicit ScratchDirectory(const std::string& root) {
         std::random_device random;
-        path_ = root + "/build/context-" + std::to_string(random()) + std::to_string(random());
+        path_ =
+            root + "/build/context-" + std::to_string(::getpid()) + "-" + std::to_string(random());
         make_directories(path_, 0700);
     }
     ~ScratchDirectory() {

@@ -301,6 +301,24 @@ TEST_F(BuildTest, ScratchImagesCopyFromAnImageAndPlatforms) {
     EXPECT_NE(foreign.err.find("platform"), std::string::npos) << foreign.err;
 }
 
+TEST_F(BuildTest, AKilledBuildsLeftoversAreRemovedByTheNext) {
+    // What a build killed during a COPY leaves: its work directory with the
+    // overlay still mounted, named after its (now gone) pid.
+    fs::path stale = root() / "build" / "4194303-0123456789abcdef";
+    fs::create_directories(stale / "rootfs");
+    fs::create_directories(stale / "upper");
+    ASSERT_EQ(run_command({"mount", "-t", "tmpfs", "tmpfs", (stale / "rootfs").string()}).exit_code,
+              0);
+    fs::path alive = root() / "build" / (std::to_string(::getpid()) + "-0123456789abcdef");
+    fs::create_directories(alive);
+    dockerfile("FROM busybox\nENV A=1\n");
+    CommandResult built = build({});
+    EXPECT_EQ(built.exit_code, 0) << built;
+    EXPECT_FALSE(fs::exists(stale));
+    EXPECT_TRUE(fs::exists(alive)) << "a running build's directory was removed";
+    fs::remove_all(alive);
+}
+
 TEST_F(BuildTest, CopyOutOfTheContextIsRefusedWithItsLine) {
     write_text(dir_->path() / "outside.txt", "outside\n");
     dockerfile("FROM busybox\n\nCOPY ../outside.txt /x\n");
