@@ -220,7 +220,15 @@ void Builder::copy(StageState& state, const Instruction& instruction) {
         }
     } unmount{store(), from_image};
     if (image_tree) match_sources(*image_tree);
-    image::Image base = commit(state);
+    // COPY needs only the stage's layers mounted, not an image in the store:
+    // no commit (two blob writes and an index row) for the config steps before it.
+    image::Image base;
+    if (state.committed) {
+        base = *state.committed;
+    } else {
+        base.config = state.config;
+        base.manifest.layers = state.layers;
+    }
     std::string work_dir =
         store().root() + "/build/" + std::to_string(::getpid()) + "-" + random_hex();
     make_directories(work_dir, 0700);
