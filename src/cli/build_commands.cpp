@@ -123,6 +123,9 @@ void run_build(BuildFlags& flags, GlobalOptions& global) {
     store_options.apply.preserve_ownership = ::geteuid() == 0;
     build::BuildOptions options;
     for (const auto& arg : flags.build_args) {
+        // "--build-arg NAME" takes NAME's value from the environment, and
+        // sets nothing when it is not there (as Docker).
+        if (arg.find('=') == std::string::npos && !std::getenv(arg.c_str())) continue;
         auto [key, value] = key_value(arg, "--build-arg", true);
         options.build_args[key] = value;
     }
