@@ -26,6 +26,7 @@ void add_registry_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& 
 // `berth run`/`create` of an image the store lacks: pulls it (progress on
 // stderr), as docker does. False when the store has it (or it is no name).
 bool pull_if_missing(const GlobalOptions& global, const std::string& image);
+void add_build_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& global);
 
 // "docker.io/library/busybox:latest" -> "busybox:latest".
 std::string familiar(const std::string& stored_name);

@@ -3,6 +3,7 @@
 #include "output.h"
 
 #include "berth/base/error.h"
+#include "berth/build/build_cache.h"
 #include "berth/oci/reference.h"
 
 #include <algorithm>
@@ -79,6 +80,13 @@ void list_images(const GlobalOptions& global, const ListOptions& options) {
     std::stable_sort(images.begin(), images.end(), [](const auto& a, const auto& b) {
         return a.config.created > b.config.created;
     });
+    if (!options.all) {
+        // berth build's intermediate images (kept for its cache), as Docker's.
+        auto intermediates = build::BuildCache(store->database()).intermediates();
+        std::erase_if(images, [&](const image::Image& image) {
+            return image.names.empty() && intermediates.contains(image.manifest_digest);
+        });
+    }
     std::vector<json> rows;
     for (auto& row : image_rows(images, options))
         if (passes_filters(row, options.filters)) rows.push_back(row);
@@ -213,7 +221,7 @@ bool confirm(const std::string& warning) {
 
 void define_list(CLI::App* command, GlobalOptions& global) {
     auto options = std::make_shared<ListOptions>();
-    command->add_flag("-a,--all", options->all, "Show all images (berth keeps no intermediate ones)");
+    command->add_flag("-a,--all", options->all, "Show all images, with the intermediate ones of berth build");
     command->add_flag("-q,--quiet", options->quiet, "Only show image IDs");
     command->add_flag("--digests", options->digests, "Show manifest digests");
     command->add_flag("--no-trunc", options->no_trunc, "Show full image IDs");

@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
     add_archive_commands(app, *image_group, global);
     add_mount_commands(*image_group, global);
     add_registry_commands(app, *image_group, global);
+    add_build_commands(app, *image_group, global);
     add_container_commands(app, global);
     add_container_view_commands(app, global);
     add_stats_commands(app, global);

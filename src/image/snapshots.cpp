@@ -105,6 +105,46 @@ SnapshotInfo SnapshotStore::create(const std::function<SnapshotInfo(int dir_fd)>
     }
 }
 
+std::optional<SnapshotInfo> SnapshotStore::adopt(const oci::Digest& chain_id,
+                                                 const oci::Digest& diff_id,
+                                                 const std::string& directory, std::uint64_t size,
+                                                 std::uint64_t entries) {
+    if (has(chain_id)) return std::nullopt;
+    std::string temporary = directory_ + "/" + temporary_prefix + random_suffix();
+    if (::mkdir(temporary.c_str(), 0700) < 0) throw_errno("creating " + temporary);
+    if (::rename(directory.c_str(), (temporary + "/fs").c_str()) < 0) {
+        ::rmdir(temporary.c_str());
+        if (errno == EXDEV) return std::nullopt;
+        throw_errno("moving " + directory + " into the snapshots");
+    }
+    try {
+        SnapshotInfo result{chain_id, diff_id, size, entries};
+        nlohmann::json json = {{"chain_id", result.chain_id.str()},
+                               {"diff_id", result.diff_id.str()},
+                               {"size", result.size},
+                               {"entries", result.entries}};
+        write_file_atomic(temporary + "/" + info_file, json.dump() + "\n", 0644);
+        if (durable_) {
+            UniqueFd files = open_fd(temporary + "/fs", O_RDONLY | O_DIRECTORY);
+            if (::syncfs(files.get()) < 0) throw_errno("writing snapshot to disk");
+        }
+        std::string final_path = directory_ + "/" + chain_id.hex();
+        if (::rename(temporary.c_str(), final_path.c_str()) < 0) {
+            if (errno != ENOTEMPTY && errno != EEXIST)
+                throw_errno("publishing snapshot " + final_path);
+            remove_tree(temporary);
+            return info(chain_id);
+        }
+        return result;
+    } catch (...) {
+        try {
+            remove_tree(temporary);
+        } catch (const Error&) {
+        }
+        throw;
+    }
+}
+
 std::vector<oci::Digest> SnapshotStore::list() const {
     std::vector<oci::Digest> ids;
     DIR* dir = ::opendir(directory_.c_str());

@@ -152,6 +152,21 @@ ImageConfig parse_image_config(std::string_view text) {
         out.working_dir = config.string_or("WorkingDir", "");
         if (config.has("Labels")) out.labels = config.at("Labels").as_string_map();
         out.stop_signal = config.string_or("StopSignal", "");
+        out.on_build = config.strings_or_empty("OnBuild");
+        out.shell = config.strings_or_empty("Shell");
+        if (config.has("Healthcheck") && !config.at("Healthcheck").value().is_null()) {
+            JsonReader check = config.at("Healthcheck");
+            check.expect_object();
+            Healthcheck healthcheck;
+            healthcheck.test = check.strings_or_empty("Test");
+            healthcheck.interval = check.optional_int<std::int64_t>("Interval").value_or(0);
+            healthcheck.timeout = check.optional_int<std::int64_t>("Timeout").value_or(0);
+            healthcheck.start_period = check.optional_int<std::int64_t>("StartPeriod").value_or(0);
+            healthcheck.start_interval =
+                check.optional_int<std::int64_t>("StartInterval").value_or(0);
+            healthcheck.retries = check.optional_int<int>("Retries").value_or(0);
+            out.healthcheck = healthcheck;
+        }
     }
     JsonReader rootfs = in.at("rootfs");
     rootfs.expect_object();
@@ -210,6 +225,17 @@ std::string image_config_to_json(const ImageConfig& image) {
     if (!in.working_dir.empty()) config["WorkingDir"] = in.working_dir;
     if (!in.labels.empty()) config["Labels"] = in.labels;
     if (!in.stop_signal.empty()) config["StopSignal"] = in.stop_signal;
+    if (!in.on_build.empty()) config["OnBuild"] = in.on_build;
+    if (!in.shell.empty()) config["Shell"] = in.shell;
+    if (in.healthcheck) {
+        json check = {{"Test", in.healthcheck->test}};
+        if (in.healthcheck->interval) check["Interval"] = in.healthcheck->interval;
+        if (in.healthcheck->timeout) check["Timeout"] = in.healthcheck->timeout;
+        if (in.healthcheck->start_period) check["StartPeriod"] = in.healthcheck->start_period;
+        if (in.healthcheck->start_interval) check["StartInterval"] = in.healthcheck->start_interval;
+        if (in.healthcheck->retries) check["Retries"] = in.healthcheck->retries;
+        config["Healthcheck"] = check;
+    }
 
     json diff_ids = json::array();
     for (const auto& id : image.diff_ids) diff_ids.push_back(id.str());

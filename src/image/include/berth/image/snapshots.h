@@ -52,6 +52,15 @@ class SnapshotStore {
     // fills an empty directory and returns the diffID of what it wrote.
     SnapshotInfo ensure_bottom_layer(const std::function<Unpacked(int dir_fd)>& unpack);
 
+    // Makes `directory` (a layer's files already in the form a snapshot
+    // holds them: an overlay upper, on the same filesystem) the snapshot
+    // `chain_id` by renaming it into place, with no copy. nullopt when it
+    // cannot be renamed here (another filesystem) or the snapshot exists;
+    // the caller then keeps or removes `directory`.
+    std::optional<SnapshotInfo> adopt(const oci::Digest& chain_id, const oci::Digest& diff_id,
+                                      const std::string& directory, std::uint64_t size,
+                                      std::uint64_t entries);
+
     std::vector<oci::Digest> list() const;
     void remove(const oci::Digest& chain_id);
     // Only while no other writer runs (the store's exclusive lock is held).

@@ -68,6 +68,17 @@ struct Index {
     std::map<std::string, std::string> annotations;
 };
 
+// Docker's HEALTHCHECK: how to tell that a container works. Durations in
+// nanoseconds, 0 for the default.
+struct Healthcheck {
+    std::vector<std::string> test; // {"NONE"}, {"CMD", ...} or {"CMD-SHELL", "command"}
+    std::int64_t interval = 0;
+    std::int64_t timeout = 0;
+    std::int64_t start_period = 0;
+    std::int64_t start_interval = 0;
+    int retries = 0;
+};
+
 // What a container started from the image inherits (the "config" object).
 struct ContainerConfig {
     std::string user;
@@ -79,6 +90,10 @@ struct ContainerConfig {
     std::string working_dir;
     std::map<std::string, std::string> labels;
     std::string stop_signal;
+    // Docker's extensions, which `berth build` writes and reads.
+    std::optional<Healthcheck> healthcheck;
+    std::vector<std::string> on_build; // ONBUILD triggers, as written
+    std::vector<std::string> shell;    // SHELL, for the shell form of RUN, CMD, ENTRYPOINT
 };
 
 struct HistoryEntry {

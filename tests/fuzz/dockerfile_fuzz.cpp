@@ -1,0 +1,37 @@
+// Fuzz target: Dockerfiles and .dockerignore files come from whoever wrote
+// the build context. Any bytes must parse or end in a berth::Error, never a
+// crash or a hang; so must variable substitution of every argument.
+#include "berth/base/error.h"
+#include "berth/build/dockerfile.h"
+#include "berth/build/dockerignore.h"
+#include "berth/build/shell_words.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view text(reinterpret_cast<const char*>(data), size);
+    const berth::build::VariableLookup lookup =
+        [](const std::string& name) -> std::optional<std::string> {
+        if (name.size() % 2) return std::nullopt;
+        return name + "-value";
+    };
+    try {
+        auto file = berth::build::parse_dockerfile(text);
+        for (const auto& instruction : file.instructions) {
+            try {
+                berth::build::expand_words(instruction.arguments, lookup, file.escape);
+            } catch (const berth::Error&) {
+            }
+        }
+    } catch (const berth::Error&) {
+    }
+    try {
+        berth::build::IgnoreRules rules(text);
+        rules.excluded("a/b/c.txt");
+        rules.excluded(text.substr(0, 200));
+    } catch (const berth::Error&) {
+    }
+    return 0;
+}
