@@ -9,6 +9,7 @@
 #include "berth/engine/identity.h"
 #include "berth/engine/json_log.h"
 #include "berth/runtime/runtime.h"
+#include "container_network.h"
 #include "process_identity.h"
 #include "teardown.h"
 
@@ -112,10 +113,10 @@ int Monitor::fail_start(const std::string& message) {
         record.monitor_start_time = 0;
         containers_.update_state(record);
         if (plan_.auto_remove) {
-            delete_container_files(plan_.runtime_root, plan_.id, plan_.container_dir);
+            delete_container_files(database_, plan_.runtime_root, plan_.id, plan_.container_dir);
             containers_.remove(plan_.id);
         } else {
-            release_container(plan_.runtime_root, plan_.id, plan_.container_dir);
+            release_container(database_, plan_.runtime_root, plan_.id, plan_.container_dir);
         }
     } catch (const std::exception& error) {
         std::fprintf(stderr, "berth monitor: cleaning up after the failed start: %s\n",
@@ -149,6 +150,10 @@ int Monitor::run() {
     try {
         // Left over from a monitor that was killed: the new create needs the id.
         runtime_.remove(plan_.id, true);
+        // Its network namespace, wired, for config.json to join by path.
+        connect_container(database_, run_root_of(plan_.runtime_root), record,
+                          run_request_from_json(nlohmann::json::parse(record.config_json)),
+                          plan_.container_dir);
         // The init inherits stdio: the container's output goes into our pipes.
         redirect(stdout_write.get(), STDOUT_FILENO);
         redirect(stderr_write.get(), STDERR_FILENO);
@@ -276,7 +281,7 @@ void Monitor::pump_output() {
 
 void Monitor::finish(int exit_code) {
     try {
-        release_container(plan_.runtime_root, plan_.id, plan_.container_dir);
+        release_container(database_, plan_.runtime_root, plan_.id, plan_.container_dir);
     } catch (const std::exception& error) {
         std::fprintf(stderr, "berth monitor: releasing the container: %s\n", error.what());
     }
@@ -290,7 +295,7 @@ void Monitor::finish(int exit_code) {
         record.monitor_start_time = 0;
         containers_.update_state(record);
         if (plan_.auto_remove) {
-            delete_container_files(plan_.runtime_root, plan_.id, plan_.container_dir);
+            delete_container_files(database_, plan_.runtime_root, plan_.id, plan_.container_dir);
             containers_.remove(plan_.id);
         }
     } catch (const std::exception& error) {

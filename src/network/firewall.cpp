@@ -67,7 +67,7 @@ std::string publish_ruleset(const PublishRules& rules) {
     text += "table ip " + rules.table + " {\n";
     text += " chain prerouting {\n  type nat hook prerouting priority dstnat; policy accept;\n" +
             matches + " }\n";
-    text += " chain output {\n  type nat hook output priority dstnat; policy accept;\n" + matches +
+    text += " chain output {\n  type nat hook output priority -100; policy accept;\n" + matches +
             " }\n}\n";
     return text;
 }

@@ -1,0 +1,287 @@
+#include "container_network.h"
+
+#include "berth/base/error.h"
+#include "berth/base/files.h"
+#include "berth/base/syscalls.h"
+#include "berth/base/text.h"
+#include "berth/engine/identity.h"
+#include "berth/engine/network_options.h"
+#include "berth/network/address.h"
+#include "berth/network/firewall.h"
+#include "berth/network/ipam.h"
+#include "berth/network/netns.h"
+#include "berth/network/ports.h"
+#include "berth/network/route_netlink.h"
+#include "process_identity.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <dirent.h>
+#include <exception>
+#include <fcntl.h>
+#include <set>
+
+namespace berth::engine {
+
+namespace {
+
+using nlohmann::json;
+
+std::string env_or(const char* name, const char* fallback) {
+    const char* value = std::getenv(name);
+    return value && *value ? value : fallback;
+}
+
+// 15 characters at most (IFNAMSIZ), distinct per container and network.
+std::string host_veth_name(const std::string& id, const std::string& network) {
+    unsigned hash = 2166136261u; // FNV-1a: stable across builds and runs
+    for (unsigned char c : network)
+        hash = (hash ^ c) * 16777619u;
+    char suffix[8];
+    std::snprintf(suffix, sizeof suffix, "%04x", hash & 0xffff);
+    return "vb" + id.substr(0, 9) + suffix;
+}
+
+std::string table_for_network(const NetworkRecord& network) {
+    return "berth-" + network.bridge;
+}
+
+std::string table_for_container(const std::string& id) {
+    return "berth-c-" + id.substr(0, 16);
+}
+
+json port_json(const network::PortMapping& port) {
+    return {{"protocol", port.protocol},
+            {"host_ip", network::to_string(port.host_ip)},
+            {"host_port", port.host_port},
+            {"container_port", port.container_port}};
+}
+
+// Runs every step, remembers the first failure, rethrows it at the end.
+class Undo {
+  public:
+    template <class Step> void run(Step step) {
+        try {
+            step();
+        } catch (...) {
+            if (!first_) first_ = std::current_exception();
+        }
+    }
+    void finish() {
+        if (first_) std::rethrow_exception(first_);
+    }
+
+  private:
+    std::exception_ptr first_;
+};
+
+void publish_ports(NetworkStore& store, const NetworkRecord& network,
+                   const EndpointRecord& endpoint, const NetworkOptions& options) {
+    if (options.publish.empty()) return;
+    network::PublishRules rules;
+    rules.table = table_for_container(endpoint.container_id);
+    rules.bridge = network.bridge;
+    rules.container_ip = *network::parse_ipv4(endpoint.address);
+    json ports = json::array();
+    std::set<std::pair<std::string, int>> seen;
+    for (const auto& text : options.publish) {
+        network::PortMapping port = network::parse_port_mapping(text);
+        if (port.host_port == 0) port.host_port = network::free_host_port(port.protocol);
+        if (!seen.insert({port.protocol, port.host_port}).second) continue;
+        rules.ports.push_back(port);
+        ports.push_back(port_json(port));
+    }
+    // The row names the table before it exists, so a crash cannot leak it.
+    store.set_ports(endpoint.container_id, endpoint.network, rules.table, ports.dump());
+    network::run_nft(network::publish_ruleset(rules));
+}
+
+void add_hosts_line(const std::string& container_dir, const std::string& address) {
+    std::string hosts_file = container_dir + "/hosts";
+    std::string hostname;
+    try {
+        hostname = split_lines(read_file(container_dir + "/hostname")).at(0);
+    } catch (const std::exception&) {
+        return;
+    }
+    std::string hosts = read_file(hosts_file);
+    write_file_atomic(hosts_file, hosts + address + "\t" + hostname + "\n");
+}
+
+} // namespace
+
+std::string netns_path_for(const std::string& run_root, const std::string& id) {
+    return run_root + "/netns/" + id;
+}
+
+bool uses_endpoints(const std::string& network_mode) {
+    return network_mode != "none" && network_mode != "host" &&
+           !network_mode.starts_with("container:");
+}
+
+NetworkRecord network_for_mode(NetworkStore& store, const std::string& name) {
+    if (auto found = store.find_network(name)) return *found;
+    if (name != "bridge") fail("network " + name + " not found");
+    NetworkRecord network;
+    network.name = "bridge";
+    network.id = new_container_id();
+    network.bridge = env_or("BERTH_BRIDGE", "berth0");
+    std::string subnet_text = env_or("BERTH_BRIDGE_SUBNET", "");
+    network::Subnet subnet;
+    if (!subnet_text.empty()) {
+        subnet = network::parse_subnet(subnet_text);
+    } else {
+        std::set<network::Subnet> used;
+        for (const auto& other : store.networks())
+            used.insert(network::parse_subnet(other.subnet));
+        subnet = network::pick_free_subnet(used);
+    }
+    network.subnet = network::to_string(subnet);
+    network.gateway = network::to_string(subnet.first_host());
+    network.created = now_rfc3339_nano();
+    try {
+        store.insert_network(network);
+    } catch (const Error&) {
+        // Another command made it meanwhile.
+        if (auto found = store.find_network(name)) return *found;
+        throw;
+    }
+    return network;
+}
+
+void ensure_bridge(const NetworkRecord& network) {
+    network::RouteNetlink host;
+    // A bridge that exists was set up by whoever made it (berth keeps
+    // bridges as Docker keeps docker0): nothing more to pay per container.
+    if (!host.create_bridge(network.bridge, 0)) return;
+    try {
+        network::Subnet subnet = network::parse_subnet(network.subnet);
+        host.add_address(network.bridge, *network::parse_ipv4(network.gateway), subnet.prefix);
+        network::enable_forwarding(network.bridge);
+        network::run_nft(network::network_ruleset(
+            {table_for_network(network), network.bridge, subnet, network.internal}));
+    } catch (...) {
+        try {
+            remove_bridge(network);
+        } catch (...) {
+        }
+        throw;
+    }
+}
+
+void remove_bridge(const NetworkRecord& network) {
+    Undo undo;
+    undo.run([&] { network::delete_nft_table(table_for_network(network)); });
+    undo.run([&] { network::RouteNetlink().delete_link(network.bridge); });
+    undo.finish();
+}
+
+void connect_endpoint(NetworkStore& store, const NetworkRecord& network,
+                      const std::string& container_id, const std::string& netns_path,
+                      const std::vector<std::string>& aliases, bool default_route) {
+    ensure_bridge(network);
+    EndpointRecord endpoint;
+    endpoint.container_id = container_id;
+    endpoint.network = network.name;
+    endpoint.interface = "eth" + std::to_string(store.endpoints_of_container(container_id).size());
+    endpoint.host_veth = host_veth_name(container_id, network.name);
+    endpoint.netns_path = netns_path;
+    endpoint.aliases_json = json(aliases).dump();
+    endpoint = store.allocate(endpoint);
+    try {
+        UniqueFd netns = open_fd(netns_path, O_RDONLY);
+        network::RouteNetlink host;
+        host.create_veth(endpoint.host_veth, network.bridge, 0, endpoint.interface, netns.get());
+        network::RouteNetlink inside(netns.get());
+        network::Subnet subnet = network::parse_subnet(network.subnet);
+        inside.add_address(endpoint.interface, *network::parse_ipv4(endpoint.address),
+                           subnet.prefix);
+        inside.set_up(endpoint.interface);
+        // An internal network has no way out: no default route either.
+        if (default_route && !network.internal)
+            inside.add_default_route(*network::parse_ipv4(network.gateway));
+    } catch (...) {
+        try {
+            disconnect_endpoint(store, endpoint);
+        } catch (...) {
+        }
+        throw;
+    }
+}
+
+void connect_container(image::Database& database, const std::string& run_root,
+                       const ContainerRecord& record, const RunRequest& request,
+                       const std::string& container_dir) {
+    if (!uses_endpoints(request.network)) return;
+    // Left by a start that did not finish (a killed monitor).
+    disconnect_container(database, run_root, record.id);
+    NetworkStore store(database);
+    NetworkRecord network = network_for_mode(store, request.network);
+    std::string netns_path = netns_path_for(run_root, record.id);
+    make_directories(run_root + "/netns", 0700);
+    try {
+        network::create_network_namespace(netns_path);
+        connect_endpoint(store, network, record.id, netns_path, request.network_options.aliases,
+                         true);
+        auto endpoints = store.endpoints_of_container(record.id);
+        if (endpoints.empty()) fail("the container's endpoint vanished");
+        publish_ports(store, network, endpoints.front(), request.network_options);
+        add_hosts_line(container_dir, endpoints.front().address);
+    } catch (...) {
+        try {
+            disconnect_container(database, run_root, record.id);
+        } catch (...) {
+        }
+        throw;
+    }
+}
+
+void disconnect_endpoint(NetworkStore& store, const EndpointRecord& endpoint) {
+    Undo undo;
+    undo.run([&] { network::RouteNetlink().delete_link(endpoint.host_veth); });
+    if (!endpoint.nft_table.empty())
+        undo.run([&] { network::delete_nft_table(endpoint.nft_table); });
+    undo.finish();
+    // Only once the kernel objects are gone: the row is how a retry finds them.
+    store.remove_endpoint(endpoint.container_id, endpoint.network);
+}
+
+void disconnect_container(image::Database& database, const std::string& run_root,
+                          const std::string& id) {
+    NetworkStore store(database);
+    Undo undo;
+    for (const auto& endpoint : store.endpoints_of_container(id))
+        undo.run([&] { disconnect_endpoint(store, endpoint); });
+    undo.run([&] { network::remove_network_namespace(netns_path_for(run_root, id)); });
+    undo.finish();
+}
+
+void sweep_network_leftovers(image::Database& database, ContainerStore& containers,
+                             const std::string& run_root) {
+    auto abandoned = [&](const std::string& id) {
+        auto record = containers.find(id);
+        if (!record || record->id != id) return true;
+        return record->monitor_pid == 0 ||
+               !process_alive(static_cast<pid_t>(record->monitor_pid), record->monitor_start_time);
+    };
+    std::set<std::string> ids;
+    NetworkStore store(database);
+    for (const auto& endpoint : store.endpoints())
+        ids.insert(endpoint.container_id);
+    if (DIR* dir = ::opendir((run_root + "/netns").c_str())) {
+        while (dirent* entry = ::readdir(dir))
+            if (entry->d_name[0] != '.') ids.insert(entry->d_name);
+        ::closedir(dir);
+    }
+    for (const auto& id : ids) {
+        if (!abandoned(id)) continue;
+        try {
+            disconnect_container(database, run_root, id);
+        } catch (const Error& error) {
+            std::fprintf(stderr, "berth: cleaning up the network of container %s: %s\n", id.c_str(),
+                         error.what());
+        }
+    }
+}
+
+} // namespace berth::engine
