@@ -11,6 +11,8 @@ namespace berth::cli {
 // Registers at the top level (`berth ps`) and under `berth container` (`berth container ls`).
 void add_container_commands(CLI::App& app, GlobalOptions& global);
 void add_container_view_commands(CLI::App& app, GlobalOptions& global);
+// `berth network ...` and `berth port` (network_commands.cpp).
+void add_network_commands(CLI::App& app, GlobalOptions& global);
 
 // Shared by both groups:
 engine::Engine open_engine(const GlobalOptions& global);

@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
     add_mount_commands(*image_group, global);
     add_container_commands(app, global);
     add_container_view_commands(app, global);
+    add_network_commands(app, global);
 
     try {
         app.parse(argc, argv);

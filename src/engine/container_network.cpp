@@ -134,6 +134,8 @@ NetworkRecord network_for_mode(NetworkStore& store, const std::string& name) {
         std::set<network::Subnet> used;
         for (const auto& other : store.networks())
             used.insert(network::parse_subnet(other.subnet));
+        for (const auto& held : network::RouteNetlink().ipv4_subnets())
+            used.insert(held);
         subnet = network::pick_free_subnet(used);
     }
     network.subnet = network::to_string(subnet);
@@ -183,7 +185,13 @@ void connect_endpoint(NetworkStore& store, const NetworkRecord& network,
     EndpointRecord endpoint;
     endpoint.container_id = container_id;
     endpoint.network = network.name;
-    endpoint.interface = "eth" + std::to_string(store.endpoints_of_container(container_id).size());
+    // The lowest ethN free inside the container (one may have been disconnected).
+    std::set<std::string> used;
+    for (const auto& other : store.endpoints_of_container(container_id))
+        used.insert(other.interface);
+    for (int n = 0; endpoint.interface.empty(); ++n)
+        if (!used.contains("eth" + std::to_string(n)))
+            endpoint.interface = "eth" + std::to_string(n);
     endpoint.host_veth = host_veth_name(container_id, network.name);
     endpoint.netns_path = netns_path;
     endpoint.aliases_json = json(aliases).dump();

@@ -3,6 +3,7 @@
 #include "berth/base/error.h"
 #include "berth/network/netlink_message.h"
 
+#include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
 #include <linux/if.h>
@@ -242,6 +243,29 @@ void RouteNetlink::add_default_route(Ipv4 gateway) {
     NetlinkMessage message(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
     message.header(header).attribute(RTA_GATEWAY, &via, sizeof via);
     request(message, "adding the default route via " + to_string(gateway));
+}
+
+std::vector<Subnet> RouteNetlink::ipv4_subnets() {
+    ifaddrmsg header{};
+    header.ifa_family = AF_INET;
+    NetlinkMessage message(RTM_GETADDR, NLM_F_DUMP);
+    message.header(header);
+    std::vector<Subnet> subnets;
+    for (const auto& payload : dump(message)) {
+        if (payload.size() < sizeof(ifaddrmsg)) continue;
+        ifaddrmsg info;
+        std::memcpy(&info, payload.data(), sizeof info);
+        auto attributes = parse_attributes(std::string_view(payload).substr(sizeof info));
+        auto local = find_attribute(attributes, IFA_LOCAL);
+        if (!local) local = find_attribute(attributes, IFA_ADDRESS);
+        if (!local || local->size() != 4 || info.ifa_prefixlen > 32) continue;
+        std::uint32_t raw;
+        std::memcpy(&raw, local->data(), 4);
+        Subnet subnet{Ipv4{ntohl(raw)}, info.ifa_prefixlen};
+        subnet.network.value &= subnet.mask();
+        subnets.push_back(subnet);
+    }
+    return subnets;
 }
 
 std::vector<std::string> RouteNetlink::links_named(std::string_view prefix) {

@@ -40,6 +40,8 @@ class RouteNetlink {
     void add_address(const std::string& link, Ipv4 address, int prefix);
     // The default route through `gateway`.
     void add_default_route(Ipv4 gateway);
+    // The subnet of every IPv4 address on this namespace's links.
+    std::vector<Subnet> ipv4_subnets();
     // Names of the links whose name starts with `prefix`.
     std::vector<std::string> links_named(std::string_view prefix);
 
