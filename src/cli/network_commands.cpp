@@ -3,6 +3,7 @@
 #include "output.h"
 
 #include "berth/base/error.h"
+#include "berth/engine/network_resolver.h"
 #include "berth/engine/networks.h"
 
 #include <iostream>
@@ -162,6 +163,22 @@ void add_network_commands(CLI::App& app, GlobalOptions& global) {
         command->add_option("CONTAINER", *container, "Container")->required();
         command->callback([&global, network, container] {
             open_networks(global).disconnect(*network, *container);
+        });
+    }
+
+    {
+        // The per-network resolver, started by berth itself (network_resolver.h).
+        auto* command = app.add_subcommand("network-resolver", "");
+        command->group("");
+        auto run_root = std::make_shared<std::string>();
+        auto network = std::make_shared<std::string>();
+        auto ready_fd = std::make_shared<int>(-1);
+        command->add_option("--run-root", *run_root)->required();
+        command->add_option("--network", *network)->required();
+        command->add_option("--ready-fd", *ready_fd);
+        command->callback([&global, run_root, network, ready_fd] {
+            std::string root = global.root.empty() ? image::default_root() : global.root;
+            engine::run_network_resolver(root, *run_root, *network, *ready_fd);
         });
     }
 

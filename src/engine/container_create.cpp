@@ -45,8 +45,11 @@ std::string read_host_file(const char* path) {
 // With --dns, only those servers; else the host's, less loopback servers
 // (from a network namespace of its own the container cannot reach the
 // host's 127.0.0.53), Docker's public fallback when nothing is left.
-std::string container_resolv_conf(const RunRequest& request, bool host_network) {
-    const NetworkOptions& options = request.network_options;
+std::string container_resolv_conf(const RunRequest& request, bool host_network,
+                                  const std::string& network_resolver) {
+    NetworkOptions options = request.network_options;
+    // On a user-defined network, its resolver (which forwards the rest).
+    if (options.dns.empty() && !network_resolver.empty()) options.dns = {network_resolver};
     std::string host = read_host_file("/etc/resolv.conf");
     std::string out;
     bool has_server = false;
@@ -105,8 +108,7 @@ void check_network_request(RunRequest& request, const oci::ContainerConfig& imag
     for (const auto& port : options.publish)
         network::parse_port_mapping(port);
     if (options.publish_all) {
-        for (const auto& port : image_config.exposed_ports)
-        {
+        for (const auto& port : image_config.exposed_ports) {
             auto mapping = network::parse_exposed_port(port);
             options.publish.push_back(std::to_string(mapping.container_port) + "/" +
                                       mapping.protocol);
@@ -121,7 +123,8 @@ void check_network_request(RunRequest& request, const oci::ContainerConfig& imag
                  " has none to publish on");
         }
     }
-    if (!options.aliases.empty() && (!uses_endpoints(request.network) || request.network == "bridge"))
+    if (!options.aliases.empty() &&
+        (!uses_endpoints(request.network) || request.network == "bridge"))
         fail("network-scoped aliases are only supported for user-defined networks");
 }
 
@@ -169,11 +172,13 @@ ContainerRecord Engine::create(const RunRequest& given) {
     RunRequest request = given;
     if (request.network.empty()) request.network = "bridge";
     // A network's row (the default one is made on first use) before anything else.
-    std::string joined_netns;
+    std::string joined_netns, network_resolver;
     if (uses_endpoints(request.network)) {
         containers();
         NetworkStore networks(*database_);
-        request.network = network_for_mode(networks, request.network).name;
+        NetworkRecord network = network_for_mode(networks, request.network);
+        request.network = network.name;
+        if (network.name != "bridge") network_resolver = network.gateway;
     } else if (request.network.starts_with("container:")) {
         ContainerRecord other = get(request.network.substr(10));
         if (other.state != ContainerState::running || other.pid <= 0)
@@ -227,7 +232,8 @@ ContainerRecord Engine::create(const RunRequest& given) {
         inputs.resolv_conf_file = dir + "/resolv.conf";
         write_file_atomic(inputs.hostname_file, inputs.hostname + "\n");
         write_file_atomic(inputs.hosts_file, container_hosts(request, host_network));
-        write_file_atomic(inputs.resolv_conf_file, container_resolv_conf(request, host_network));
+        write_file_atomic(inputs.resolv_conf_file,
+                          container_resolv_conf(request, host_network, network_resolver));
         inputs.user = with_context("resolving the container's user", [&] {
             return resolve_user_in_rootfs(request.user.empty() ? image_config.user : request.user,
                                           rootfs);

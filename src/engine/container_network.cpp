@@ -6,6 +6,7 @@
 #include "berth/base/text.h"
 #include "berth/engine/identity.h"
 #include "berth/engine/network_options.h"
+#include "berth/engine/network_resolver.h"
 #include "berth/network/address.h"
 #include "berth/network/firewall.h"
 #include "berth/network/ipam.h"
@@ -217,9 +218,9 @@ void connect_endpoint(NetworkStore& store, const NetworkRecord& network,
     }
 }
 
-void connect_container(image::Database& database, const std::string& run_root,
-                       const ContainerRecord& record, const RunRequest& request,
-                       const std::string& container_dir) {
+void connect_container(image::Database& database, const std::string& root,
+                       const std::string& run_root, const ContainerRecord& record,
+                       const RunRequest& request, const std::string& container_dir) {
     if (!uses_endpoints(request.network)) return;
     // Left by a start that did not finish (a killed monitor).
     disconnect_container(database, run_root, record.id);
@@ -235,6 +236,8 @@ void connect_container(image::Database& database, const std::string& run_root,
         if (endpoints.empty()) fail("the container's endpoint vanished");
         publish_ports(store, network, endpoints.front(), request.network_options);
         add_hosts_line(container_dir, endpoints.front().address);
+        // Names on user-defined networks (Docker's default network has none).
+        if (network.name != "bridge") ensure_network_resolver(root, run_root, network);
     } catch (...) {
         try {
             disconnect_container(database, run_root, record.id);

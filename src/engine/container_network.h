@@ -28,9 +28,9 @@ NetworkRecord network_for_mode(NetworkStore& store, const std::string& name);
 
 // Sets the container's network up (see above). On failure, undoes what it
 // made and rethrows.
-void connect_container(image::Database& database, const std::string& run_root,
-                       const ContainerRecord& record, const RunRequest& request,
-                       const std::string& container_dir);
+void connect_container(image::Database& database, const std::string& root,
+                       const std::string& run_root, const ContainerRecord& record,
+                       const RunRequest& request, const std::string& container_dir);
 
 // Attaches a running container (netns at `netns_path`) to one more network.
 void connect_endpoint(NetworkStore& store, const NetworkRecord& network,

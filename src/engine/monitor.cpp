@@ -151,9 +151,9 @@ int Monitor::run() {
         // Left over from a monitor that was killed: the new create needs the id.
         runtime_.remove(plan_.id, true);
         // Its network namespace, wired, for config.json to join by path.
-        connect_container(database_, run_root_of(plan_.runtime_root), record,
-                          run_request_from_json(nlohmann::json::parse(record.config_json)),
-                          plan_.container_dir);
+        connect_container(
+            database_, run_root_of(plan_.database_path), run_root_of(plan_.runtime_root), record,
+            run_request_from_json(nlohmann::json::parse(record.config_json)), plan_.container_dir);
         // The init inherits stdio: the container's output goes into our pipes.
         redirect(stdout_write.get(), STDOUT_FILENO);
         redirect(stderr_write.get(), STDERR_FILENO);

@@ -3,6 +3,7 @@
 #include "berth/base/error.h"
 #include "berth/base/files.h"
 #include "berth/engine/identity.h"
+#include "berth/engine/network_resolver.h"
 #include "berth/image/image_store.h"
 #include "berth/network/address.h"
 #include "berth/network/ipam.h"
@@ -141,6 +142,7 @@ void Networks::connect(const std::string& network_name, const std::string& conta
         if (endpoint.network == network.name)
             fail("container " + record.name + " is already connected to network " + network.name);
     connect_endpoint(*store_, network, record.id, netns, aliases, false);
+    ensure_network_resolver(options_.root, options_.run_root, network);
 }
 
 void Networks::disconnect(const std::string& network_name, const std::string& container) {

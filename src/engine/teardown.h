@@ -13,13 +13,13 @@ namespace berth::engine {
 std::string run_root_of(const std::string& runtime_root);
 
 // Deletes the runtime's state (killing what is left) and the cgroup, takes
-// its network apart (veths, addresses, rules, netns file), and unmounts the rootfs. Every step runs even if one before failed; the first
-// failure is rethrown at the end.
-void release_container(image::Database& database, const std::string& runtime_root, const std::string& id,
-                       const std::string& container_dir);
+// its network apart (veths, addresses, rules, netns file), and unmounts the rootfs. Every step runs
+// even if one before failed; the first failure is rethrown at the end.
+void release_container(image::Database& database, const std::string& runtime_root,
+                       const std::string& id, const std::string& container_dir);
 
 // release_container, then the container's directory (upper layer, logs, bundle).
-void delete_container_files(image::Database& database, const std::string& runtime_root, const std::string& id,
-                            const std::string& container_dir);
+void delete_container_files(image::Database& database, const std::string& runtime_root,
+                            const std::string& id, const std::string& container_dir);
 
 } // namespace berth::engine

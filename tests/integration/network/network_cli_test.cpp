@@ -71,6 +71,22 @@ std::vector<pid_t> children_named(const std::string& comm) {
     return pids;
 }
 
+// Resolvers serving networks of the berth root `root`, wherever they hang.
+std::vector<pid_t> resolvers_of(const std::string& root) {
+    std::vector<pid_t> pids;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        pid_t pid = std::atoi(entry.path().filename().c_str());
+        if (pid <= 0 || trim(read_text(entry.path() / "comm")) != "berth-resolver") continue;
+        std::string stat = read_text(entry.path() / "stat");
+        auto close = stat.rfind(')');
+        if (close != std::string::npos && stat.size() > close + 2 && stat[close + 2] == 'Z')
+            continue;
+        std::string command = read_text(entry.path() / "cmdline");
+        if (command.find(root) != std::string::npos) pids.push_back(pid);
+    }
+    return pids;
+}
+
 void reap_zombies() {
     while (::waitpid(-1, nullptr, WNOHANG) > 0) {
     }
@@ -349,6 +365,41 @@ TEST_F(NetworkTest, NetworksAreIsolatedAndInternalHasNoWayOut) {
     EXPECT_EQ(lines_of(berth({"network", "ls", "-q"}).out), std::vector<std::string>{"bridge"});
     EXPECT_TRUE(host_links_starting("br-").empty() ||
                 run_command({"nft", "list", "tables"}).out.find("berth-br-") == std::string::npos);
+}
+
+TEST_F(NetworkTest, TwoContainersTalkByNameOverAUserNetwork) {
+    std::string tag = std::to_string(::getpid() % 200 + 20);
+    ASSERT_EQ(berth({"network", "create", "--subnet", "10.217." + tag + ".0/24", "talk"}).exit_code,
+              0);
+    ASSERT_EQ(
+        berth({"network", "create", "--subnet", "10.218." + tag + ".0/24", "elsewhere"}).exit_code,
+        0);
+    run_detached({"--name", "server", "--network", "talk", "--network-alias", "db", "busybox", "sh",
+                  "-c", "while true; do nc -l -p 7000 -e echo pong; done"});
+    // The network's resolver serves its containers' names.
+    EXPECT_EQ(resolvers_of(root().string()).size(), 1u);
+    for (const char* name : {"server", "db"}) {
+        CommandResult client = berth({"run", "--rm", "--network", "talk", "busybox", "sh", "-c",
+                                      std::string("echo hi | nc -w 3 ") + name + " 7000"});
+        EXPECT_NE(client.out.find("pong"), std::string::npos) << name << ": " << client;
+    }
+    CommandResult looked_up =
+        berth({"run", "--rm", "--network", "talk", "busybox", "nslookup", "server"});
+    EXPECT_NE(looked_up.out.find(address_of("talk", "server")), std::string::npos) << looked_up;
+    // Another network's containers do not see the name.
+    CommandResult stranger =
+        berth({"run", "--rm", "--network", "elsewhere", "busybox", "nslookup", "server"});
+    EXPECT_EQ(stranger.out.find(address_of("talk", "server")), std::string::npos) << stranger;
+    EXPECT_EQ(berth({"rm", "-f", "server"}).exit_code, 0);
+    // With the last container, the resolver goes.
+    bool resolver_gone = false;
+    for (int i = 0; i < 100 && !resolver_gone; ++i) {
+        reap_zombies();
+        resolver_gone = resolvers_of(root().string()).empty();
+        if (!resolver_gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(resolver_gone);
+    EXPECT_EQ(berth({"network", "rm", "talk", "elsewhere"}).exit_code, 0);
 }
 
 TEST_F(NetworkTest, FiftyContainersStartedAtOnceGetDistinctAddresses) {

@@ -129,3 +129,68 @@ TEST(Firewall, PublishTableDnatsFromHostAndLoopback) {
 }
 
 } // namespace
+
+#include "berth/network/dns_message.h"
+
+namespace {
+
+std::string dns_query(const std::string& name, std::uint16_t type, std::uint16_t id = 0x1234) {
+    std::string out = {static_cast<char>(id >> 8),
+                       static_cast<char>(id & 0xff),
+                       0x01,
+                       0x00,
+                       0,
+                       1,
+                       0,
+                       0,
+                       0,
+                       0,
+                       0,
+                       0};
+    std::size_t start = 0;
+    while (start <= name.size()) {
+        auto dot = name.find('.', start);
+        if (dot == std::string::npos) dot = name.size();
+        out.push_back(static_cast<char>(dot - start));
+        out += name.substr(start, dot - start);
+        start = dot + 1;
+    }
+    out.push_back(0);
+    out += {static_cast<char>(type >> 8), static_cast<char>(type & 0xff), 0, 1};
+    return out;
+}
+
+TEST(Dns, ParsesOneQuestionQueries) {
+    auto question = berth::network::parse_dns_query(dns_query("Web.Local", 1));
+    ASSERT_TRUE(question);
+    EXPECT_EQ(question->id, 0x1234);
+    EXPECT_EQ(question->name, "web.local");
+    EXPECT_EQ(question->type, berth::network::dns_type_a);
+    std::string query = dns_query("web", 1);
+    for (std::size_t cut = 0; cut < query.size(); ++cut)
+        EXPECT_FALSE(berth::network::parse_dns_query(query.substr(0, cut))) << cut;
+    std::string response = query;
+    response[2] = static_cast<char>(0x81);
+    EXPECT_FALSE(berth::network::parse_dns_query(response));
+    std::string pointer = query;
+    pointer[12] = static_cast<char>(0xc0);
+    EXPECT_FALSE(berth::network::parse_dns_query(pointer));
+}
+
+TEST(Dns, AnswersWithARecordsOrNxdomain) {
+    using namespace berth::network;
+    std::string query = dns_query("web", dns_type_a);
+    auto question = *parse_dns_query(query);
+    std::string answer = build_dns_answer(query, question, {*parse_ipv4("10.1.2.3")}, true);
+    ASSERT_EQ(answer.size(), query.size() + 16);
+    EXPECT_EQ(answer.substr(0, 2), query.substr(0, 2));
+    EXPECT_EQ(static_cast<unsigned char>(answer[2]) & 0x80, 0x80); // a response
+    EXPECT_EQ(answer[3] & 0x0f, 0);                                // NOERROR
+    EXPECT_EQ(answer[7], 1);                                       // one answer
+    EXPECT_EQ(answer.substr(answer.size() - 4), std::string("\x0a\x01\x02\x03", 4));
+    std::string missing = build_dns_answer(query, question, {}, false);
+    EXPECT_EQ(missing[3] & 0x0f, 3);
+    EXPECT_EQ(missing[7], 0);
+}
+
+} // namespace
