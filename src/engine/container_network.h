@@ -41,8 +41,10 @@ void connect_endpoint(NetworkStore& store, const NetworkRecord& network,
 void disconnect_endpoint(NetworkStore& store, const EndpointRecord& endpoint);
 
 // Removes every endpoint of the container and its netns file. Idempotent.
+// The veths go with the namespace once no process holds it; `delete_links`
+// deletes them now, for when one might (a crash left the container's init).
 void disconnect_container(image::Database& database, const std::string& run_root,
-                          const std::string& id);
+                          const std::string& id, bool delete_links = false);
 
 // Endpoints and netns files of containers whose monitor is gone (a crash,
 // kill -9 mid-setup), taken apart. Cheap enough for every command.

@@ -11,6 +11,16 @@ std::uint32_t Ipv4::network_order() const {
     return htonl(value);
 }
 
+std::array<std::uint8_t, 6> mac_for(Ipv4 address) {
+    std::uint32_t v = address.value;
+    return {0x02,
+            0x42,
+            static_cast<std::uint8_t>(v >> 24),
+            static_cast<std::uint8_t>(v >> 16),
+            static_cast<std::uint8_t>(v >> 8),
+            static_cast<std::uint8_t>(v)};
+}
+
 std::optional<Ipv4> parse_ipv4(std::string_view text) {
     std::uint32_t value = 0;
     for (int part = 0; part < 4; ++part) {

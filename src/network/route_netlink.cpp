@@ -163,7 +163,8 @@ bool RouteNetlink::create_bridge(const std::string& name, int mtu) {
 }
 
 void RouteNetlink::create_veth(const std::string& name, const std::string& master, int mtu,
-                               const std::string& peer_name, int peer_netns_fd) {
+                               const std::string& peer_name, int peer_netns_fd,
+                               const std::array<std::uint8_t, 6>* peer_mac) {
     int master_index = link_index(master);
     if (master_index == 0) fail("creating veth " + name + ": no bridge " + master);
     ifinfomsg header = link_header();
@@ -181,6 +182,7 @@ void RouteNetlink::create_veth(const std::string& name, const std::string& maste
     message.raw(link_header());
     message.attribute(IFLA_IFNAME, peer_name);
     message.attribute_u32(IFLA_NET_NS_FD, static_cast<std::uint32_t>(peer_netns_fd));
+    if (peer_mac) message.attribute(IFLA_ADDRESS, peer_mac->data(), peer_mac->size());
     if (mtu > 0) message.attribute_u32(IFLA_MTU, static_cast<std::uint32_t>(mtu));
     message.end_nested(peer);
     message.end_nested(data);

@@ -465,6 +465,9 @@ TEST_F(NetworkTest, KillingTheMonitorMidSetupLeavesNothingAfterTheNextCommand) {
             remember(id);
         EXPECT_TRUE(netns_files().empty()) << "round " << round;
         EXPECT_TRUE(endpoints_on("bridge").empty()) << "round " << round;
+        // The kernel takes a dead namespace's veths away in the background.
+        for (int i = 0; i < 100 && !our_veths().empty(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
         EXPECT_TRUE(our_veths().empty()) << "round " << round;
         EXPECT_TRUE(container_tables().empty()) << "round " << round;
         berth({"rm", "-f", "victim"});

@@ -2,6 +2,7 @@
 // ("10.1.2.3", "10.1.0.0/16"). Pure; parsing is strict and fuzzed.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,6 +16,11 @@ struct Ipv4 {
     // Network byte order, as netlink and sockets want it.
     std::uint32_t network_order() const;
 };
+
+// Docker's MAC for a container address: 02:42 then the address's four
+// bytes, so that an address handed out again keeps its MAC and the host's
+// neighbour cache never points at a veth that is gone.
+std::array<std::uint8_t, 6> mac_for(Ipv4 address);
 
 // "a.b.c.d" with each part 0..255 and no leading zeros; nullopt otherwise.
 std::optional<Ipv4> parse_ipv4(std::string_view text);

@@ -8,6 +8,7 @@
 #include "berth/base/unique_fd.h"
 #include "berth/network/address.h"
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -29,9 +30,11 @@ class RouteNetlink {
     // A bridge, up; false if a link of that name already existed.
     bool create_bridge(const std::string& name, int mtu);
     // A veth pair: `name` here, attached to `master` (a bridge) and up; its
-    // peer `peer_name` created directly in the namespace `peer_netns_fd`.
+    // peer `peer_name` created directly in the namespace `peer_netns_fd`,
+    // with the MAC address `peer_mac` when one is given.
     void create_veth(const std::string& name, const std::string& master, int mtu,
-                     const std::string& peer_name, int peer_netns_fd);
+                     const std::string& peer_name, int peer_netns_fd,
+                     const std::array<std::uint8_t, 6>* peer_mac = nullptr);
     // Brings a link up.
     void set_up(const std::string& name);
     // Deletes a link (a veth takes its peer with it); false if there was none.
