@@ -174,6 +174,10 @@ ContainerRecord Engine::create(const RunRequest& given) {
     // A network's row (the default one is made on first use) before anything else.
     std::string joined_netns, network_resolver;
     if (uses_endpoints(request.network)) {
+        if (::geteuid() != 0)
+            fail("network " + request.network +
+                 ": rootless networking (slirp4netns or pasta) is not supported yet; run as "
+                 "root, or use --network none or --network host");
         containers();
         NetworkStore networks(*database_);
         NetworkRecord network = network_for_mode(networks, request.network);
@@ -220,9 +224,9 @@ ContainerRecord Engine::create(const RunRequest& given) {
         std::string rootfs = image::mount_rootfs(store, image, dir);
         bool host_network = request.network == "host";
         SpecInputs inputs;
-        inputs.netns_path = uses_endpoints(request.network)
-                                ? netns_path_for(options_.run_root, record.id)
-                                : joined_netns;
+        // A bridge or user network: a new namespace of the runtime's, wired by
+        // the monitor between create and start. container:NAME joins by path.
+        inputs.netns_path = joined_netns;
         inputs.id = record.id;
         inputs.hostname = !request.hostname.empty() ? request.hostname
                           : host_network            ? host_hostname()

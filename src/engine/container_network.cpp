@@ -106,8 +106,9 @@ void add_hosts_line(const std::string& container_dir, const std::string& address
     } catch (const std::exception&) {
         return;
     }
-    std::string hosts = read_file(hosts_file);
-    write_file_atomic(hosts_file, hosts + address + "\t" + hostname + "\n");
+    // In place: the container's /etc/hosts is a bind mount of this very file.
+    UniqueFd hosts = open_fd(hosts_file, O_WRONLY | O_APPEND);
+    write_all(hosts.get(), address + "\t" + hostname + "\n", hosts_file);
 }
 
 // With BERTH_NETWORK_TIMING set, how long a network step took goes to
@@ -242,7 +243,8 @@ void connect_endpoint(NetworkStore& store, const NetworkRecord& network,
 
 void connect_container(image::Database& database, const std::string& root,
                        const std::string& run_root, const ContainerRecord& record,
-                       const RunRequest& request, const std::string& container_dir) {
+                       const RunRequest& request, const std::string& container_dir,
+                       pid_t init_pid) {
     if (!uses_endpoints(request.network)) return;
     StepTimer timer("setup");
     // Left by a start that did not finish (a killed monitor).
@@ -252,7 +254,11 @@ void connect_container(image::Database& database, const std::string& root,
     std::string netns_path = netns_path_for(run_root, record.id);
     make_directories(run_root + "/netns", 0700);
     try {
-        network::create_network_namespace(netns_path);
+        // The namespace the runtime made for the init, held by a file: for
+        // `network connect`, nsenter, and to find what a crash left.
+        UniqueFd netns = network::hold_network_namespace(
+            "/proc/" + std::to_string(init_pid) + "/ns/net", netns_path);
+        network::RouteNetlink(netns.get()).set_up("lo");
         connect_endpoint(store, network, record.id, netns_path, request.network_options.aliases,
                          true);
         auto endpoints = store.endpoints_of_container(record.id);

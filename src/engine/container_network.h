@@ -13,6 +13,7 @@
 #include "berth/image/database.h"
 
 #include <string>
+#include <sys/types.h>
 
 namespace berth::engine {
 
@@ -26,11 +27,12 @@ bool uses_endpoints(const std::string& network_mode);
 // $BERTH_BRIDGE or berth0, subnet $BERTH_BRIDGE_SUBNET or a free one).
 NetworkRecord network_for_mode(NetworkStore& store, const std::string& name);
 
-// Sets the container's network up (see above). On failure, undoes what it
+// Sets the network up in the namespace the runtime made for the container's
+// init (`init_pid`, created and not yet started). On failure, undoes what it
 // made and rethrows.
 void connect_container(image::Database& database, const std::string& root,
                        const std::string& run_root, const ContainerRecord& record,
-                       const RunRequest& request, const std::string& container_dir);
+                       const RunRequest& request, const std::string& container_dir, pid_t init_pid);
 
 // Attaches a running container (netns at `netns_path`) to one more network.
 void connect_endpoint(NetworkStore& store, const NetworkRecord& network,

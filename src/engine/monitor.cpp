@@ -150,10 +150,6 @@ int Monitor::run() {
     try {
         // Left over from a monitor that was killed: the new create needs the id.
         runtime_.remove(plan_.id, true);
-        // Its network namespace, wired, for config.json to join by path.
-        connect_container(
-            database_, run_root_of(plan_.database_path), run_root_of(plan_.runtime_root), record,
-            run_request_from_json(nlohmann::json::parse(record.config_json)), plan_.container_dir);
         // The init inherits stdio: the container's output goes into our pipes.
         redirect(stdout_write.get(), STDOUT_FILENO);
         redirect(stderr_write.get(), STDERR_FILENO);
@@ -176,6 +172,12 @@ int Monitor::run() {
         init_pid_ = runtime_.state(plan_.id).pid;
         init_pidfd_.reset(pidfd_open(init_pid_));
         if (!init_pidfd_) throw_errno("watching the container's init");
+        // Between create and start, as OCI means it: the init waits in its new
+        // network namespace while berth wires it (veth, address, routes, ports).
+        connect_container(database_, run_root_of(plan_.database_path),
+                          run_root_of(plan_.runtime_root), record,
+                          run_request_from_json(nlohmann::json::parse(record.config_json)),
+                          plan_.container_dir, init_pid_);
         record = containers_.get(plan_.id);
         record.state = ContainerState::running;
         record.pid = init_pid_;

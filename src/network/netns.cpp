@@ -46,6 +46,25 @@ UniqueFd create_network_namespace(const std::string& path) {
     }
 }
 
+UniqueFd hold_network_namespace(const std::string& source, const std::string& path) {
+    {
+        int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) throw_errno("creating " + path);
+        ::close(fd);
+    }
+    if (::mount(source.c_str(), path.c_str(), nullptr, MS_BIND, nullptr) < 0) {
+        int error = errno;
+        ::unlink(path.c_str());
+        throw_errno("bind-mounting " + source + " on " + path, error);
+    }
+    try {
+        return open_fd(path, O_RDONLY);
+    } catch (...) {
+        remove_network_namespace(path);
+        throw;
+    }
+}
+
 void remove_network_namespace(const std::string& path) {
     if (::umount2(path.c_str(), MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
         throw_errno("unmounting the network namespace " + path);

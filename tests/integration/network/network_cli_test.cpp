@@ -458,6 +458,14 @@ TEST_F(NetworkTest, KillingTheMonitorMidSetupLeavesNothingAfterTheNextCommand) {
                 killed = true;
             }
         }
+        // The network is wired between the runtime's create and start: the
+        // init, waiting to start, lives on (holding the namespace and the
+        // monitor's socket, which `run` waits on): the user gives up on `run`.
+        for (int i = 0; i < 20; ++i) {
+            for (pid_t child : children_named("berth"))
+                ::kill(child, SIGKILL);
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
         starter.join();
         ASSERT_TRUE(killed) << "the monitor was never seen setting up";
         CommandResult listed = berth({"ps", "-a", "--no-trunc", "-q"});

@@ -14,6 +14,10 @@ namespace berth::network {
 // its directory must exist). Returns an fd on it. Error if `path` exists.
 UniqueFd create_network_namespace(const std::string& path);
 
+// Holds the existing namespace `source` (as /proc/PID/ns/net) at `path`
+// (created; Error if it exists) by a bind mount. Returns an fd on it.
+UniqueFd hold_network_namespace(const std::string& source, const std::string& path);
+
 // Unmounts and deletes what create_network_namespace made at `path`; a path
 // that is missing or not mounted is fine (teardown runs after crashes too).
 void remove_network_namespace(const std::string& path);
