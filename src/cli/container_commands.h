@@ -13,6 +13,8 @@ void add_container_commands(CLI::App& app, GlobalOptions& global);
 void add_container_view_commands(CLI::App& app, GlobalOptions& global);
 // `berth network ...` and `berth port` (network_commands.cpp).
 void add_network_commands(CLI::App& app, GlobalOptions& global);
+// `inspect`'s NetworkSettings of a container: Docker's IPAddress, Ports, Networks.
+nlohmann::json network_settings_json(const GlobalOptions& global, const std::string& id);
 
 // Shared by both groups:
 engine::Engine open_engine(const GlobalOptions& global);

@@ -292,7 +292,9 @@ void add_container_view_commands(CLI::App& app, GlobalOptions& global) {
             int failures = 0;
             for (const auto& reference : *references) {
                 try {
-                    all.push_back(inspect_json(engine, engine.get(reference)));
+                    json item = inspect_json(engine, engine.get(reference));
+                    item["NetworkSettings"] = network_settings_json(global, item["Id"]);
+                    all.push_back(item);
                 } catch (const Error& error) {
                     std::cerr << "berth: " << error.what() << "\n";
                     ++failures;

@@ -58,6 +58,40 @@ std::vector<std::string> port_lines(const engine::EndpointRecord& endpoint,
 
 } // namespace
 
+json network_settings_json(const GlobalOptions& global, const std::string& id) {
+    auto networks = open_networks(global);
+    json settings = {{"IPAddress", ""},
+                     {"Gateway", ""},
+                     {"IPPrefixLen", 0},
+                     {"Ports", json::object()},
+                     {"Networks", json::object()}};
+    for (const auto& endpoint : networks.container_endpoints(id)) {
+        auto network = networks.get(endpoint.network);
+        int prefix = std::stoi(network.subnet.substr(network.subnet.find('/') + 1));
+        settings["Networks"][network.name] = {
+            {"NetworkID", network.id},
+            {"IPAddress", endpoint.address},
+            {"IPPrefixLen", prefix},
+            {"Gateway", network.gateway},
+            {"Aliases", json::parse(endpoint.aliases_json, nullptr, false)}};
+        if (settings["IPAddress"] == "") {
+            settings["IPAddress"] = endpoint.address;
+            settings["Gateway"] = network.gateway;
+            settings["IPPrefixLen"] = prefix;
+        }
+        json ports = json::parse(endpoint.ports_json, nullptr, false);
+        if (!ports.is_array()) continue;
+        for (const auto& port : ports) {
+            std::string key = std::to_string(port.value("container_port", 0)) + "/" +
+                              port.value("protocol", std::string("tcp"));
+            settings["Ports"][key].push_back(
+                {{"HostIp", port.value("host_ip", std::string("0.0.0.0"))},
+                 {"HostPort", std::to_string(port.value("host_port", 0))}});
+        }
+    }
+    return settings;
+}
+
 void add_network_commands(CLI::App& app, GlobalOptions& global) {
     CLI::App* group = app.add_subcommand("network", "Manage networks");
     group->require_subcommand(1);
