@@ -269,9 +269,24 @@ TEST_F(NetworkTest, NoneAndHostModes) {
     CommandResult none = berth({"run", "--rm", "--network", "none", "busybox", "ip", "link"});
     ASSERT_EQ(none.exit_code, 0) << none;
     EXPECT_EQ(none.out.find("eth0"), std::string::npos) << none.out;
+    // The host's own links: every one there before and after (others come
+    // and go as other tests run).
+    auto host_links = [] {
+        std::set<std::string> links;
+        for (const auto& entry : fs::directory_iterator("/sys/class/net"))
+            links.insert(entry.path().filename());
+        return links;
+    };
+    std::set<std::string> before = host_links();
     CommandResult host =
-        berth({"run", "--rm", "--network", "host", "busybox", "ls", "/sys/class/net/" + bridge_});
+        berth({"run", "--rm", "--network", "host", "busybox", "ls", "-1", "/sys/class/net"});
     EXPECT_EQ(host.exit_code, 0) << host;
+    std::set<std::string> after = host_links(), inside;
+    for (const auto& line : lines_of(host.out))
+        inside.insert(line);
+    for (const auto& link : before)
+        if (after.contains(link)) EXPECT_TRUE(inside.contains(link)) << link;
+    EXPECT_GT(inside.size(), 1u);
     CommandResult bad = berth({"run", "--rm", "--network", "nosuchnet", "busybox", "true"});
     EXPECT_NE(bad.exit_code, 0);
     EXPECT_NE(bad.err.find("network nosuchnet not found"), std::string::npos) << bad;
