@@ -15,6 +15,9 @@ void add_container_view_commands(CLI::App& app, GlobalOptions& global);
 void add_network_commands(CLI::App& app, GlobalOptions& global);
 // `inspect`'s NetworkSettings of a container: Docker's IPAddress, Ports, Networks.
 nlohmann::json network_settings_json(const GlobalOptions& global, const std::string& id);
+// `ps`'s PORTS of each container: "0.0.0.0:8080->80/tcp, ...".
+std::vector<std::string> published_ports_text(const GlobalOptions& global,
+                                              const std::vector<engine::ContainerRecord>& records);
 
 // Shared by both groups:
 engine::Engine open_engine(const GlobalOptions& global);

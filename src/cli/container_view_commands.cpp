@@ -91,9 +91,17 @@ void list_containers(const GlobalOptions& global, bool all, bool quiet, bool no_
                      const std::string& format) {
     auto engine = open_engine(global);
     std::vector<json> rows;
+    std::vector<engine::ContainerRecord> records;
     for (const auto& record : engine.list())
-        if (all || record.state == engine::ContainerState::running)
+        if (all || record.state == engine::ContainerState::running) {
             rows.push_back(ps_row(engine, record, no_trunc));
+            records.push_back(record);
+        }
+    if (!quiet) {
+        auto ports = published_ports_text(global, records);
+        for (std::size_t i = 0; i < rows.size(); ++i)
+            rows[i]["Ports"] = ports[i];
+    }
     if (quiet) {
         for (const auto& row : rows)
             std::cout << row["ID"].get<std::string>() << "\n";

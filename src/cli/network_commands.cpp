@@ -92,6 +92,28 @@ json network_settings_json(const GlobalOptions& global, const std::string& id) {
     return settings;
 }
 
+std::vector<std::string> published_ports_text(const GlobalOptions& global,
+                                              const std::vector<engine::ContainerRecord>& records) {
+    std::vector<std::string> texts(records.size());
+    if (records.empty()) return texts;
+    auto networks = open_networks(global);
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        if (records[i].state != engine::ContainerState::running) continue;
+        for (const auto& endpoint : networks.container_endpoints(records[i].id)) {
+            json ports = json::parse(endpoint.ports_json, nullptr, false);
+            if (!ports.is_array()) continue;
+            for (const auto& port : ports) {
+                if (!texts[i].empty()) texts[i] += ", ";
+                texts[i] += port.value("host_ip", std::string("0.0.0.0")) + ":" +
+                            std::to_string(port.value("host_port", 0)) + "->" +
+                            std::to_string(port.value("container_port", 0)) + "/" +
+                            port.value("protocol", std::string("tcp"));
+            }
+        }
+    }
+    return texts;
+}
+
 void add_network_commands(CLI::App& app, GlobalOptions& global) {
     CLI::App* group = app.add_subcommand("network", "Manage networks");
     group->require_subcommand(1);

@@ -307,6 +307,8 @@ TEST_F(NetworkTest, PublishedPortIsReachableFromHostLoopbackAndFromContainers) {
     EXPECT_TRUE(lines[0].starts_with("80/tcp -> 0.0.0.0:")) << lines[0];
     EXPECT_TRUE(lines[1].starts_with("81/tcp -> 127.0.0.1:")) << lines[1];
     int port = std::atoi(lines[0].substr(lines[0].rfind(':') + 1).c_str());
+    EXPECT_NE(berth({"ps"}).out.find("0.0.0.0:" + std::to_string(port) + "->80/tcp"),
+              std::string::npos);
     CommandResult inspected = berth({"inspect", "web"});
     json settings = json::parse(inspected.out)[0]["NetworkSettings"];
     EXPECT_EQ(settings["IPAddress"], address_of("bridge", "web"));
