@@ -103,7 +103,11 @@ class Resolver {
         return store_.find_network(network_) && !store_.endpoints_on_network(network_).empty();
     }
 
-    void serve(int server) {
+    // Only the network's own containers are answered: the gateway address is
+    // the host's, which other networks' containers can reach too. An
+    // --internal network's names resolve, nothing else does (no way out).
+    void serve(int server, const NetworkRecord& network) {
+        network::Subnet subnet = network::parse_subnet(network.subnet);
         char buffer[4096];
         auto next_check = std::chrono::steady_clock::now();
         for (;;) {
@@ -120,11 +124,18 @@ class Resolver {
             if (got <= 0) continue;
             std::string_view query(buffer, static_cast<std::size_t>(got));
             auto question = network::parse_dns_query(query);
-            if (!question) continue;
+            if (!question || !subnet.contains(network::Ipv4{ntohl(client.sin_addr.s_addr)}))
+                continue;
             std::optional<std::vector<network::Ipv4>> local;
             if (question->klass == network::dns_class_in &&
                 question->name.find('.') == std::string::npos)
                 local = lookup(question->name);
+            if (!local && network.internal) {
+                std::string refused = network::build_dns_answer(query, *question, {}, false, 0);
+                ::sendto(server, refused.data(), refused.size(), 0,
+                         reinterpret_cast<sockaddr*>(&client), size);
+                continue;
+            }
             if (!local) {
                 forward(server, std::string(query), client, upstreams_);
                 continue;
@@ -183,7 +194,7 @@ int run_network_resolver(const std::string& root, const std::string& run_root,
     }
     if (bound < 0) throw_errno("listening on " + network->gateway + ":53");
     signal_ready(ready_fd);
-    resolver.serve(server.get());
+    resolver.serve(server.get(), *network);
     return 0;
 }
 
