@@ -106,9 +106,16 @@ void add_hosts_line(const std::string& container_dir, const std::string& address
     } catch (const std::exception&) {
         return;
     }
+    // The line a start before this one added goes (its address may differ).
+    std::string own_line = "\t" + hostname;
+    std::string kept;
+    for (const auto& line : split_lines(read_file(hosts_file)))
+        if (!(line.ends_with(own_line) &&
+              network::parse_ipv4(line.substr(0, line.size() - own_line.size()))))
+            kept += line + "\n";
     // In place: the container's /etc/hosts is a bind mount of this very file.
-    UniqueFd hosts = open_fd(hosts_file, O_WRONLY | O_APPEND);
-    write_all(hosts.get(), address + "\t" + hostname + "\n", hosts_file);
+    UniqueFd hosts = open_fd(hosts_file, O_WRONLY | O_TRUNC);
+    write_all(hosts.get(), kept + address + own_line + "\n", hosts_file);
 }
 
 // With BERTH_NETWORK_TIMING set, how long a network step took goes to

@@ -249,10 +249,11 @@ class NetworkTest : public ::testing::Test {
 };
 
 TEST_F(NetworkTest, DefaultBridgeGivesAddressRouteAndHostsEntry) {
-    CommandResult shown = berth({"run", "--rm", "--add-host", "db.local:10.9.9.9", "--dns",
-                                 "10.1.1.1", "-h", "web1", "busybox", "sh", "-c",
-                                 "ip -4 addr show eth0; ip route; cat /etc/hosts "
-                                 "/etc/resolv.conf /etc/hostname"});
+    CommandResult shown =
+        berth({"run", "--rm", "--add-host", "db.local:10.9.9.9", "--dns", "10.1.1.1",
+               "--dns-search", "example.test", "-h", "web1", "busybox", "sh", "-c",
+               "ip -4 addr show eth0; ip route; cat /etc/hosts "
+               "/etc/resolv.conf /etc/hostname"});
     ASSERT_EQ(shown.exit_code, 0) << shown;
     EXPECT_NE(shown.out.find("inet " + subnet_prefix_ + "2/24"), std::string::npos) << shown.out;
     EXPECT_NE(shown.out.find("default via " + subnet_prefix_ + "1 dev eth0"), std::string::npos)
@@ -260,9 +261,29 @@ TEST_F(NetworkTest, DefaultBridgeGivesAddressRouteAndHostsEntry) {
     EXPECT_NE(shown.out.find(subnet_prefix_ + "2\tweb1"), std::string::npos) << shown.out;
     EXPECT_NE(shown.out.find("10.9.9.9\tdb.local"), std::string::npos) << shown.out;
     EXPECT_NE(shown.out.find("nameserver 10.1.1.1"), std::string::npos) << shown.out;
+    EXPECT_NE(shown.out.find("search example.test"), std::string::npos) << shown.out;
     // The address came back: the next container gets it again.
     CommandResult again = berth({"run", "--rm", "busybox", "ip", "-4", "addr", "show", "eth0"});
     EXPECT_NE(again.out.find("inet " + subnet_prefix_ + "2/24"), std::string::npos) << again;
+}
+
+TEST_F(NetworkTest, StoppedContainerGetsItsNetworkBackOnStart) {
+    std::string id = run_detached({"--name", "again", "-p", "80", "busybox", "sleep", "60"});
+    std::string first = address_of("bridge", "again");
+    ASSERT_FALSE(first.empty());
+    ASSERT_EQ(berth({"stop", "-t", "0", "again"}).exit_code, 0);
+    // Stopped: its address, netns file and rules are gone.
+    EXPECT_TRUE(endpoints_on("bridge").empty());
+    EXPECT_TRUE(netns_files().empty());
+    EXPECT_TRUE(container_tables().empty());
+    ASSERT_EQ(berth({"start", "again"}).exit_code, 0);
+    CommandResult shown = berth({"exec", "again", "ip", "-4", "addr", "show", "eth0"});
+    EXPECT_NE(shown.out.find("inet " + address_of("bridge", "again") + "/24"), std::string::npos)
+        << shown;
+    EXPECT_EQ(lines_of(berth({"port", "again"}).out).size(), 1u);
+    // One line for its own address, not one per start.
+    CommandResult hosts = berth({"exec", "again", "cat", "/etc/hosts"});
+    EXPECT_EQ(lines_of(hosts.out).size(), 7u) << hosts.out;
 }
 
 TEST_F(NetworkTest, NoneAndHostModes) {
