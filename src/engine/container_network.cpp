@@ -85,16 +85,50 @@ void publish_ports(NetworkStore& store, const NetworkRecord& network,
     rules.bridge = network.bridge;
     rules.container_ip = *network::parse_ipv4(endpoint.address);
     json ports = json::array();
-    std::set<std::pair<std::string, int>> seen;
-    for (const auto& text : options.publish) {
-        network::PortMapping port = network::parse_port_mapping(text);
-        if (port.host_port == 0) port.host_port = network::free_host_port(port.protocol);
-        if (!seen.insert({port.protocol, port.host_port}).second) continue;
-        rules.ports.push_back(port);
-        ports.push_back(port_json(port));
-    }
-    // The row names the table before it exists, so a crash cannot leak it.
-    store.set_ports(endpoint.container_id, endpoint.network, rules.table, ports.dump());
+    // Checked and recorded in one transaction: two containers never get one
+    // host port, whatever starts at once (as Docker's "port is already allocated").
+    store.transaction([&] {
+        std::vector<network::PortMapping> taken;
+        for (const auto& other : store.endpoints()) {
+            if (other.container_id == endpoint.container_id) continue;
+            json held = json::parse(other.ports_json, nullptr, false);
+            if (!held.is_array()) continue;
+            for (const auto& port : held) {
+                network::PortMapping mapping;
+                mapping.protocol = port.value("protocol", std::string("tcp"));
+                mapping.host_ip = network::parse_ipv4(port.value("host_ip", std::string("0.0.0.0")))
+                                      .value_or(network::Ipv4{});
+                mapping.host_port = port.value("host_port", std::uint16_t{0});
+                taken.push_back(mapping);
+            }
+        }
+        auto clashes = [&](const network::PortMapping& wanted) {
+            for (const auto& held : taken)
+                if (held.protocol == wanted.protocol && held.host_port == wanted.host_port &&
+                    (held.host_ip == wanted.host_ip || held.host_ip.value == 0 ||
+                     wanted.host_ip.value == 0))
+                    return true;
+            return false;
+        };
+        for (const auto& text : options.publish) {
+            network::PortMapping port = network::parse_port_mapping(text);
+            if (port.host_port == 0) {
+                for (int attempt = 0; attempt < 20 && port.host_port == 0; ++attempt) {
+                    port.host_port = network::free_host_port(port.protocol);
+                    if (clashes(port)) port.host_port = 0;
+                }
+                if (port.host_port == 0) fail("no free host port for " + text);
+            } else if (clashes(port)) {
+                fail("Bind for " + network::to_string(port.host_ip) + ":" +
+                     std::to_string(port.host_port) + " failed: port is already allocated");
+            }
+            taken.push_back(port);
+            rules.ports.push_back(port);
+            ports.push_back(port_json(port));
+        }
+        // The row names the table before it exists, so a crash cannot leak it.
+        store.set_ports(endpoint.container_id, endpoint.network, rules.table, ports.dump());
+    });
     network::run_nft(network::publish_ruleset(rules));
 }
 

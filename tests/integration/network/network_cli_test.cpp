@@ -330,6 +330,12 @@ TEST_F(NetworkTest, PublishedPortIsReachableFromHostLoopbackAndFromContainers) {
     int port = std::atoi(lines[0].substr(lines[0].rfind(':') + 1).c_str());
     EXPECT_NE(berth({"ps"}).out.find("0.0.0.0:" + std::to_string(port) + "->80/tcp"),
               std::string::npos);
+    // A host port is published once.
+    CommandResult taken = berth({"run", "-d", "--name", "clash", "-p", std::to_string(port) + ":80",
+                                 "busybox", "sleep", "60"});
+    EXPECT_NE(taken.exit_code, 0);
+    EXPECT_NE(taken.err.find("port is already allocated"), std::string::npos) << taken;
+    EXPECT_EQ(berth({"rm", "-f", "clash"}).exit_code, 0);
     CommandResult inspected = berth({"inspect", "web"});
     json settings = json::parse(inspected.out)[0]["NetworkSettings"];
     EXPECT_EQ(settings["IPAddress"], address_of("bridge", "web"));

@@ -10,6 +10,7 @@
 
 #include "berth/image/database.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,6 +59,9 @@ class NetworkStore {
     std::vector<EndpointRecord> endpoints_on_network(const std::string& network);
     std::vector<EndpointRecord> endpoints();
     void remove_endpoint(const std::string& container_id, const std::string& network);
+
+    // Runs `body` in one transaction (BEGIN IMMEDIATE): check, then write.
+    void transaction(const std::function<void()>& body) { database_.transaction(body); }
 
   private:
     image::Database& database_;
