@@ -305,6 +305,18 @@ void connect_container(image::Database& database, const std::string& root,
         auto endpoints = store.endpoints_of_container(record.id);
         if (endpoints.empty()) fail("the container's endpoint vanished");
         publish_ports(store, network, endpoints.front(), request.network_options);
+        // The networks `network connect` added, as at the last start.
+        for (const auto& [name, aliases_json] : store.connections_of(record.id)) {
+            if (name == network.name) continue;
+            auto extra = store.find_network(name);
+            if (!extra) fail("network " + name + " (connected to this container) not found");
+            json aliases = json::parse(aliases_json, nullptr, false);
+            connect_endpoint(store, *extra, record.id, netns_path,
+                             aliases.is_array() ? aliases.get<std::vector<std::string>>()
+                                                : std::vector<std::string>{},
+                             false);
+            ensure_network_resolver(root, run_root, *extra);
+        }
         add_hosts_line(container_dir, endpoints.front().address);
         // Names on user-defined networks (Docker's default network has none).
         if (network.name != "bridge") ensure_network_resolver(root, run_root, network);

@@ -32,6 +32,13 @@ const std::vector<std::string> migrations = {
     " aliases TEXT NOT NULL DEFAULT '[]',"
     " PRIMARY KEY (container_id, network),"
     " UNIQUE (network, address))",
+    // Networks a container joined with `network connect`, besides its
+    // --network: wired again at every start, as Docker keeps them.
+    "CREATE TABLE container_networks ("
+    " container_id TEXT NOT NULL,"
+    " network TEXT NOT NULL,"
+    " aliases TEXT NOT NULL DEFAULT '[]',"
+    " PRIMARY KEY (container_id, network))",
 };
 
 constexpr const char* network_columns = "name, id, bridge, subnet, gateway, internal, created";
@@ -117,7 +124,10 @@ std::vector<NetworkRecord> NetworkStore::networks() {
 }
 
 void NetworkStore::remove_network(const std::string& name) {
-    database_.prepare("DELETE FROM networks WHERE name = ?1").bind(1, name).run();
+    database_.transaction([&] {
+        database_.prepare("DELETE FROM container_networks WHERE network = ?1").bind(1, name).run();
+        database_.prepare("DELETE FROM networks WHERE name = ?1").bind(1, name).run();
+    });
 }
 
 EndpointRecord NetworkStore::allocate(EndpointRecord endpoint) {
@@ -172,6 +182,41 @@ std::vector<EndpointRecord> NetworkStore::endpoints_on_network(const std::string
 
 std::vector<EndpointRecord> NetworkStore::endpoints() {
     return query_endpoints(database_, "", "");
+}
+
+void NetworkStore::add_connection(const std::string& container_id, const std::string& network,
+                                  const std::string& aliases_json) {
+    database_
+        .prepare("INSERT OR REPLACE INTO container_networks (container_id, network, aliases)"
+                 " VALUES (?1, ?2, ?3)")
+        .bind(1, container_id)
+        .bind(2, network)
+        .bind(3, aliases_json)
+        .run();
+}
+
+void NetworkStore::remove_connection(const std::string& container_id, const std::string& network) {
+    database_.prepare("DELETE FROM container_networks WHERE container_id = ?1 AND network = ?2")
+        .bind(1, container_id)
+        .bind(2, network)
+        .run();
+}
+
+void NetworkStore::forget_container(const std::string& container_id) {
+    database_.prepare("DELETE FROM container_networks WHERE container_id = ?1")
+        .bind(1, container_id)
+        .run();
+}
+
+std::vector<std::pair<std::string, std::string>>
+NetworkStore::connections_of(const std::string& container_id) {
+    image::Statement statement = database_.prepare(
+        "SELECT network, aliases FROM container_networks WHERE container_id = ?1 ORDER BY network");
+    statement.bind(1, container_id);
+    std::vector<std::pair<std::string, std::string>> found;
+    while (statement.step())
+        found.emplace_back(statement.text(0), statement.text(1));
+    return found;
 }
 
 void NetworkStore::remove_endpoint(const std::string& container_id, const std::string& network) {

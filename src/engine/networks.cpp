@@ -4,6 +4,7 @@
 #include "berth/base/files.h"
 #include "berth/engine/identity.h"
 #include "berth/engine/network_resolver.h"
+#include "berth/engine/run_request.h"
 #include "berth/image/image_store.h"
 #include "berth/network/address.h"
 #include "berth/network/ipam.h"
@@ -120,40 +121,47 @@ std::vector<std::string> Networks::prune() {
     return removed;
 }
 
-ContainerRecord Networks::running_container(const std::string& reference) {
-    ContainerRecord record = containers_->get(reference);
-    if (record.state != ContainerState::running ||
-        !process_alive(static_cast<pid_t>(record.monitor_pid), record.monitor_start_time))
-        fail("container " + record.name + " is not running");
-    return record;
-}
-
 void Networks::connect(const std::string& network_name, const std::string& container,
                        const std::vector<std::string>& aliases) {
     NetworkRecord network = get(network_name);
-    ContainerRecord record = running_container(container);
-    std::string netns = netns_path_for(options_.run_root, record.id);
-    auto current = store_->endpoints_of_container(record.id);
-    if (current.empty())
-        fail("container " + record.name +
-             " has no network of its own to connect (it runs with --network none, host or "
-             "container:)");
-    for (const auto& endpoint : current)
-        if (endpoint.network == network.name)
+    ContainerRecord record = containers_->get(container);
+    RunRequest request = run_request_from_json(nlohmann::json::parse(record.config_json));
+    if (!uses_endpoints(request.network))
+        fail("container " + record.name + " runs with --network " + request.network +
+             ": it has no network of its own to connect");
+    if (request.network == network.name)
+        fail("container " + record.name + " is already connected to network " + network.name);
+    for (const auto& [name, ignored] : store_->connections_of(record.id))
+        if (name == network.name)
             fail("container " + record.name + " is already connected to network " + network.name);
-    connect_endpoint(*store_, network, record.id, netns, aliases, false);
-    ensure_network_resolver(options_.root, options_.run_root, network);
+    if (network.name == "bridge" && !aliases.empty())
+        fail("network-scoped aliases are only supported for user-defined networks");
+    bool running = record.state == ContainerState::running &&
+                   process_alive(static_cast<pid_t>(record.monitor_pid), record.monitor_start_time);
+    if (running) {
+        connect_endpoint(*store_, network, record.id, netns_path_for(options_.run_root, record.id),
+                         aliases, false);
+        if (network.name != "bridge")
+            ensure_network_resolver(options_.root, options_.run_root, network);
+    }
+    // Kept for the next starts too, as Docker does.
+    store_->add_connection(record.id, network.name, nlohmann::json(aliases).dump());
 }
 
 void Networks::disconnect(const std::string& network_name, const std::string& container) {
     NetworkRecord network = get(network_name);
     ContainerRecord record = containers_->get(container);
+    bool connected = false;
+    for (const auto& [name, ignored] : store_->connections_of(record.id))
+        connected = connected || name == network.name;
+    store_->remove_connection(record.id, network.name);
     for (const auto& endpoint : store_->endpoints_of_container(record.id))
         if (endpoint.network == network.name) {
             disconnect_endpoint(*store_, endpoint);
             return;
         }
-    fail("container " + record.name + " is not connected to network " + network.name);
+    if (!connected)
+        fail("container " + record.name + " is not connected to network " + network.name);
 }
 
 std::vector<EndpointRecord> Networks::container_endpoints(const std::string& container) {

@@ -2,6 +2,7 @@
 
 #include "berth/base/error.h"
 #include "berth/base/files.h"
+#include "berth/engine/network_store.h"
 #include "berth/image/rootfs.h"
 #include "berth/runtime/runtime.h"
 #include "container_network.h"
@@ -38,6 +39,7 @@ void release_container(image::Database& database, const std::string& runtime_roo
 void delete_container_files(image::Database& database, const std::string& runtime_root,
                             const std::string& id, const std::string& container_dir) {
     release_container(database, runtime_root, id, container_dir);
+    NetworkStore(database).forget_container(id);
     if (path_exists(container_dir)) remove_tree(container_dir);
 }
 

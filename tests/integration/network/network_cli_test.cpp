@@ -392,6 +392,12 @@ TEST_F(NetworkTest, NetworksAreIsolatedAndInternalHasNoWayOut) {
     ASSERT_EQ(berth({"network", "connect", "neta", "b1"}).exit_code, 0);
     CommandResult joined = berth({"exec", "b1", "sh", "-c", "echo ping | nc -w 2 " + a1 + " 7000"});
     EXPECT_NE(joined.out.find("pong"), std::string::npos) << joined;
+    // Kept across a restart, as Docker does.
+    ASSERT_EQ(berth({"stop", "-t", "0", "b1"}).exit_code, 0);
+    ASSERT_EQ(berth({"start", "b1"}).exit_code, 0);
+    CommandResult rejoined =
+        berth({"exec", "b1", "sh", "-c", "echo ping | nc -w 2 " + a1 + " 7000"});
+    EXPECT_NE(rejoined.out.find("pong"), std::string::npos) << rejoined;
     ASSERT_EQ(berth({"network", "disconnect", "neta", "b1"}).exit_code, 0);
     EXPECT_NE(berth({"exec", "b1", "ip", "link", "show", "eth1"}).exit_code, 0);
     // Internal: its containers talk to each other, nothing goes out.

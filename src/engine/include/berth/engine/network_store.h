@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace berth::engine {
@@ -59,6 +60,15 @@ class NetworkStore {
     std::vector<EndpointRecord> endpoints_on_network(const std::string& network);
     std::vector<EndpointRecord> endpoints();
     void remove_endpoint(const std::string& container_id, const std::string& network);
+
+    // Networks joined with `network connect` (network, aliases JSON), kept
+    // until `network disconnect` or the container's removal.
+    void add_connection(const std::string& container_id, const std::string& network,
+                        const std::string& aliases_json);
+    void remove_connection(const std::string& container_id, const std::string& network);
+    void forget_container(const std::string& container_id);
+    std::vector<std::pair<std::string, std::string>>
+    connections_of(const std::string& container_id);
 
     // Runs `body` in one transaction (BEGIN IMMEDIATE): check, then write.
     void transaction(const std::function<void()>& body) { database_.transaction(body); }

@@ -36,7 +36,8 @@ class Networks {
     void remove(const std::string& name_or_id);
     // Networks no container uses, removed; their names.
     std::vector<std::string> prune();
-    // A running container joins (or leaves) a user-defined network.
+    // A container joins (or leaves) a network: now if it runs, and at every
+    // start until it is disconnected or removed.
     void connect(const std::string& network, const std::string& container,
                  const std::vector<std::string>& aliases);
     void disconnect(const std::string& network, const std::string& container);
@@ -44,8 +45,6 @@ class Networks {
     std::vector<EndpointRecord> container_endpoints(const std::string& container);
 
   private:
-    ContainerRecord running_container(const std::string& reference);
-
     EngineOptions options_;
     std::unique_ptr<image::Database> database_;
     std::unique_ptr<ContainerStore> containers_;
