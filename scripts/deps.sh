@@ -19,6 +19,6 @@ install_packages() {
 
 # What building berth needs.
 build_packages=(g++ cmake ninja-build git pkg-config nlohmann-json3-dev libseccomp-dev
-    libssl-dev libsqlite3-dev libisal-dev libzstd-dev libcli11-dev libcurl4-openssl-dev)
+    libssl-dev libsqlite3-dev libisal-dev libzstd-dev libcli11-dev libcurl4-openssl-dev libnftables-dev)
 # What the built-in bundle and image are made from.
 image_packages=(busybox-static)

@@ -20,6 +20,13 @@ void add_volume_commands(CLI::App& app, GlobalOptions& global);
 nlohmann::json volume_json(engine::Engine& engine, const engine::VolumeRecord& record);
 // rename, top, container prune, version, info, system df (admin_commands.cpp).
 void add_admin_commands(CLI::App& app, GlobalOptions& global);
+// `berth network ...` and `berth port` (network_commands.cpp).
+void add_network_commands(CLI::App& app, GlobalOptions& global);
+// `inspect`'s NetworkSettings of a container: Docker's IPAddress, Ports, Networks.
+nlohmann::json network_settings_json(const GlobalOptions& global, const std::string& id);
+// `ps`'s PORTS of each container: "0.0.0.0:8080->80/tcp, ...".
+std::vector<std::string> published_ports_text(const GlobalOptions& global,
+                                              const std::vector<engine::ContainerRecord>& records);
 
 // Shared by both groups:
 engine::Engine open_engine(const GlobalOptions& global);

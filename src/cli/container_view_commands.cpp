@@ -123,6 +123,7 @@ void list_containers(const GlobalOptions& global, const ListOptions& options) {
     int limit = options.latest ? 1 : options.last;
     bool all = options.all || limit >= 0 || filter.has_status();
     std::vector<json> rows;
+    std::vector<engine::ContainerRecord> records;
     for (const auto& record : engine.list()) {
         if (limit >= 0 && static_cast<int>(rows.size()) >= limit) break;
         if (!all && record.state != engine::ContainerState::running) continue;
@@ -132,6 +133,11 @@ void list_containers(const GlobalOptions& global, const ListOptions& options) {
                                 : engine::ContainerOptions();
         if (!filter.matches(record, container_options.labels)) continue;
         rows.push_back(ps_row(engine, record, container_options, options.no_trunc));
+        records.push_back(record);
+    }
+    if (!options.quiet) {
+        auto ports = published_ports_text(global, records);
+        for (std::size_t i = 0; i < rows.size(); ++i) rows[i]["Ports"] = ports[i];
     }
     if (options.quiet) {
         for (const auto& row : rows)
@@ -333,7 +339,9 @@ void add_container_view_commands(CLI::App& app, GlobalOptions& global) {
                         }
                         throw;
                     }
-                    all.push_back(inspect_json(engine, *record));
+                    json item = inspect_json(engine, *record);
+                    item["NetworkSettings"] = network_settings_json(global, item["Id"]);
+                    all.push_back(item);
                 } catch (const Error& error) {
                     std::cerr << "berth: " << error.what() << "\n";
                     ++failures;

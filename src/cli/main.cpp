@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
     add_logs_command(app, global);
     add_volume_commands(app, global);
     add_admin_commands(app, global);
+    add_network_commands(app, global);
 
     try {
         app.parse(argc, argv);

@@ -55,8 +55,19 @@ void add_run_flags(CLI::App& command, RunFlags& flags, bool is_run) {
     one_each(command.add_option("--security-opt", flags.security_options,
                                 "seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges"));
     command.add_option("--network,--net", request.network,
-                       "none, host, or bridge (the default; until berth has networks, bridge is "
-                       "a new network namespace with only loopback, like none)");
+                       "bridge (the default), none, host, container:NAME, or a network made by "
+                       "`berth network create`");
+    auto& net = request.network_options;
+    one_each(command.add_option("-p,--publish", net.publish,
+                                "Publish a port: [hostip:][hostport:]containerport[/tcp|udp]"));
+    command.add_flag("-P,--publish-all", net.publish_all,
+                     "Publish every port the image exposes on free host ports");
+    one_each(command.add_option("--dns", net.dns, "A DNS server for the container"));
+    one_each(command.add_option("--dns-search", net.dns_search, "A DNS search domain"));
+    one_each(command.add_option("--add-host", net.add_hosts,
+                                "An /etc/hosts entry: name:ip"));
+    one_each(command.add_option("--network-alias", net.aliases,
+                                "Another name for the container on a user-defined network"));
     command.add_option("--cgroup-parent", request.cgroup_parent,
                        "Parent cgroup of the container's (default /berth)");
     command.add_option("--stop-signal", request.stop_signal,

@@ -10,6 +10,9 @@
 #include "berth/engine/user_lookup.h"
 #include "berth/image/image_store.h"
 #include "berth/image/rootfs.h"
+#include "berth/network/address.h"
+#include "berth/network/ports.h"
+#include "container_network.h"
 #include "teardown.h"
 
 #include <cstdlib>
@@ -41,31 +44,90 @@ std::string read_host_file(const char* path) {
 // The host's resolver list, less loopback servers: from a network namespace
 // of its own the container cannot reach the host's 127.0.0.53. Docker's
 // public fallback when nothing is left.
-std::string container_resolv_conf(bool host_network) {
+// With --dns, only those servers; else the host's, less loopback servers
+// (from a network namespace of its own the container cannot reach the
+// host's 127.0.0.53), Docker's public fallback when nothing is left.
+std::string container_resolv_conf(const RunRequest& request, bool host_network,
+                                  const std::string& network_resolver) {
+    NetworkOptions options = request.network_options;
+    // On a user-defined network, its resolver (which forwards the rest).
+    if (options.dns.empty() && !network_resolver.empty()) options.dns = {network_resolver};
     std::string host = read_host_file("/etc/resolv.conf");
-    if (host_network) return host;
     std::string out;
     bool has_server = false;
     for (const auto& line : split_lines(host)) {
         auto words = split_words(line);
         if (words.size() >= 2 && words[0] == "nameserver") {
-            if (words[1].starts_with("127.") || words[1] == "::1") continue;
+            if (!options.dns.empty()) continue;
+            if (!host_network && (words[1].starts_with("127.") || words[1] == "::1")) continue;
             has_server = true;
         }
+        if (words.size() >= 1 && words[0] == "search" && !options.dns_search.empty()) continue;
         out += line + "\n";
+    }
+    for (const auto& server : options.dns) {
+        out += "nameserver " + server + "\n";
+        has_server = true;
+    }
+    if (!options.dns_search.empty()) {
+        out += "search";
+        for (const auto& domain : options.dns_search)
+            out += " " + domain;
+        out += "\n";
     }
     if (!has_server) out += "nameserver 8.8.8.8\nnameserver 8.8.4.4\n";
     return out;
 }
 
-std::string container_hosts(bool host_network) {
-    if (host_network) return read_host_file("/etc/hosts");
-    return "127.0.0.1\tlocalhost\n"
-           "::1\tlocalhost ip6-localhost ip6-loopback\n"
-           "fe00::0\tip6-localnet\n"
-           "ff00::0\tip6-mcastprefix\n"
-           "ff02::1\tip6-allnodes\n"
-           "ff02::2\tip6-allrouters\n";
+// The container's own address is added by its monitor once it has one.
+std::string container_hosts(const RunRequest& request, bool host_network) {
+    std::string out = host_network ? read_host_file("/etc/hosts")
+                                   : "127.0.0.1\tlocalhost\n"
+                                     "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                     "fe00::0\tip6-localnet\n"
+                                     "ff00::0\tip6-mcastprefix\n"
+                                     "ff02::1\tip6-allnodes\n"
+                                     "ff02::2\tip6-allrouters\n";
+    for (const auto& entry : request.network_options.add_hosts) {
+        auto colon = entry.find_first_of(":=");
+        out += entry.substr(colon + 1) + "\t" + entry.substr(0, colon) + "\n";
+    }
+    return out;
+}
+
+// --add-host name:ip, --dns ip: checked before anything is made.
+void check_network_request(RunRequest& request, const oci::ContainerConfig& image_config) {
+    NetworkOptions& options = request.network_options;
+    for (const auto& entry : options.add_hosts) {
+        auto colon = entry.find_first_of(":=");
+        if (colon == std::string::npos || colon == 0 ||
+            !network::parse_ipv4(entry.substr(colon + 1)))
+            fail("invalid --add-host \"" + entry + "\": give name:IPv4");
+    }
+    for (const auto& server : options.dns)
+        if (!network::parse_ipv4(server))
+            fail("invalid --dns \"" + server + "\": give an IPv4 address");
+    for (const auto& port : options.publish)
+        network::parse_port_mapping(port);
+    if (options.publish_all) {
+        for (const auto& port : image_config.exposed_ports) {
+            auto mapping = network::parse_exposed_port(port);
+            options.publish.push_back(std::to_string(mapping.container_port) + "/" +
+                                      mapping.protocol);
+        }
+        options.publish_all = false;
+    }
+    if (!options.publish.empty() && !uses_endpoints(request.network)) {
+        if (request.network == "host") {
+            options.publish.clear(); // Docker: published ports are discarded with host networking
+        } else {
+            fail("published ports need a network: --network " + request.network +
+                 " has none to publish on");
+        }
+    }
+    if (!options.aliases.empty() &&
+        (!uses_endpoints(request.network) || request.network == "bridge"))
+        fail("network-scoped aliases are only supported for user-defined networks");
 }
 
 nlohmann::json default_seccomp_profile() {
@@ -111,8 +173,24 @@ std::string pick_name(ContainerStore& containers, const std::string& requested) 
 ContainerRecord Engine::create(const RunRequest& given) {
     RunRequest request = given;
     if (request.network.empty()) request.network = "bridge";
-    if (request.network != "bridge" && request.network != "none" && request.network != "host")
-        fail("network " + request.network + " not found (berth has bridge, none and host)");
+    // A network's row (the default one is made on first use) before anything else.
+    std::string joined_netns, network_resolver;
+    if (uses_endpoints(request.network)) {
+        if (::geteuid() != 0)
+            fail("network " + request.network +
+                 ": rootless networking (slirp4netns or pasta) is not supported yet; run as "
+                 "root, or use --network none or --network host");
+        containers();
+        NetworkStore networks(*database_);
+        NetworkRecord network = network_for_mode(networks, request.network);
+        request.network = network.name;
+        if (network.name != "bridge") network_resolver = network.gateway;
+    } else if (request.network.starts_with("container:")) {
+        ContainerRecord other = get(request.network.substr(10));
+        if (other.state != ContainerState::running || other.pid <= 0)
+            fail("cannot join the network of container " + other.name + ": it is not running");
+        joined_netns = "/proc/" + std::to_string(other.pid) + "/ns/net";
+    }
 
     image::StoreOptions store_options;
     store_options.root = options_.root;
@@ -125,6 +203,7 @@ ContainerRecord Engine::create(const RunRequest& given) {
             image_config.stop_signal.empty() ? "SIGTERM" : image_config.stop_signal;
     // Errors the request alone shows come before anything is made.
     process_args(request, image_config);
+    check_network_request(request, image_config);
     effective_capabilities(request);
     if (request.log_driver != "json-file" && request.log_driver != "none")
         fail("logging driver " + request.log_driver + " is not supported (berth has json-file and "
@@ -157,6 +236,9 @@ ContainerRecord Engine::create(const RunRequest& given) {
             image::mount_rootfs(store, image, dir, {.scratch_upper = request.auto_remove});
         bool host_network = request.network == "host";
         SpecInputs inputs;
+        // A bridge or user network: a new namespace of the runtime's, wired by
+        // the monitor between create and start. container:NAME joins by path.
+        inputs.netns_path = joined_netns;
         inputs.id = record.id;
         inputs.hostname = !request.hostname.empty() ? request.hostname
                           : host_network            ? host_hostname()
@@ -165,8 +247,9 @@ ContainerRecord Engine::create(const RunRequest& given) {
         inputs.hosts_file = dir + "/hosts";
         inputs.resolv_conf_file = dir + "/resolv.conf";
         write_file_atomic(inputs.hostname_file, inputs.hostname + "\n");
-        write_file_atomic(inputs.hosts_file, container_hosts(host_network));
-        write_file_atomic(inputs.resolv_conf_file, container_resolv_conf(host_network));
+        write_file_atomic(inputs.hosts_file, container_hosts(request, host_network));
+        write_file_atomic(inputs.resolv_conf_file,
+                          container_resolv_conf(request, host_network, network_resolver));
         inputs.user = with_context("resolving the container's user", [&] {
             return resolve_user_in_rootfs(request.user.empty() ? image_config.user : request.user,
                                           rootfs);
@@ -183,7 +266,7 @@ ContainerRecord Engine::create(const RunRequest& given) {
         write_file_atomic(dir + "/config.json", spec.dump(2) + "\n");
     } catch (...) {
         try {
-            empty_trash(delete_container_files(runtime_root(), record.id, dir));
+            empty_trash(delete_container_files(*database_, runtime_root(), record.id, dir));
         } catch (...) {
         }
         discard_volumes(created_volumes);

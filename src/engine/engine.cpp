@@ -12,6 +12,7 @@
 #include "berth/image/image_store.h"
 #include "berth/image/rootfs.h"
 #include "berth/runtime/runtime.h"
+#include "container_network.h"
 #include "monitor.h"
 #include "process_identity.h"
 #include "teardown.h"
@@ -82,6 +83,8 @@ ContainerStore& Engine::containers() {
     if (!containers_) {
         if (!database_) database_ = std::make_unique<image::Database>(options_.root + "/berth.db");
         containers_ = std::make_unique<ContainerStore>(*database_);
+        // What a killed monitor left of its network goes first.
+        sweep_network_leftovers(*database_, *containers_, options_.run_root);
     }
     return *containers_;
 }
@@ -125,12 +128,12 @@ std::optional<ContainerRecord> Engine::reconcile(ContainerRecord record) {
         std::string dir = container_dir(record.id);
         try {
             if (request_of(record).auto_remove) {
-                empty_trash(delete_container_files(runtime_root(), record.id, dir));
+                empty_trash(delete_container_files(*database_, runtime_root(), record.id, dir));
                 containers().remove(record.id);
                 remove_anonymous_volumes(*database_, options_.root, request_of(record));
                 return std::nullopt;
             }
-            release_container(runtime_root(), record.id, dir);
+            release_container(*database_, runtime_root(), record.id, dir);
         } catch (const Error& error) {
             exited.error += std::string("; cleaning up: ") + error.what();
             containers().update_state(exited);
@@ -312,7 +315,8 @@ void Engine::remove(const std::string& reference, bool force, bool remove_volume
     ContainerRecord removing = record;
     removing.state = ContainerState::removing;
     containers().update_state(removing);
-    std::string trash = delete_container_files(runtime_root(), record.id, container_dir(record.id));
+    std::string trash =
+        delete_container_files(*database_, runtime_root(), record.id, container_dir(record.id));
     containers().remove(record.id);
     if (remove_volumes) remove_anonymous_volumes(*database_, options_.root, request_of(record));
     empty_trash(trash);

@@ -11,6 +11,7 @@
 #include "berth/engine/restart_policy.h"
 #include "berth/runtime/runtime.h"
 #include "berth/base/unix_socket.h"
+#include "container_network.h"
 #include "process_identity.h"
 #include "stdin_relay.h"
 #include "teardown.h"
@@ -136,11 +137,12 @@ int Monitor::fail_start(const std::string& message) {
         record.monitor_start_time = 0;
         containers_.update_state(record);
         if (plan_.auto_remove) {
-            empty_trash(delete_container_files(plan_.runtime_root, plan_.id, plan_.container_dir));
+            empty_trash(
+                delete_container_files(database_, plan_.runtime_root, plan_.id, plan_.container_dir));
             containers_.remove(plan_.id);
             remove_anonymous_volumes(database_, plan_.root, request_of(record));
         } else {
-            release_container(plan_.runtime_root, plan_.id, plan_.container_dir);
+            release_container(database_, plan_.runtime_root, plan_.id, plan_.container_dir);
         }
     } catch (const std::exception& error) {
         std::fprintf(stderr, "berth monitor: cleaning up after the failed start: %s\n",
@@ -194,9 +196,11 @@ int Monitor::run() {
             finish(code);
             return 0;
         }
-        // The runtime's state goes; the rootfs stays mounted for the next run.
+        // The runtime's state and the network wiring go; the rootfs stays
+        // mounted for the next run.
         try {
             runtime_.remove(plan_.id, true);
+            disconnect_container(database_, run_root_of(plan_.runtime_root), plan_.id);
         } catch (const std::exception& error) {
             std::fprintf(stderr, "berth monitor: before restarting: %s\n", error.what());
         }
@@ -293,6 +297,12 @@ void Monitor::start_container() {
     init_pidfd_.reset(pidfd_open(init_pid_));
     if (!init_pidfd_) throw_errno("watching the container's init");
     ContainerRecord record = containers_.get(plan_.id);
+    // Between create and start, as OCI means it: the init waits in its new
+    // network namespace while berth wires it (veth, address, routes, ports).
+    connect_container(database_, run_root_of(plan_.database_path), run_root_of(plan_.runtime_root),
+                      record, run_request_from_json(nlohmann::json::parse(record.config_json)),
+                      plan_.container_dir, init_pid_);
+    record = containers_.get(plan_.id);
     record.state = ContainerState::running;
     record.pid = init_pid_;
     record.exit_code = 0;
@@ -444,7 +454,7 @@ void Monitor::finish(int exit_code) {
         ::unlink(plan_.attach_socket.c_str());
     }
     try {
-        release_container(plan_.runtime_root, plan_.id, plan_.container_dir);
+        release_container(database_, plan_.runtime_root, plan_.id, plan_.container_dir);
     } catch (const std::exception& error) {
         std::fprintf(stderr, "berth monitor: releasing the container: %s\n", error.what());
     }
@@ -458,7 +468,8 @@ void Monitor::finish(int exit_code) {
         record.monitor_start_time = 0;
         containers_.update_state(record);
         if (plan_.auto_remove) {
-            trash = delete_container_files(plan_.runtime_root, plan_.id, plan_.container_dir);
+            trash = delete_container_files(database_, plan_.runtime_root, plan_.id,
+                                           plan_.container_dir);
             containers_.remove(plan_.id);
             remove_anonymous_volumes(database_, plan_.root, request_of(record));
         }

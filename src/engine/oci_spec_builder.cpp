@@ -245,8 +245,11 @@ json build_oci_spec(const RunRequest& request, const oci::ContainerConfig& image
     json namespaces = json::array();
     for (const char* type : {"pid", "ipc", "uts", "mount"})
         namespaces.push_back({{"type", type}});
-    // Until berth has networks, "bridge" is an empty namespace too (loopback only).
-    if (request.network != "host") namespaces.push_back({{"type", "network"}});
+    if (request.network != "host") {
+        json network = {{"type", "network"}};
+        if (!inputs.netns_path.empty()) network["path"] = inputs.netns_path;
+        namespaces.push_back(network);
+    }
 
     json linux_section = {
         {"namespaces", namespaces},

@@ -2,8 +2,10 @@
 
 #include "berth/base/error.h"
 #include "berth/base/files.h"
+#include "berth/engine/network_store.h"
 #include "berth/image/rootfs.h"
 #include "berth/runtime/runtime.h"
+#include "container_network.h"
 
 #include <cstdio>
 #include <exception>
@@ -11,13 +13,22 @@
 
 namespace berth::engine {
 
-void release_container(const std::string& runtime_root, const std::string& id,
-                       const std::string& container_dir) {
+std::string run_root_of(const std::string& runtime_root) {
+    return runtime_root.substr(0, runtime_root.rfind('/'));
+}
+
+void release_container(image::Database& database, const std::string& runtime_root,
+                       const std::string& id, const std::string& container_dir) {
     std::exception_ptr first;
     try {
         runtime::Runtime(runtime_root).remove(id, true);
     } catch (...) {
         first = std::current_exception();
+    }
+    try {
+        disconnect_container(database, run_root_of(runtime_root), id);
+    } catch (...) {
+        if (!first) first = std::current_exception();
     }
     try {
         image::unmount_rootfs(container_dir);
@@ -27,9 +38,10 @@ void release_container(const std::string& runtime_root, const std::string& id,
     if (first) std::rethrow_exception(first);
 }
 
-std::string delete_container_files(const std::string& runtime_root, const std::string& id,
-                                   const std::string& container_dir) {
-    release_container(runtime_root, id, container_dir);
+std::string delete_container_files(image::Database& database, const std::string& runtime_root,
+                                   const std::string& id, const std::string& container_dir) {
+    release_container(database, runtime_root, id, container_dir);
+    NetworkStore(database).forget_container(id);
     // <root>/containers/<id> → <root>/trash/<id>, on the same filesystem.
     std::filesystem::path trash =
         std::filesystem::path(container_dir).parent_path().parent_path() / "trash";

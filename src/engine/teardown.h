@@ -3,21 +3,26 @@
 // mount, then (for rm) its files and its row.
 #pragma once
 
+#include "berth/image/database.h"
+
 #include <string>
 
 namespace berth::engine {
 
-// Deletes the runtime's state (killing what is left) and the cgroup, and
-// unmounts the rootfs. Every step runs even if one before failed; the first
-// failure is rethrown at the end.
-void release_container(const std::string& runtime_root, const std::string& id,
-                       const std::string& container_dir);
+// The engine's run root, of which the runtime's root is the "runtime" folder.
+std::string run_root_of(const std::string& runtime_root);
+
+// Deletes the runtime's state (killing what is left) and the cgroup, takes
+// its network apart (veths, addresses, rules, netns file), and unmounts the rootfs. Every step runs
+// even if one before failed; the first failure is rethrown at the end.
+void release_container(image::Database& database, const std::string& runtime_root,
+                       const std::string& id, const std::string& container_dir);
 
 // release_container, then the container's directory (upper layer, logs,
 // bundle) leaves its place with one rename into the root's trash, for
 // empty_trash to delete. Returns the trash directory.
-std::string delete_container_files(const std::string& runtime_root, const std::string& id,
-                                   const std::string& container_dir);
+std::string delete_container_files(image::Database& database, const std::string& runtime_root,
+                                   const std::string& id, const std::string& container_dir);
 
 // Deletes whatever the trash holds (what a killed process left there too).
 // Deleting a tree costs ~3 ms per directory on a filesystem mounted with

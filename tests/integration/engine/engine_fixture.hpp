@@ -115,6 +115,10 @@ class EngineTest : public ::testing::Test {
         dir_ = new berth_test::TempDir("berth-engine-test");
         ::setenv("BERTH_RUNROOT", (dir_->path() / "run").c_str(), 1);
         ::setenv("BERTH_SECCOMP_PROFILE", BERTH_SECCOMP_DEFAULT_PROFILE, 1);
+        // The default network on a bridge and subnet of this suite's own.
+        ::setenv("BERTH_BRIDGE", bridge_name().c_str(), 1);
+        ::setenv("BERTH_BRIDGE_SUBNET",
+                 ("10.212." + std::to_string(::getpid() % 200 + 20) + ".0/24").c_str(), 1);
         // SIGPIPE ignored: the script's `busybox | head -1` dies of it under
         // pipefail when head exits first (a fix for the script is pending).
         CommandResult made = run_command({"bash", "-c", "trap '' PIPE; exec \"$@\"", "bash",
@@ -130,6 +134,9 @@ class EngineTest : public ::testing::Test {
             berth({"rm", "-f", id});
         reap_zombies();
         remove_cgroup_parent();
+        // The default network's bridge stays after its last container, as docker0.
+        run_command({"nft", "delete", "table", "ip", "berth-" + bridge_name()});
+        run_command({"ip", "link", "del", bridge_name()});
         delete dir_;
         dir_ = nullptr;
     }
@@ -157,6 +164,8 @@ class EngineTest : public ::testing::Test {
     }
 
     static fs::path root() { return dir_->path() / "root"; }
+
+    static std::string bridge_name() { return "bet" + std::to_string(::getpid()); }
 
     static CommandResult berth(std::vector<std::string> args, int timeout_ms = 30000) {
         args.insert(args.begin(), {BERTH_PATH, "--root", root().string()});

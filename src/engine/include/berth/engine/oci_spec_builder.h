@@ -23,6 +23,8 @@ struct SpecInputs {
     ResolvedUser user;
     // Host files bind-mounted over the container's /etc files.
     std::string hostname_file, hosts_file, resolv_conf_file;
+    // The network namespace to join (a netns file, /proc/PID/ns/net); "" for a new one.
+    std::string netns_path;
     nlohmann::json
         seccomp_profile; // berth's default profile; used unless the request says otherwise
     std::uint64_t nofile_hard_limit = 1048576; // the host's hard RLIMIT_NOFILE

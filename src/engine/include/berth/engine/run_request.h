@@ -4,6 +4,7 @@
 #pragma once
 
 #include "berth/engine/container_options.h"
+#include "berth/engine/network_options.h"
 
 #include <nlohmann/json.hpp>
 
@@ -40,9 +41,10 @@ struct RunRequest {
     // "" (berth's default profile), "unconfined", or the profile's JSON text
     // (read by the CLI, so the container keeps what it was created with).
     std::string seccomp;
-    // "bridge" (Docker's default; for now a new empty network namespace),
-    // "none" or "host".
+    // "bridge" (Docker's default network), "none", "host", "container:NAME"
+    // or a network made by `berth network create`.
     std::string network = "bridge";
+    NetworkOptions network_options;
     // Relative (to the monitor's own cgroup) or absolute cgroup parent.
     std::string cgroup_parent;
     std::string stop_signal; // "" for the image's, else SIGTERM

@@ -1,0 +1,393 @@
+#include "container_network.h"
+
+#include "berth/base/error.h"
+#include "berth/base/files.h"
+#include "berth/base/syscalls.h"
+#include "berth/base/text.h"
+#include "berth/engine/identity.h"
+#include "berth/engine/network_options.h"
+#include "berth/engine/network_resolver.h"
+#include "berth/network/address.h"
+#include "berth/network/firewall.h"
+#include "berth/network/ipam.h"
+#include "berth/network/netns.h"
+#include "berth/network/ports.h"
+#include "berth/network/route_netlink.h"
+#include "process_identity.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <dirent.h>
+#include <exception>
+#include <fcntl.h>
+#include <set>
+
+namespace berth::engine {
+
+namespace {
+
+using nlohmann::json;
+
+std::string env_or(const char* name, const char* fallback) {
+    const char* value = std::getenv(name);
+    return value && *value ? value : fallback;
+}
+
+// 15 characters at most (IFNAMSIZ), distinct per container and network.
+std::string host_veth_name(const std::string& id, const std::string& network) {
+    unsigned hash = 2166136261u; // FNV-1a: stable across builds and runs
+    for (unsigned char c : network)
+        hash = (hash ^ c) * 16777619u;
+    char suffix[8];
+    std::snprintf(suffix, sizeof suffix, "%04x", hash & 0xffff);
+    return "vb" + id.substr(0, 9) + suffix;
+}
+
+std::string table_for_network(const NetworkRecord& network) {
+    return "berth-" + network.bridge;
+}
+
+std::string table_for_container(const std::string& id) {
+    return "berth-c-" + id.substr(0, 16);
+}
+
+json port_json(const network::PortMapping& port) {
+    return {{"protocol", port.protocol},
+            {"host_ip", network::to_string(port.host_ip)},
+            {"host_port", port.host_port},
+            {"container_port", port.container_port}};
+}
+
+// Runs every step, remembers the first failure, rethrows it at the end.
+class Undo {
+  public:
+    template <class Step> void run(Step step) {
+        try {
+            step();
+        } catch (...) {
+            if (!first_) first_ = std::current_exception();
+        }
+    }
+    void finish() {
+        if (first_) std::rethrow_exception(first_);
+    }
+
+  private:
+    std::exception_ptr first_;
+};
+
+void publish_ports(NetworkStore& store, const NetworkRecord& network,
+                   const EndpointRecord& endpoint, const NetworkOptions& options) {
+    if (options.publish.empty()) return;
+    network::PublishRules rules;
+    rules.table = table_for_container(endpoint.container_id);
+    rules.bridge = network.bridge;
+    rules.container_ip = *network::parse_ipv4(endpoint.address);
+    json ports = json::array();
+    // Checked and recorded in one transaction: two containers never get one
+    // host port, whatever starts at once (as Docker's "port is already allocated").
+    store.transaction([&] {
+        std::vector<network::PortMapping> taken;
+        for (const auto& other : store.endpoints()) {
+            if (other.container_id == endpoint.container_id) continue;
+            json held = json::parse(other.ports_json, nullptr, false);
+            if (!held.is_array()) continue;
+            for (const auto& port : held) {
+                network::PortMapping mapping;
+                mapping.protocol = port.value("protocol", std::string("tcp"));
+                mapping.host_ip = network::parse_ipv4(port.value("host_ip", std::string("0.0.0.0")))
+                                      .value_or(network::Ipv4{});
+                mapping.host_port = port.value("host_port", std::uint16_t{0});
+                taken.push_back(mapping);
+            }
+        }
+        auto clashes = [&](const network::PortMapping& wanted) {
+            for (const auto& held : taken)
+                if (held.protocol == wanted.protocol && held.host_port == wanted.host_port &&
+                    (held.host_ip == wanted.host_ip || held.host_ip.value == 0 ||
+                     wanted.host_ip.value == 0))
+                    return true;
+            return false;
+        };
+        for (const auto& text : options.publish) {
+            network::PortMapping port = network::parse_port_mapping(text);
+            if (port.host_port == 0) {
+                for (int attempt = 0; attempt < 20 && port.host_port == 0; ++attempt) {
+                    port.host_port = network::free_host_port(port.protocol);
+                    if (clashes(port)) port.host_port = 0;
+                }
+                if (port.host_port == 0) fail("no free host port for " + text);
+            } else if (clashes(port)) {
+                fail("Bind for " + network::to_string(port.host_ip) + ":" +
+                     std::to_string(port.host_port) + " failed: port is already allocated");
+            }
+            taken.push_back(port);
+            rules.ports.push_back(port);
+            ports.push_back(port_json(port));
+        }
+        // The row names the table before it exists, so a crash cannot leak it.
+        store.set_ports(endpoint.container_id, endpoint.network, rules.table, ports.dump());
+    });
+    network::run_nft(network::publish_ruleset(rules));
+}
+
+void add_hosts_line(const std::string& container_dir, const std::string& address) {
+    std::string hosts_file = container_dir + "/hosts";
+    std::string hostname;
+    try {
+        hostname = split_lines(read_file(container_dir + "/hostname")).at(0);
+    } catch (const std::exception&) {
+        return;
+    }
+    // The line a start before this one added goes (its address may differ).
+    std::string own_line = "\t" + hostname;
+    std::string kept;
+    for (const auto& line : split_lines(read_file(hosts_file)))
+        if (!(line.ends_with(own_line) &&
+              network::parse_ipv4(line.substr(0, line.size() - own_line.size()))))
+            kept += line + "\n";
+    // In place: the container's /etc/hosts is a bind mount of this very file.
+    UniqueFd hosts = open_fd(hosts_file, O_WRONLY | O_TRUNC);
+    write_all(hosts.get(), kept + address + own_line + "\n", hosts_file);
+}
+
+// With BERTH_NETWORK_TIMING set, how long a network step took goes to
+// stderr (the monitor's log): what bench/network reads.
+class StepTimer {
+  public:
+    explicit StepTimer(const char* step)
+        : step_(step), start_(std::chrono::steady_clock::now()),
+          enabled_(std::getenv("BERTH_NETWORK_TIMING") != nullptr) {}
+    ~StepTimer() {
+        if (!enabled_) return;
+        std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start_;
+        std::fprintf(stderr, "berth network timing: %s %.3f ms\n", step_, took.count());
+    }
+
+  private:
+    const char* step_;
+    std::chrono::steady_clock::time_point start_;
+    bool enabled_;
+};
+
+} // namespace
+
+std::string netns_path_for(const std::string& run_root, const std::string& id) {
+    return run_root + "/netns/" + id;
+}
+
+bool uses_endpoints(const std::string& network_mode) {
+    return network_mode != "none" && network_mode != "host" &&
+           !network_mode.starts_with("container:");
+}
+
+NetworkRecord network_for_mode(NetworkStore& store, const std::string& name) {
+    if (auto found = store.find_network(name)) return *found;
+    if (name != "bridge") fail("network " + name + " not found");
+    NetworkRecord network;
+    network.name = "bridge";
+    network.id = new_container_id();
+    network.bridge = env_or("BERTH_BRIDGE", "berth0");
+    std::string subnet_text = env_or("BERTH_BRIDGE_SUBNET", "");
+    network::Subnet subnet;
+    if (!subnet_text.empty()) {
+        subnet = network::parse_subnet(subnet_text);
+    } else {
+        std::set<network::Subnet> used;
+        for (const auto& other : store.networks())
+            used.insert(network::parse_subnet(other.subnet));
+        for (const auto& held : network::RouteNetlink().ipv4_subnets())
+            used.insert(held);
+        subnet = network::pick_free_subnet(used);
+    }
+    network.subnet = network::to_string(subnet);
+    network.gateway = network::to_string(subnet.first_host());
+    network.created = now_rfc3339_nano();
+    try {
+        store.insert_network(network);
+    } catch (const Error&) {
+        // Another command made it meanwhile.
+        if (auto found = store.find_network(name)) return *found;
+        throw;
+    }
+    return network;
+}
+
+void ensure_bridge(const NetworkRecord& network) {
+    network::RouteNetlink host;
+    // A bridge that exists was set up by whoever made it (berth keeps
+    // bridges as Docker keeps docker0): nothing more to pay per container.
+    if (!host.create_bridge(network.bridge, 0)) return;
+    try {
+        network::Subnet subnet = network::parse_subnet(network.subnet);
+        host.add_address(network.bridge, *network::parse_ipv4(network.gateway), subnet.prefix);
+        network::enable_forwarding(network.bridge);
+        network::run_nft(network::network_ruleset(
+            {table_for_network(network), network.bridge, subnet, network.internal}));
+    } catch (...) {
+        try {
+            remove_bridge(network);
+        } catch (...) {
+        }
+        throw;
+    }
+}
+
+void remove_bridge(const NetworkRecord& network) {
+    Undo undo;
+    undo.run([&] { network::delete_nft_table(table_for_network(network)); });
+    undo.run([&] { network::RouteNetlink().delete_link(network.bridge); });
+    undo.finish();
+}
+
+void connect_endpoint(NetworkStore& store, const NetworkRecord& network,
+                      const std::string& container_id, const std::string& netns_path,
+                      const std::vector<std::string>& aliases, bool default_route) {
+    ensure_bridge(network);
+    EndpointRecord endpoint;
+    endpoint.container_id = container_id;
+    endpoint.network = network.name;
+    // The lowest ethN free inside the container (one may have been disconnected).
+    std::set<std::string> used;
+    for (const auto& other : store.endpoints_of_container(container_id))
+        used.insert(other.interface);
+    for (int n = 0; endpoint.interface.empty(); ++n)
+        if (!used.contains("eth" + std::to_string(n)))
+            endpoint.interface = "eth" + std::to_string(n);
+    endpoint.host_veth = host_veth_name(container_id, network.name);
+    endpoint.netns_path = netns_path;
+    endpoint.aliases_json = json(aliases).dump();
+    endpoint = store.allocate(endpoint);
+    try {
+        UniqueFd netns = open_fd(netns_path, O_RDONLY);
+        network::RouteNetlink host;
+        auto mac = network::mac_for(*network::parse_ipv4(endpoint.address));
+        host.create_veth(endpoint.host_veth, network.bridge, 0, endpoint.interface, netns.get(),
+                         &mac);
+        network::RouteNetlink inside(netns.get());
+        network::Subnet subnet = network::parse_subnet(network.subnet);
+        inside.add_address(endpoint.interface, *network::parse_ipv4(endpoint.address),
+                           subnet.prefix);
+        inside.set_up(endpoint.interface);
+        // An internal network has no way out: no default route either.
+        if (default_route && !network.internal)
+            inside.add_default_route(*network::parse_ipv4(network.gateway));
+    } catch (...) {
+        try {
+            disconnect_endpoint(store, endpoint);
+        } catch (...) {
+        }
+        throw;
+    }
+}
+
+void connect_container(image::Database& database, const std::string& root,
+                       const std::string& run_root, const ContainerRecord& record,
+                       const RunRequest& request, const std::string& container_dir,
+                       pid_t init_pid) {
+    if (!uses_endpoints(request.network)) return;
+    StepTimer timer("setup");
+    // Left by a start that did not finish (a killed monitor).
+    disconnect_container(database, run_root, record.id, true);
+    NetworkStore store(database);
+    NetworkRecord network = network_for_mode(store, request.network);
+    std::string netns_path = netns_path_for(run_root, record.id);
+    make_directories(run_root + "/netns", 0700);
+    try {
+        // The namespace the runtime made for the init, held by a file: for
+        // `network connect`, nsenter, and to find what a crash left.
+        UniqueFd netns = network::hold_network_namespace(
+            "/proc/" + std::to_string(init_pid) + "/ns/net", netns_path);
+        network::RouteNetlink(netns.get()).set_up("lo");
+        connect_endpoint(store, network, record.id, netns_path, request.network_options.aliases,
+                         true);
+        auto endpoints = store.endpoints_of_container(record.id);
+        if (endpoints.empty()) fail("the container's endpoint vanished");
+        publish_ports(store, network, endpoints.front(), request.network_options);
+        // The networks `network connect` added, as at the last start.
+        for (const auto& [name, aliases_json] : store.connections_of(record.id)) {
+            if (name == network.name) continue;
+            auto extra = store.find_network(name);
+            if (!extra) fail("network " + name + " (connected to this container) not found");
+            json aliases = json::parse(aliases_json, nullptr, false);
+            connect_endpoint(store, *extra, record.id, netns_path,
+                             aliases.is_array() ? aliases.get<std::vector<std::string>>()
+                                                : std::vector<std::string>{},
+                             false);
+            ensure_network_resolver(root, run_root, *extra);
+        }
+        add_hosts_line(container_dir, endpoints.front().address);
+        // Names on user-defined networks (Docker's default network has none).
+        if (network.name != "bridge") ensure_network_resolver(root, run_root, network);
+    } catch (...) {
+        try {
+            disconnect_container(database, run_root, record.id);
+        } catch (...) {
+        }
+        throw;
+    }
+}
+
+void disconnect_endpoint(NetworkStore& store, const EndpointRecord& endpoint) {
+    Undo undo;
+    undo.run([&] { network::RouteNetlink().delete_link(endpoint.host_veth); });
+    if (!endpoint.nft_table.empty())
+        undo.run([&] { network::delete_nft_table(endpoint.nft_table); });
+    undo.finish();
+    // Only once the kernel objects are gone: the row is how a retry finds them.
+    store.remove_endpoint(endpoint.container_id, endpoint.network);
+}
+
+void disconnect_container(image::Database& database, const std::string& run_root,
+                          const std::string& id, bool delete_links) {
+    StepTimer timer("teardown");
+    NetworkStore store(database);
+    auto endpoints = store.endpoints_of_container(id);
+    if (delete_links)
+        for (const auto& endpoint : endpoints)
+            network::RouteNetlink().delete_link(endpoint.host_veth);
+    // The namespace first: once its file is gone and the container's
+    // processes are (the runtime killed them), the kernel destroys it and
+    // every veth in it, both ends, in the background. Deleting each veth
+    // here instead would cost a network-wide RCU sync (10-25 ms) per veth on
+    // every container's exit.
+    network::remove_network_namespace(netns_path_for(run_root, id));
+    Undo undo;
+    for (const auto& endpoint : endpoints)
+        undo.run([&] {
+            if (!endpoint.nft_table.empty()) network::delete_nft_table(endpoint.nft_table);
+            store.remove_endpoint(endpoint.container_id, endpoint.network);
+        });
+    undo.finish();
+}
+
+void sweep_network_leftovers(image::Database& database, ContainerStore& containers,
+                             const std::string& run_root) {
+    auto abandoned = [&](const std::string& id) {
+        auto record = containers.find(id);
+        if (!record || record->id != id) return true;
+        return record->monitor_pid == 0 ||
+               !process_alive(static_cast<pid_t>(record->monitor_pid), record->monitor_start_time);
+    };
+    std::set<std::string> ids;
+    NetworkStore store(database);
+    for (const auto& endpoint : store.endpoints())
+        ids.insert(endpoint.container_id);
+    if (DIR* dir = ::opendir((run_root + "/netns").c_str())) {
+        while (dirent* entry = ::readdir(dir))
+            if (entry->d_name[0] != '.') ids.insert(entry->d_name);
+        ::closedir(dir);
+    }
+    for (const auto& id : ids) {
+        if (!abandoned(id)) continue;
+        try {
+            disconnect_container(database, run_root, id, true);
+        } catch (const Error& error) {
+            std::fprintf(stderr, "berth: cleaning up the network of container %s: %s\n", id.c_str(),
+                         error.what());
+        }
+    }
+}
+
+} // namespace berth::engine

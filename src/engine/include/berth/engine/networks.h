@@ -1,0 +1,54 @@
+// `berth network ...` and `berth port`: user-defined networks and the
+// containers on them, over the same berth.db as the engine. Separate from
+// Engine so that the two grow apart without touching each other.
+#pragma once
+
+#include "berth/engine/container_store.h"
+#include "berth/engine/engine.h"
+#include "berth/engine/network_store.h"
+#include "berth/image/database.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace berth::engine {
+
+struct NetworkCreateRequest {
+    std::string name;
+    std::string subnet;  // "" for a free private /16
+    std::string gateway; // "" for the subnet's first address
+    bool internal = false;
+};
+
+class Networks {
+  public:
+    explicit Networks(EngineOptions options);
+    ~Networks();
+
+    NetworkRecord create(const NetworkCreateRequest& request);
+    std::vector<NetworkRecord> list();
+    NetworkRecord get(const std::string& name_or_id);
+    std::vector<EndpointRecord> endpoints(const std::string& network);
+    // The container's name for an endpoint's id ("" if gone).
+    std::string container_name(const std::string& id);
+    // Refuses the default network and a network with containers.
+    void remove(const std::string& name_or_id);
+    // Networks no container uses, removed; their names.
+    std::vector<std::string> prune();
+    // A container joins (or leaves) a network: now if it runs, and at every
+    // start until it is disconnected or removed.
+    void connect(const std::string& network, const std::string& container,
+                 const std::vector<std::string>& aliases);
+    void disconnect(const std::string& network, const std::string& container);
+    // The container's published ports, resolved (endpoint rows' JSON).
+    std::vector<EndpointRecord> container_endpoints(const std::string& container);
+
+  private:
+    EngineOptions options_;
+    std::unique_ptr<image::Database> database_;
+    std::unique_ptr<ContainerStore> containers_;
+    std::unique_ptr<NetworkStore> store_;
+};
+
+} // namespace berth::engine

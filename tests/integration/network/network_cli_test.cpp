@@ -1,0 +1,544 @@
+// Networks end to end: each suite builds the busybox image into a private
+// root, gives the default network a bridge and subnet of its own
+// (BERTH_BRIDGE, BERTH_BRIDGE_SUBNET), and checks what containers can and
+// cannot reach, and that nothing is left behind: no veth, netns file, nft
+// table, endpoint row or process.
+#include "berth_test/run_command.hpp"
+#include "berth_test/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <arpa/inet.h>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <netinet/in.h>
+#include <set>
+#include <sstream>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+using berth_test::CommandResult;
+using berth_test::run_command;
+using nlohmann::json;
+
+std::string read_text(const fs::path& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::string trim(std::string text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+        text.pop_back();
+    return text;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::stringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) lines.push_back(line);
+    return lines;
+}
+
+// Our children named `comm`: with this process as child subreaper, every
+// monitor berth starts ends up here.
+std::vector<pid_t> children_named(const std::string& comm) {
+    std::vector<pid_t> pids;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        pid_t pid = std::atoi(entry.path().filename().c_str());
+        if (pid <= 0) continue;
+        std::string stat = read_text(entry.path() / "stat");
+        auto open = stat.find('('), close = stat.rfind(')');
+        if (open == std::string::npos || close == std::string::npos) continue;
+        char state;
+        int parent;
+        if (std::sscanf(stat.c_str() + close + 2, "%c %d", &state, &parent) != 2) continue;
+        if (parent == ::getpid() && state != 'Z' &&
+            (comm.empty() || stat.substr(open + 1, close - open - 1) == comm))
+            pids.push_back(pid);
+    }
+    return pids;
+}
+
+// Resolvers serving networks of the berth root `root`, wherever they hang.
+std::vector<pid_t> resolvers_of(const std::string& root) {
+    std::vector<pid_t> pids;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        pid_t pid = std::atoi(entry.path().filename().c_str());
+        if (pid <= 0 || trim(read_text(entry.path() / "comm")) != "berth-resolver") continue;
+        std::string stat = read_text(entry.path() / "stat");
+        auto close = stat.rfind(')');
+        if (close != std::string::npos && stat.size() > close + 2 && stat[close + 2] == 'Z')
+            continue;
+        std::string command = read_text(entry.path() / "cmdline");
+        if (command.find(root) != std::string::npos) pids.push_back(pid);
+    }
+    return pids;
+}
+
+void reap_zombies() {
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+}
+
+std::vector<std::string> host_links_starting(const std::string& prefix) {
+    std::vector<std::string> found;
+    for (const auto& entry : fs::directory_iterator("/sys/class/net"))
+        if (entry.path().filename().string().starts_with(prefix))
+            found.push_back(entry.path().filename());
+    return found;
+}
+
+// A TCP exchange from the test (the host): connects, sends `request`,
+// returns what came back ("" if the connection failed).
+std::string tcp_exchange(const std::string& address, int port, const std::string& request) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<std::uint16_t>(port));
+    to.sin_addr.s_addr = inet_addr(address.c_str());
+    timeval timeout{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    std::string reply;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
+        (void)!::write(fd, request.data(), request.size());
+        char buffer[4096];
+        ssize_t got;
+        while ((got = ::read(fd, buffer, sizeof buffer)) > 0)
+            reply.append(buffer, static_cast<std::size_t>(got));
+    }
+    ::close(fd);
+    return reply;
+}
+
+class NetworkTest : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() {
+        ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+        dir_ = new berth_test::TempDir("berth-network-test");
+        int tag = ::getpid() % 200 + 20;
+        bridge_ = "bnt" + std::to_string(::getpid());
+        subnet_prefix_ = "10.213." + std::to_string(tag) + ".";
+        ::setenv("BERTH_RUNROOT", (dir_->path() / "run").c_str(), 1);
+        ::setenv("BERTH_SECCOMP_PROFILE", BERTH_SECCOMP_DEFAULT_PROFILE, 1);
+        ::setenv("BERTH_BRIDGE", bridge_.c_str(), 1);
+        ::setenv("BERTH_BRIDGE_SUBNET", (subnet_prefix_ + "0/24").c_str(), 1);
+        CommandResult made = run_command({"bash", "-c", "trap '' PIPE; exec \"$@\"", "bash",
+                                          BERTH_MAKE_BUSYBOX_IMAGE, "--berth", BERTH_PATH, "--root",
+                                          (dir_->path() / "root").string()},
+                                         {}, 60000);
+        ASSERT_EQ(made.exit_code, 0) << made;
+    }
+
+    static void TearDownTestSuite() {
+        for (const auto& id : lines_of(berth({"ps", "-aq", "--no-trunc"}).out))
+            berth({"rm", "-f", id});
+        berth({"network", "prune", "-f"});
+        // The default network's bridge stays, as docker0 does: ours goes here.
+        run_command({"nft", "delete", "table", "ip", "berth-" + bridge_});
+        run_command({"ip", "link", "del", bridge_});
+        reap_zombies();
+        delete dir_;
+        dir_ = nullptr;
+    }
+
+    void TearDown() override {
+        for (const auto& id : lines_of(berth({"ps", "-aq", "--no-trunc"}).out))
+            berth({"rm", "-f", id});
+        EXPECT_TRUE(nothing_left()) << "a test left network pieces behind";
+    }
+
+    // No endpoint, veth, netns file, container table or process of ours.
+    static bool nothing_left() {
+        for (int i = 0; i < 200; ++i) {
+            reap_zombies();
+            bool clean = children_named("").empty() && netns_files().empty() &&
+                         endpoints_on("bridge").empty() && our_veths().empty() &&
+                         container_tables().empty();
+            if (clean) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        ADD_FAILURE() << "children " << children_named("").size() << ", netns files "
+                      << netns_files().size() << ", endpoints " << endpoints_on("bridge").size()
+                      << ", veths " << our_veths().size() << ", tables "
+                      << container_tables().size();
+        return false;
+    }
+
+    static std::vector<std::string> netns_files() {
+        std::vector<std::string> files;
+        std::error_code ignored;
+        for (const auto& entry : fs::directory_iterator(dir_->path() / "run" / "netns", ignored))
+            files.push_back(entry.path().filename());
+        return files;
+    }
+
+    // Host veths of containers this suite made (their names start with
+    // "vb" and 9 characters of the id).
+    static std::vector<std::string> our_veths() {
+        std::vector<std::string> found;
+        for (const auto& id : ids_seen_)
+            for (const auto& link : host_links_starting("vb" + id.substr(0, 9)))
+                found.push_back(link);
+        return found;
+    }
+
+    static std::vector<std::string> container_tables() {
+        std::vector<std::string> found;
+        CommandResult tables = run_command({"nft", "list", "tables"});
+        for (const auto& id : ids_seen_)
+            if (tables.out.find("berth-c-" + id.substr(0, 16)) != std::string::npos)
+                found.push_back(id);
+        return found;
+    }
+
+    static json endpoints_on(const std::string& network) {
+        CommandResult inspected = berth({"network", "inspect", network});
+        if (inspected.exit_code != 0) return json::object();
+        return json::parse(inspected.out)[0]["Containers"];
+    }
+
+    static std::string address_of(const std::string& network, const std::string& name) {
+        json endpoints = endpoints_on(network);
+        for (auto it = endpoints.begin(); it != endpoints.end(); ++it)
+            if (it.value().value("Name", "") == name) {
+                const json& endpoint = it.value();
+                std::string address = endpoint["IPv4Address"];
+                return address.substr(0, address.find('/'));
+            }
+        return "";
+    }
+
+    static fs::path root() { return dir_->path() / "root"; }
+
+    static CommandResult berth(std::vector<std::string> args, int timeout_ms = 60000) {
+        args.insert(args.begin(), {BERTH_PATH, "--root", root().string()});
+        return run_command(args, {}, timeout_ms);
+    }
+
+    // `berth run -d ARGS`; remembers the id for the leak checks.
+    static std::string run_detached(std::vector<std::string> args) {
+        args.insert(args.begin(), {"run", "-d"});
+        CommandResult started = berth(args);
+        EXPECT_EQ(started.exit_code, 0) << started;
+        std::string id = trim(started.out);
+        if (id.size() == 64) remember(id);
+        return id;
+    }
+
+    static void remember(const std::string& id) {
+        std::lock_guard lock(ids_mutex_);
+        ids_seen_.insert(id);
+    }
+
+    static inline berth_test::TempDir* dir_ = nullptr;
+    static inline std::string bridge_, subnet_prefix_;
+    static inline std::set<std::string> ids_seen_;
+    static inline std::mutex ids_mutex_;
+};
+
+TEST_F(NetworkTest, DefaultBridgeGivesAddressRouteAndHostsEntry) {
+    CommandResult shown =
+        berth({"run", "--rm", "--add-host", "db.local:10.9.9.9", "--dns", "10.1.1.1",
+               "--dns-search", "example.test", "-h", "web1", "busybox", "sh", "-c",
+               "ip -4 addr show eth0; ip route; cat /etc/hosts "
+               "/etc/resolv.conf /etc/hostname"});
+    ASSERT_EQ(shown.exit_code, 0) << shown;
+    EXPECT_NE(shown.out.find("inet " + subnet_prefix_ + "2/24"), std::string::npos) << shown.out;
+    EXPECT_NE(shown.out.find("default via " + subnet_prefix_ + "1 dev eth0"), std::string::npos)
+        << shown.out;
+    EXPECT_NE(shown.out.find(subnet_prefix_ + "2\tweb1"), std::string::npos) << shown.out;
+    EXPECT_NE(shown.out.find("10.9.9.9\tdb.local"), std::string::npos) << shown.out;
+    EXPECT_NE(shown.out.find("nameserver 10.1.1.1"), std::string::npos) << shown.out;
+    EXPECT_NE(shown.out.find("search example.test"), std::string::npos) << shown.out;
+    // The address came back: the next container gets it again.
+    CommandResult again = berth({"run", "--rm", "busybox", "ip", "-4", "addr", "show", "eth0"});
+    EXPECT_NE(again.out.find("inet " + subnet_prefix_ + "2/24"), std::string::npos) << again;
+}
+
+TEST_F(NetworkTest, StoppedContainerGetsItsNetworkBackOnStart) {
+    std::string id = run_detached({"--name", "again", "-p", "80", "busybox", "sleep", "60"});
+    std::string first = address_of("bridge", "again");
+    ASSERT_FALSE(first.empty());
+    ASSERT_EQ(berth({"stop", "-t", "0", "again"}).exit_code, 0);
+    // Stopped: its address, netns file and rules are gone.
+    EXPECT_TRUE(endpoints_on("bridge").empty());
+    EXPECT_TRUE(netns_files().empty());
+    EXPECT_TRUE(container_tables().empty());
+    ASSERT_EQ(berth({"start", "again"}).exit_code, 0);
+    CommandResult shown = berth({"exec", "again", "ip", "-4", "addr", "show", "eth0"});
+    EXPECT_NE(shown.out.find("inet " + address_of("bridge", "again") + "/24"), std::string::npos)
+        << shown;
+    EXPECT_EQ(lines_of(berth({"port", "again"}).out).size(), 1u);
+    // One line for its own address, not one per start.
+    CommandResult hosts = berth({"exec", "again", "cat", "/etc/hosts"});
+    EXPECT_EQ(lines_of(hosts.out).size(), 7u) << hosts.out;
+}
+
+TEST_F(NetworkTest, NoneAndHostModes) {
+    CommandResult none = berth({"run", "--rm", "--network", "none", "busybox", "ip", "link"});
+    ASSERT_EQ(none.exit_code, 0) << none;
+    EXPECT_EQ(none.out.find("eth0"), std::string::npos) << none.out;
+    // The host's own links: every one there before and after (others come
+    // and go as other tests run).
+    auto host_links = [] {
+        std::set<std::string> links;
+        for (const auto& entry : fs::directory_iterator("/sys/class/net"))
+            links.insert(entry.path().filename());
+        return links;
+    };
+    std::set<std::string> before = host_links();
+    CommandResult host =
+        berth({"run", "--rm", "--network", "host", "busybox", "ls", "-1", "/sys/class/net"});
+    EXPECT_EQ(host.exit_code, 0) << host;
+    std::set<std::string> after = host_links(), inside;
+    for (const auto& line : lines_of(host.out))
+        inside.insert(line);
+    for (const auto& link : before)
+        if (after.contains(link)) EXPECT_TRUE(inside.contains(link)) << link;
+    EXPECT_GT(inside.size(), 1u);
+    CommandResult bad = berth({"run", "--rm", "--network", "nosuchnet", "busybox", "true"});
+    EXPECT_NE(bad.exit_code, 0);
+    EXPECT_NE(bad.err.find("network nosuchnet not found"), std::string::npos) << bad;
+    CommandResult bad_port = berth({"run", "--rm", "-p", "99999:80", "busybox", "true"});
+    EXPECT_NE(bad_port.exit_code, 0);
+    EXPECT_NE(bad_port.err.find("invalid port"), std::string::npos) << bad_port;
+}
+
+TEST_F(NetworkTest, PublishedPortIsReachableFromHostLoopbackAndFromContainers) {
+    std::string id =
+        run_detached({"--name", "web", "-p", "80", "-p", "127.0.0.1::81", "busybox", "sh", "-c",
+                      "echo hello-from-web > /tmp/index.html; "
+                      "httpd -p 81 -h /tmp; exec httpd -f -p 80 -h /tmp"});
+    CommandResult ports = berth({"port", "web"});
+    ASSERT_EQ(ports.exit_code, 0) << ports;
+    auto lines = lines_of(ports.out);
+    ASSERT_EQ(lines.size(), 2u) << ports.out;
+    EXPECT_TRUE(lines[0].starts_with("80/tcp -> 0.0.0.0:")) << lines[0];
+    EXPECT_TRUE(lines[1].starts_with("81/tcp -> 127.0.0.1:")) << lines[1];
+    int port = std::atoi(lines[0].substr(lines[0].rfind(':') + 1).c_str());
+    EXPECT_NE(berth({"ps"}).out.find("0.0.0.0:" + std::to_string(port) + "->80/tcp"),
+              std::string::npos);
+    // A host port is published once.
+    CommandResult taken = berth({"run", "-d", "--name", "clash", "-p", std::to_string(port) + ":80",
+                                 "busybox", "sleep", "60"});
+    EXPECT_NE(taken.exit_code, 0);
+    EXPECT_NE(taken.err.find("port is already allocated"), std::string::npos) << taken;
+    EXPECT_EQ(berth({"rm", "-f", "clash"}).exit_code, 0);
+    CommandResult inspected = berth({"inspect", "web"});
+    json settings = json::parse(inspected.out)[0]["NetworkSettings"];
+    EXPECT_EQ(settings["IPAddress"], address_of("bridge", "web"));
+    EXPECT_EQ(settings["Ports"]["80/tcp"][0]["HostPort"], std::to_string(port));
+    int local_port = std::atoi(lines[1].substr(lines[1].rfind(':') + 1).c_str());
+    std::string reply;
+    for (int i = 0; i < 50 && reply.empty(); ++i) {
+        reply = tcp_exchange("127.0.0.1", port, "GET /index.html HTTP/1.0\r\n\r\n");
+        if (reply.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_NE(reply.find("hello-from-web"), std::string::npos) << reply;
+    EXPECT_NE(tcp_exchange("127.0.0.1", local_port, "GET /index.html HTTP/1.0\r\n\r\n")
+                  .find("hello-from-web"),
+              std::string::npos);
+    // From another container: directly, and through the gateway's published port (hairpin).
+    CommandResult direct = berth({"run", "--rm", "busybox", "wget", "-qO-",
+                                  "http://" + address_of("bridge", "web") + "/index.html"});
+    EXPECT_NE(direct.out.find("hello-from-web"), std::string::npos) << direct;
+    CommandResult hairpin =
+        berth({"run", "--rm", "busybox", "wget", "-qO-",
+               "http://" + subnet_prefix_ + "1:" + std::to_string(port) + "/index.html"});
+    EXPECT_NE(hairpin.out.find("hello-from-web"), std::string::npos) << hairpin;
+    EXPECT_EQ(berth({"rm", "-f", "web"}).exit_code, 0);
+    // The rule went with the container.
+    EXPECT_EQ(tcp_exchange("127.0.0.1", port, "GET / HTTP/1.0\r\n\r\n"), "");
+}
+
+TEST_F(NetworkTest, NetworksAreIsolatedAndInternalHasNoWayOut) {
+    std::string tag = std::to_string(::getpid() % 200 + 20);
+    ASSERT_EQ(berth({"network", "create", "--subnet", "10.214." + tag + ".0/24", "neta"}).exit_code,
+              0);
+    ASSERT_EQ(berth({"network", "create", "--subnet", "10.215." + tag + ".0/24", "netb"}).exit_code,
+              0);
+    ASSERT_EQ(berth({"network", "create", "--internal", "inner"}).exit_code, 0);
+    EXPECT_NE(
+        berth({"network", "create", "--subnet", "10.214." + tag + ".0/25", "overlap"}).exit_code,
+        0);
+    run_detached({"--name", "a1", "--network", "neta", "busybox", "sh", "-c",
+                  "while true; do nc -l -p 7000 -e echo pong; done"});
+    std::string a1 = address_of("neta", "a1");
+    ASSERT_EQ(a1, "10.214." + tag + ".2");
+    auto talk = [&](const std::string& network) {
+        return berth({"run", "--rm", "--network", network, "busybox", "sh", "-c",
+                      "echo ping | nc -w 2 " + a1 + " 7000"});
+    };
+    CommandResult same = talk("neta");
+    EXPECT_NE(same.out.find("pong"), std::string::npos) << same;
+    CommandResult other = talk("netb");
+    EXPECT_EQ(other.out.find("pong"), std::string::npos) << other;
+    CommandResult default_network = talk("bridge");
+    EXPECT_EQ(default_network.out.find("pong"), std::string::npos) << default_network;
+    // Connected to neta as well, b's container reaches it.
+    run_detached({"--name", "b1", "--network", "netb", "busybox", "sleep", "60"});
+    ASSERT_EQ(berth({"network", "connect", "neta", "b1"}).exit_code, 0);
+    CommandResult joined = berth({"exec", "b1", "sh", "-c", "echo ping | nc -w 2 " + a1 + " 7000"});
+    EXPECT_NE(joined.out.find("pong"), std::string::npos) << joined;
+    // Kept across a restart, as Docker does.
+    ASSERT_EQ(berth({"stop", "-t", "0", "b1"}).exit_code, 0);
+    ASSERT_EQ(berth({"start", "b1"}).exit_code, 0);
+    CommandResult rejoined =
+        berth({"exec", "b1", "sh", "-c", "echo ping | nc -w 2 " + a1 + " 7000"});
+    EXPECT_NE(rejoined.out.find("pong"), std::string::npos) << rejoined;
+    ASSERT_EQ(berth({"network", "disconnect", "neta", "b1"}).exit_code, 0);
+    EXPECT_NE(berth({"exec", "b1", "ip", "link", "show", "eth1"}).exit_code, 0);
+    // Internal: its containers talk to each other, nothing goes out.
+    run_detached({"--name", "i1", "--network", "inner", "busybox", "sh", "-c",
+                  "while true; do nc -l -p 7000 -e echo inside; done"});
+    CommandResult inside = berth({"run", "--rm", "--network", "inner", "busybox", "sh", "-c",
+                                  "echo x | nc -w 2 " + address_of("inner", "i1") + " 7000"});
+    EXPECT_NE(inside.out.find("inside"), std::string::npos) << inside;
+    CommandResult out = berth({"run", "--rm", "--network", "inner", "busybox", "sh", "-c",
+                               "echo ping | nc -w 2 " + a1 + " 7000"});
+    EXPECT_EQ(out.out.find("pong"), std::string::npos) << out;
+    CommandResult busy = berth({"network", "rm", "neta"});
+    EXPECT_NE(busy.exit_code, 0);
+    EXPECT_NE(busy.err.find("active endpoints"), std::string::npos) << busy;
+    for (const char* name : {"a1", "b1", "i1"})
+        berth({"rm", "-f", name});
+    CommandResult pruned = berth({"network", "prune", "-f"});
+    EXPECT_NE(pruned.out.find("inner"), std::string::npos) << pruned;
+    EXPECT_EQ(lines_of(berth({"network", "ls", "-q"}).out), std::vector<std::string>{"bridge"});
+    EXPECT_TRUE(host_links_starting("br-").empty() ||
+                run_command({"nft", "list", "tables"}).out.find("berth-br-") == std::string::npos);
+}
+
+TEST_F(NetworkTest, TwoContainersTalkByNameOverAUserNetwork) {
+    std::string tag = std::to_string(::getpid() % 200 + 20);
+    ASSERT_EQ(berth({"network", "create", "--subnet", "10.217." + tag + ".0/24", "talk"}).exit_code,
+              0);
+    ASSERT_EQ(
+        berth({"network", "create", "--subnet", "10.218." + tag + ".0/24", "elsewhere"}).exit_code,
+        0);
+    run_detached({"--name", "server", "--network", "talk", "--network-alias", "db", "busybox", "sh",
+                  "-c", "while true; do nc -l -p 7000 -e echo pong; done"});
+    // The network's resolver serves its containers' names.
+    EXPECT_EQ(resolvers_of(root().string()).size(), 1u);
+    for (const char* name : {"server", "db"}) {
+        CommandResult client = berth({"run", "--rm", "--network", "talk", "busybox", "sh", "-c",
+                                      std::string("echo hi | nc -w 3 ") + name + " 7000"});
+        EXPECT_NE(client.out.find("pong"), std::string::npos) << name << ": " << client;
+    }
+    CommandResult looked_up =
+        berth({"run", "--rm", "--network", "talk", "busybox", "nslookup", "server"});
+    EXPECT_NE(looked_up.out.find(address_of("talk", "server")), std::string::npos) << looked_up;
+    // Another network's containers do not see the name.
+    CommandResult stranger =
+        berth({"run", "--rm", "--network", "elsewhere", "busybox", "nslookup", "server"});
+    EXPECT_EQ(stranger.out.find(address_of("talk", "server")), std::string::npos) << stranger;
+    EXPECT_EQ(berth({"rm", "-f", "server"}).exit_code, 0);
+    // With the last container, the resolver goes.
+    bool resolver_gone = false;
+    for (int i = 0; i < 100 && !resolver_gone; ++i) {
+        reap_zombies();
+        resolver_gone = resolvers_of(root().string()).empty();
+        if (!resolver_gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(resolver_gone);
+    EXPECT_EQ(berth({"network", "rm", "talk", "elsewhere"}).exit_code, 0);
+}
+
+TEST_F(NetworkTest, FiftyContainersStartedAtOnceGetDistinctAddresses) {
+    ASSERT_EQ(berth({"network", "create", "--subnet",
+                     "10.216." + std::to_string(::getpid() % 200 + 20) + ".0/24", "crowd"})
+                  .exit_code,
+              0);
+    constexpr int count = 50;
+    std::vector<std::thread> starters;
+    std::vector<CommandResult> results(count);
+    for (int i = 0; i < count; ++i)
+        starters.emplace_back([&, i] {
+            results[i] = berth({"run", "-d", "--network", "crowd", "--name",
+                                "c" + std::to_string(i), "busybox", "sleep", "120"},
+                               120000);
+            if (trim(results[i].out).size() == 64) remember(trim(results[i].out));
+        });
+    for (auto& starter : starters)
+        starter.join();
+    for (const auto& result : results)
+        EXPECT_EQ(result.exit_code, 0) << result;
+    std::set<std::string> addresses;
+    json endpoints = endpoints_on("crowd");
+    for (auto it = endpoints.begin(); it != endpoints.end(); ++it)
+        addresses.insert(it.value().value("IPv4Address", ""));
+    EXPECT_EQ(addresses.size(), static_cast<std::size_t>(count));
+    // Each container really has the address berth recorded for it.
+    CommandResult own = berth({"exec", "c7", "ip", "-4", "addr", "show", "eth0"});
+    EXPECT_NE(own.out.find(address_of("crowd", "c7") + "/24"), std::string::npos) << own;
+    std::vector<std::thread> removers;
+    for (int i = 0; i < count; ++i)
+        removers.emplace_back([&, i] { berth({"rm", "-f", "c" + std::to_string(i)}, 120000); });
+    for (auto& remover : removers)
+        remover.join();
+    EXPECT_TRUE(endpoints_on("crowd").empty());
+    EXPECT_EQ(berth({"network", "rm", "crowd"}).exit_code, 0);
+}
+
+TEST_F(NetworkTest, KillingTheMonitorMidSetupLeavesNothingAfterTheNextCommand) {
+    // Killed as soon as the namespace file exists (the veth, address and
+    // rules may or may not be made yet), then with everything made.
+    for (int round = 0; round < 4; ++round) {
+        std::thread starter([&] {
+            berth({"run", "-d", "--name", "victim", "-p", "80", "busybox", "sleep", "60"});
+        });
+        pid_t monitor = 0;
+        bool killed = false;
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (!killed && std::chrono::steady_clock::now() < deadline) {
+            auto monitors = children_named("berth-monitor");
+            if (!monitors.empty()) monitor = monitors.front();
+            bool mid_setup = !netns_files().empty();
+            if (monitor > 0 && (round % 2 == 0 ? mid_setup : !endpoints_on("bridge").empty())) {
+                if (round >= 2) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                ::kill(monitor, SIGKILL);
+                killed = true;
+            }
+        }
+        // The network is wired between the runtime's create and start: the
+        // init, waiting to start, lives on (holding the namespace and the
+        // monitor's socket, which `run` waits on): the user gives up on `run`.
+        for (int i = 0; i < 20; ++i) {
+            for (pid_t child : children_named("berth"))
+                ::kill(child, SIGKILL);
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        starter.join();
+        ASSERT_TRUE(killed) << "the monitor was never seen setting up";
+        CommandResult listed = berth({"ps", "-a", "--no-trunc", "-q"});
+        for (const auto& id : lines_of(listed.out))
+            remember(id);
+        EXPECT_TRUE(netns_files().empty()) << "round " << round;
+        EXPECT_TRUE(endpoints_on("bridge").empty()) << "round " << round;
+        // The kernel takes a dead namespace's veths away in the background.
+        for (int i = 0; i < 100 && !our_veths().empty(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        EXPECT_TRUE(our_veths().empty()) << "round " << round;
+        EXPECT_TRUE(container_tables().empty()) << "round " << round;
+        berth({"rm", "-f", "victim"});
+        reap_zombies();
+        // A container's init may outlive its killed monitor until rm.
+        for (pid_t child : children_named(""))
+            ::kill(child, SIGKILL);
+        reap_zombies();
+    }
+}
+
+} // namespace
