@@ -14,6 +14,7 @@ void add_container_commands(CLI::App& app, GlobalOptions& global);
 void add_container_view_commands(CLI::App& app, GlobalOptions& global);
 void add_stats_commands(CLI::App& app, GlobalOptions& global); // stats, pause, unpause
 void add_logs_command(CLI::App& app, GlobalOptions& global);
+void add_commit_command(CLI::App& app, GlobalOptions& global);
 // `berth volume create/ls/inspect/rm/prune` (volume_commands.cpp).
 void add_volume_commands(CLI::App& app, GlobalOptions& global);
 // A volume as `volume inspect` (and `inspect`) shows it.

@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
     add_container_view_commands(app, global);
     add_stats_commands(app, global);
     add_logs_command(app, global);
+    add_commit_command(app, global);
     add_volume_commands(app, global);
     add_admin_commands(app, global);
     add_network_commands(app, global);

@@ -302,3 +302,33 @@ TEST_F(EngineTest, LogsRotateAndFilterByTime) {
     EXPECT_EQ(run({"--rm", "--log-opt", "max-size=lots", "busybox", "true"}).exit_code, 125);
     expect_nothing_left();
 }
+
+// commit: the container's changes (a file added, one deleted) as a new
+// layer, its command and --change instructions as the config; berth's own
+// mount targets (/etc/hosts...) are not part of it.
+TEST_F(EngineTest, CommitMakesAnImageOfTheChanges) {
+    ASSERT_EQ(run({"--name", "maker", "busybox", "sh", "-c",
+                   "echo made > /made && rm /bin/vi && mkdir -p /var/spool"})
+                  .exit_code,
+              0);
+    CommandResult committed = berth({"commit", "-m", "a test", "-c", "ENV COMMITTED=yes", "-c",
+                                     "CMD [\"cat\", \"/made\"]", "maker", "committed:1"});
+    ASSERT_EQ(committed.exit_code, 0) << committed;
+    EXPECT_EQ(committed.out.rfind("sha256:", 0), 0u) << committed.out;
+
+    CommandResult out = run({"--rm", "committed:1"});
+    EXPECT_EQ(out.exit_code, 0) << out;
+    EXPECT_EQ(out.out, "made\n");
+    CommandResult seen = run({"--rm", "committed:1", "sh", "-c",
+                              "echo $COMMITTED; test -e /bin/vi || echo no-vi; cat /etc/hostname"});
+    EXPECT_EQ(split_lines(seen.out).size(), 3u) << seen;
+    EXPECT_EQ(split_lines(seen.out)[0], "yes");
+    EXPECT_EQ(split_lines(seen.out)[1], "no-vi");
+    CommandResult history = berth({"history", "--no-trunc", "committed:1"});
+    EXPECT_NE(history.out.find("a test"), std::string::npos) << history.out;
+
+    EXPECT_EQ(berth({"rm", "maker"}).exit_code, 0);
+    EXPECT_EQ(berth({"rmi", "committed:1"}).exit_code, 0);
+    EXPECT_NE(berth({"commit", "no-such-container"}).exit_code, 0);
+    expect_nothing_left();
+}

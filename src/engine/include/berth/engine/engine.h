@@ -52,6 +52,15 @@ struct ContainerStats {
     std::uint64_t network_received = 0, network_sent = 0;
 };
 
+// `berth commit`'s choices.
+struct CommitOptions {
+    std::string name;    // "repo[:tag]"; empty: a nameless image
+    std::string author;  // -a
+    std::string message; // -m, the history entry's comment
+    std::vector<std::string> changes; // -c: Dockerfile instructions (CMD, ENV...)
+    bool pause = true;                // freeze a running container while its files are read
+};
+
 struct StreamOptions {
     bool forward_stdin = false; // -i: this process's standard input goes to the container
     // -t: the container has a terminal. This one (if stdin is one) goes raw,
@@ -109,6 +118,8 @@ class Engine {
     void pause(const std::string& reference);
     void unpause(const std::string& reference);
     ContainerStats stats(const std::string& reference);
+    // The container's changes as a new image on top of its own; the image ID.
+    std::string commit(const std::string& reference, const CommitOptions& options);
     // How the container was asked to be run (its -i and -t among the rest).
     RunRequest request(const std::string& reference);
     // The stop signal, then SIGKILL after `timeout_seconds` (-1: the container's, else 10).
