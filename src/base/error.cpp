@@ -19,8 +19,12 @@ void throw_errno(std::string_view what, int err) {
     throw Error(message, err);
 }
 
-void throw_errno(std::string_view what) { throw_errno(what, errno); }
+void throw_errno(std::string_view what) {
+    throw_errno(what, errno);
+}
 
-void fail(std::string_view what) { throw Error(std::string(what)); }
+void fail(std::string_view what) {
+    throw Error(std::string(what));
+}
 
 } // namespace berth

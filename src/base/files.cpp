@@ -37,8 +37,7 @@ void write_all(int fd, std::string_view data, const std::string& what) {
     }
 }
 
-void write_file_atomic(const std::string& path, std::string_view data, mode_t mode,
-                       bool durable) {
+void write_file_atomic(const std::string& path, std::string_view data, mode_t mode, bool durable) {
     std::string temporary = path + ".tmp." + std::to_string(::getpid());
     {
         UniqueFd fd = open_fd(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode);

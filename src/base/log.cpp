@@ -43,7 +43,9 @@ void configure(const std::string& path, Format format, bool debug) {
     if (fd >= 0) settings.fd = fd;
 }
 
-bool logging_to_file() { return settings.fd != STDERR_FILENO; }
+bool logging_to_file() {
+    return settings.fd != STDERR_FILENO;
+}
 
 std::string json_quote(std::string_view text) {
     std::string out = "\"";
@@ -78,8 +80,8 @@ void write(Level level, std::string_view message) {
     if (level == Level::debug && !settings.debug) return;
     std::string line;
     if (settings.format == Format::json) {
-        line = "{\"level\":\"" + std::string(level_name(level)) + "\",\"msg\":" +
-               json_quote(message) + ",\"time\":\"" + rfc3339_now() + "\"}\n";
+        line = "{\"level\":\"" + std::string(level_name(level)) +
+               "\",\"msg\":" + json_quote(message) + ",\"time\":\"" + rfc3339_now() + "\"}\n";
     } else if (settings.fd == STDERR_FILENO && level == Level::error) {
         line = std::string(message) + "\n";
     } else {

@@ -62,7 +62,9 @@ pid_t clone3_fork(std::uint64_t flags, int* pidfd, int exit_signal, int cgroup_f
     return static_cast<pid_t>(pid);
 }
 
-int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_open(pid_t pid) {
+    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
 
 int pidfd_send_signal(int pidfd, int signal) {
     return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));

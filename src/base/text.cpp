@@ -24,9 +24,11 @@ std::vector<std::string> split_words(std::string_view text) {
     std::vector<std::string> words;
     std::size_t i = 0;
     while (i < text.size()) {
-        while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n')) ++i;
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n'))
+            ++i;
         std::size_t start = i;
-        while (i < text.size() && text[i] != ' ' && text[i] != '\t' && text[i] != '\n') ++i;
+        while (i < text.size() && text[i] != ' ' && text[i] != '\t' && text[i] != '\n')
+            ++i;
         if (i > start) words.emplace_back(text.substr(start, i - start));
     }
     return words;

@@ -45,7 +45,8 @@ void define_load(CLI::App* command, GlobalOptions& global) {
         if (*quiet) return;
         for (const auto& image : loaded) {
             if (image.names.empty()) std::cout << "Loaded image ID: " << image.id.str() << "\n";
-            for (const auto& name : image.names) std::cout << "Loaded image: " << familiar(name) << "\n";
+            for (const auto& name : image.names)
+                std::cout << "Loaded image: " << familiar(name) << "\n";
         }
     });
 }
@@ -93,14 +94,17 @@ void define_import(CLI::App* command, GlobalOptions& global) {
         std::vector<std::string> changes;
     };
     auto options = std::make_shared<Options>();
-    command->add_option("file", options->source, "Rootfs tarball (plain, gzip or zstd), or - for stdin")
+    command
+        ->add_option("file", options->source,
+                     "Rootfs tarball (plain, gzip or zstd), or - for stdin")
         ->required();
     command->add_option("REPOSITORY[:TAG]", options->name, "Name of the new image");
     command->add_option("-c,--change", options->changes,
                         "Dockerfile instruction for the config: CMD, ENTRYPOINT, ENV, EXPOSE, "
                         "LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL");
     command->add_option("-m,--message", options->message, "Comment for the history");
-    command->add_option("--platform", options->platform, "Only this machine's platform is supported");
+    command->add_option("--platform", options->platform,
+                        "Only this machine's platform is supported");
     command->callback([&global, options] {
         auto store = open_store(global);
         image::ImportOptions import;
@@ -126,7 +130,8 @@ void add_archive_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& g
     define_save(app.add_subcommand("save", "Save images to an archive"), global);
     define_save(image_group.add_subcommand("save", "Save images to an archive"), global);
     define_import(app.add_subcommand("import", "Make an image from a rootfs tarball"), global);
-    define_import(image_group.add_subcommand("import", "Make an image from a rootfs tarball"), global);
+    define_import(image_group.add_subcommand("import", "Make an image from a rootfs tarball"),
+                  global);
 }
 
 } // namespace berth::cli

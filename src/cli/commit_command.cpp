@@ -15,8 +15,9 @@ void define_commit(CLI::App* command, GlobalOptions& global) {
     auto options = std::make_shared<Options>();
     command->add_option("-a,--author", options->commit.author, "Author (\"Name <email>\")");
     command->add_option("-m,--message", options->commit.message, "Commit message");
-    command->add_option("-c,--change", options->commit.changes,
-                        "Dockerfile instruction for the image (CMD, ENTRYPOINT, ENV, ...)")
+    command
+        ->add_option("-c,--change", options->commit.changes,
+                     "Dockerfile instruction for the image (CMD, ENTRYPOINT, ENV, ...)")
         ->allow_extra_args(false);
     command->add_option("-p,--pause", options->commit.pause,
                         "Pause the container while its files are read (default true)");
@@ -31,9 +32,9 @@ void define_commit(CLI::App* command, GlobalOptions& global) {
 
 void add_commit_command(CLI::App& app, GlobalOptions& global) {
     define_commit(app.add_subcommand("commit", "Make an image of a container's changes"), global);
-    define_commit(container_group(app).add_subcommand("commit",
-                                                      "Make an image of a container's changes"),
-                  global);
+    define_commit(
+        container_group(app).add_subcommand("commit", "Make an image of a container's changes"),
+        global);
 }
 
 } // namespace berth::cli

@@ -73,9 +73,9 @@ void define_create_or_run(CLI::App* command, GlobalOptions& global, bool is_run)
                 std::cout << record.id << "\n";
                 return;
             }
-            int code = engine->start(record.id, true)
-                           .stream_until_exit({.forward_stdin = request.interactive,
-                                               .tty = request.tty});
+            int code =
+                engine->start(record.id, true)
+                    .stream_until_exit({.forward_stdin = request.interactive, .tty = request.tty});
             if (code != 0) exit_with(code);
         } catch (const engine::StartError& error) {
             report_and_exit(error, error.exit_code());
@@ -100,10 +100,10 @@ void define_start(CLI::App* command, GlobalOptions& global) {
                 fail("you cannot start and attach multiple containers at once");
             try {
                 engine::RunRequest request = engine.request(references->front());
-                int code = engine.start(references->front(), true)
-                               .stream_until_exit({.forward_stdin = *interactive &&
-                                                                    request.interactive,
-                                                   .tty = request.tty});
+                int code =
+                    engine.start(references->front(), true)
+                        .stream_until_exit({.forward_stdin = *interactive && request.interactive,
+                                            .tty = request.tty});
                 if (code != 0) exit_with(code);
             } catch (const engine::StartError& error) {
                 report_and_exit(error, error.exit_code());
@@ -188,8 +188,9 @@ void define_attach(CLI::App* command, GlobalOptions& global) {
         auto engine = open_engine(global);
         try {
             engine::RunRequest request = engine.request(*reference);
-            int code = engine.attach(*reference).stream_until_exit(
-                {.forward_stdin = request.interactive && !*no_stdin, .tty = request.tty});
+            int code = engine.attach(*reference)
+                           .stream_until_exit({.forward_stdin = request.interactive && !*no_stdin,
+                                               .tty = request.tty});
             if (code != 0) exit_with(code);
         } catch (const engine::StartError& error) {
             report_and_exit(error, error.exit_code());

@@ -137,7 +137,8 @@ void list_containers(const GlobalOptions& global, const ListOptions& options) {
     }
     if (!options.quiet) {
         auto ports = published_ports_text(global, records);
-        for (std::size_t i = 0; i < rows.size(); ++i) rows[i]["Ports"] = ports[i];
+        for (std::size_t i = 0; i < rows.size(); ++i)
+            rows[i]["Ports"] = ports[i];
     }
     if (options.quiet) {
         for (const auto& row : rows)

@@ -34,7 +34,8 @@ std::vector<json> image_rows(const std::vector<image::Image>& images, const List
     std::vector<json> rows;
     for (const auto& image : images) {
         std::vector<std::pair<std::string, std::string>> names;
-        for (const auto& name : image.names) names.push_back(oci::familiar_repository_and_tag(name));
+        for (const auto& name : image.names)
+            names.push_back(oci::familiar_repository_and_tag(name));
         if (names.empty()) names.emplace_back("<none>", "<none>");
         for (const auto& [repository, tag] : names) {
             rows.push_back({{"Repository", repository},
@@ -60,7 +61,8 @@ bool passes_filters(const json& row, const std::vector<std::string>& filters) {
             if (value != "true" && value != "false") fail("filter dangling: use true or false");
             if (row["Dangling"].get<bool>() != (value == "true")) return false;
         } else if (key == "reference") {
-            std::string name = row["Repository"].get<std::string>() + ":" + row["Tag"].get<std::string>();
+            std::string name =
+                row["Repository"].get<std::string>() + ":" + row["Tag"].get<std::string>();
             if (::fnmatch(value.c_str(), row["Repository"].get<std::string>().c_str(), 0) != 0 &&
                 ::fnmatch(value.c_str(), name.c_str(), 0) != 0)
                 return false;
@@ -124,12 +126,14 @@ void list_images(const GlobalOptions& global, const ListOptions& options) {
     std::vector<std::vector<std::string>> cells;
     std::vector<std::string> header = {"REPOSITORY", "TAG"};
     if (options.digests) header.push_back("DIGEST");
-    for (const char* title : {"IMAGE ID", "CREATED", "SIZE"}) header.push_back(title);
+    for (const char* title : {"IMAGE ID", "CREATED", "SIZE"})
+        header.push_back(title);
     cells.push_back(header);
     for (const auto& row : rows) {
         std::vector<std::string> line = {row["Repository"], row["Tag"]};
         if (options.digests) line.push_back(row["Digest"]);
-        for (const char* key : {"ID", "CreatedSince", "Size"}) line.push_back(row[key]);
+        for (const char* key : {"ID", "CreatedSince", "Size"})
+            line.push_back(row[key]);
         cells.push_back(line);
     }
     std::cout << table(cells);
@@ -138,9 +142,11 @@ void list_images(const GlobalOptions& global, const ListOptions& options) {
 json inspect_json(image::ImageStore& store, const image::Image& image) {
     json config = json::parse(image.config_json, nullptr, false);
     json repo_tags = json::array();
-    for (const auto& name : image.names) repo_tags.push_back(familiar(name));
+    for (const auto& name : image.names)
+        repo_tags.push_back(familiar(name));
     json diff_ids = json::array();
-    for (const auto& id : image.config.diff_ids) diff_ids.push_back(id.str());
+    for (const auto& id : image.config.diff_ids)
+        diff_ids.push_back(id.str());
     std::string lower_dirs;
     auto chain = image.chain_ids();
     for (auto it = chain.rbegin(); it != chain.rend(); ++it)
@@ -150,7 +156,8 @@ json inspect_json(image::ImageStore& store, const image::Image& image) {
                 {"RepoDigests", json::array()},
                 {"Created", image.config.created},
                 {"Author", image.config.author},
-                {"Config", config.is_object() && config.contains("config") ? config["config"] : json::object()},
+                {"Config", config.is_object() && config.contains("config") ? config["config"]
+                                                                           : json::object()},
                 {"Architecture", image.config.architecture},
                 {"Os", image.config.os},
                 {"Size", image.size},
@@ -171,14 +178,16 @@ void history(const GlobalOptions& global, const std::string& reference, bool qui
     auto chain = image.chain_ids();
     std::vector<oci::HistoryEntry> entries = image.config.history;
     if (entries.empty())
-        for (std::size_t i = 0; i < chain.size(); ++i) entries.push_back({});
+        for (std::size_t i = 0; i < chain.size(); ++i)
+            entries.push_back({});
     // Entries that are not empty layers match the layers in order.
     std::vector<json> rows;
     std::size_t layer = 0;
     for (const auto& entry : entries) {
         std::int64_t size = 0;
         if (!entry.empty_layer && layer < chain.size()) {
-            if (auto info = store->snapshots().info(chain[layer])) size = static_cast<std::int64_t>(info->size);
+            if (auto info = store->snapshots().info(chain[layer]))
+                size = static_cast<std::int64_t>(info->size);
             ++layer;
         }
         std::string created_by = entry.created_by;
@@ -198,18 +207,23 @@ void history(const GlobalOptions& global, const std::string& reference, bool qui
     }
     if (!format_text.empty()) {
         Template format(format_text);
-        for (const auto& row : rows) std::cout << format.render(row) << "\n";
+        for (const auto& row : rows)
+            std::cout << format.render(row) << "\n";
         return;
     }
-    std::vector<std::vector<std::string>> cells = {{"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"}};
+    std::vector<std::vector<std::string>> cells = {
+        {"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"}};
     for (const auto& row : rows)
-        cells.push_back({row["ID"], row["CreatedSince"], row["CreatedBy"], row["Size"], row["Comment"]});
+        cells.push_back(
+            {row["ID"], row["CreatedSince"], row["CreatedBy"], row["Size"], row["Comment"]});
     std::cout << table(cells);
 }
 
 void print_removed(const image::RemoveResult& result) {
-    for (const auto& name : result.untagged) std::cout << "Untagged: " << familiar(name) << "\n";
-    for (const auto& id : result.deleted) std::cout << "Deleted: " << id.str() << "\n";
+    for (const auto& name : result.untagged)
+        std::cout << "Untagged: " << familiar(name) << "\n";
+    for (const auto& id : result.deleted)
+        std::cout << "Deleted: " << id.str() << "\n";
 }
 
 bool confirm(const std::string& warning) {
@@ -221,7 +235,8 @@ bool confirm(const std::string& warning) {
 
 void define_list(CLI::App* command, GlobalOptions& global) {
     auto options = std::make_shared<ListOptions>();
-    command->add_flag("-a,--all", options->all, "Show all images, with the intermediate ones of berth build");
+    command->add_flag("-a,--all", options->all,
+                      "Show all images, with the intermediate ones of berth build");
     command->add_flag("-q,--quiet", options->quiet, "Only show image IDs");
     command->add_flag("--digests", options->digests, "Show manifest digests");
     command->add_flag("--no-trunc", options->no_trunc, "Show full image IDs");
@@ -243,7 +258,8 @@ void define_tag(CLI::App* command, GlobalOptions& global) {
 void define_remove(CLI::App* command, GlobalOptions& global) {
     auto references = std::make_shared<std::vector<std::string>>();
     auto force = std::make_shared<bool>(false);
-    command->add_flag("-f,--force", *force, "Remove an image with several names, or the names of one a container uses");
+    command->add_flag("-f,--force", *force,
+                      "Remove an image with several names, or the names of one a container uses");
     command->add_option("IMAGE", *references, "Images to remove")->required();
     command->callback([&global, references, force] {
         auto store = open_store(global);
@@ -269,8 +285,10 @@ void define_history(CLI::App* command, GlobalOptions& global) {
     command->add_option("IMAGE", options->reference, "Image")->required();
     command->add_flag("-q,--quiet", options->quiet, "Only show image IDs");
     command->add_flag("--no-trunc", options->no_trunc, "Do not truncate output");
-    command->add_option("-H,--human", options->human, "Sizes and dates in human form (default true)");
-    command->add_option("--format", options->format, "Go-template-like format: {{.ID}} {{.CreatedBy}} ...");
+    command->add_option("-H,--human", options->human,
+                        "Sizes and dates in human form (default true)");
+    command->add_option("--format", options->format,
+                        "Go-template-like format: {{.ID}} {{.CreatedBy}} ...");
     command->callback([&global, options] {
         history(global, options->reference, options->quiet, options->no_trunc, options->human,
                 options->format);
@@ -310,7 +328,8 @@ void add_image_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& glo
             std::cout << all.dump(4) << "\n";
         } else {
             Template compiled(*format);
-            for (const auto& item : all) std::cout << compiled.render(item) << "\n";
+            for (const auto& item : all)
+                std::cout << compiled.render(item) << "\n";
         }
         if (failures) std::exit(1);
     });
@@ -318,7 +337,8 @@ void add_image_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& glo
     CLI::App* prune = image_group.add_subcommand("prune", "Remove unused images");
     auto all = std::make_shared<bool>(false);
     auto force = std::make_shared<bool>(false);
-    prune->add_flag("-a,--all", *all, "Remove every image no container uses, not just unnamed ones");
+    prune->add_flag("-a,--all", *all,
+                    "Remove every image no container uses, not just unnamed ones");
     prune->add_flag("-f,--force", *force, "Do not ask for confirmation");
     prune->callback([&global, all, force] {
         if (!*force && !confirm(*all ? "WARNING! This will remove all images without at least one "
@@ -328,14 +348,18 @@ void add_image_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& glo
         auto store = open_store(global);
         auto before = store->list();
         std::int64_t before_size = 0;
-        for (const auto& image : before) before_size += image.size;
+        for (const auto& image : before)
+            before_size += image.size;
         image::RemoveResult result = store->prune(*all);
         std::int64_t after_size = 0;
-        for (const auto& image : store->list()) after_size += image.size;
+        for (const auto& image : store->list())
+            after_size += image.size;
         if (!result.untagged.empty() || !result.deleted.empty()) {
             std::cout << "Deleted Images:\n";
-            for (const auto& name : result.untagged) std::cout << "untagged: " << familiar(name) << "\n";
-            for (const auto& id : result.deleted) std::cout << "deleted: " << id.str() << "\n";
+            for (const auto& name : result.untagged)
+                std::cout << "untagged: " << familiar(name) << "\n";
+            for (const auto& id : result.deleted)
+                std::cout << "deleted: " << id.str() << "\n";
             std::cout << "\n";
         }
         std::cout << "Total reclaimed space: " << human_size(before_size - after_size) << "\n";

@@ -27,7 +27,8 @@ double seconds_of_rfc3339(const std::string& text) {
     double fraction = 0;
     if (auto dot = text.find('.'); dot != std::string::npos && dot > 10) {
         double scale = 0.1;
-        for (std::size_t i = dot + 1; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+        for (std::size_t i = dot + 1;
+             i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
             fraction += (text[i] - '0') * scale;
             scale /= 10;
         }
@@ -125,15 +126,18 @@ void print_logs(engine::Engine& engine, const LogsOptions& options) {
     std::vector<std::string> lines;
     std::vector<std::string> files = engine::log_files(path);
     for (std::size_t i = 0; i + 1 < files.size(); ++i)
-        for (auto& line : LineReader(files[i]).read_lines()) lines.push_back(std::move(line));
+        for (auto& line : LineReader(files[i]).read_lines())
+            lines.push_back(std::move(line));
     LineReader current(path);
-    for (auto& line : current.read_lines()) lines.push_back(std::move(line));
+    for (auto& line : current.read_lines())
+        lines.push_back(std::move(line));
     std::size_t first = 0;
     if (options.tail != "all" && !options.tail.empty()) {
         std::size_t count = static_cast<std::size_t>(std::stoul(options.tail));
         if (lines.size() > count) first = lines.size() - count;
     }
-    for (std::size_t i = first; i < lines.size(); ++i) print(lines[i]);
+    for (std::size_t i = first; i < lines.size(); ++i)
+        print(lines[i]);
     if (!options.follow || (!options.until.empty() && until <= std::time(nullptr))) return;
     // Until the container stops: the monitor appends, and rotates the file
     // away (then what is left in the old one is read, and the new one opened).
@@ -143,7 +147,8 @@ void print_logs(engine::Engine& engine, const LogsOptions& options) {
             running = engine.get(record.id).state == engine::ContainerState::running;
         } catch (const Error&) {
         }
-        for (const auto& line : current.read_lines()) print(line);
+        for (const auto& line : current.read_lines())
+            print(line);
         struct stat st {};
         if (::stat(path.c_str(), &st) == 0 && st.st_ino != current.inode()) {
             current = LineReader(path);
@@ -156,7 +161,8 @@ void print_logs(engine::Engine& engine, const LogsOptions& options) {
 
 void define_logs(CLI::App* command, GlobalOptions& global) {
     auto options = std::make_shared<LogsOptions>();
-    command->add_flag("-f,--follow", options->follow, "Follow the output until the container stops");
+    command->add_flag("-f,--follow", options->follow,
+                      "Follow the output until the container stops");
     command->add_option("-n,--tail", options->tail, "Lines to show from the end (default all)");
     command->add_flag("-t,--timestamps", options->timestamps, "Show timestamps");
     command->add_option("--since", options->since,

@@ -19,7 +19,8 @@ void add_mount_commands(CLI::App& image_group, GlobalOptions& global) {
     });
 
     CLI::App* unmount =
-        image_group.add_subcommand("unmount", "Unmount images mounted by `image mount`")->alias("umount");
+        image_group.add_subcommand("unmount", "Unmount images mounted by `image mount`")
+            ->alias("umount");
     auto unmount_references = std::make_shared<std::vector<std::string>>();
     unmount->add_option("IMAGE", *unmount_references, "Images")->required();
     unmount->callback([&global, unmount_references] {

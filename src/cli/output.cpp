@@ -62,8 +62,10 @@ std::string time_since(const std::string& rfc3339) {
     if (std::lround(hours) == 1) return "About an hour ago";
     if (hours < 48) return ago(std::to_string(std::lround(hours)) + " hours");
     if (hours < 24 * 7 * 2) return ago(std::to_string(static_cast<long>(hours / 24)) + " days");
-    if (hours < 24 * 30 * 2) return ago(std::to_string(static_cast<long>(hours / 24 / 7)) + " weeks");
-    if (hours < 24 * 365 * 2) return ago(std::to_string(static_cast<long>(hours / 24 / 30)) + " months");
+    if (hours < 24 * 30 * 2)
+        return ago(std::to_string(static_cast<long>(hours / 24 / 7)) + " weeks");
+    if (hours < 24 * 365 * 2)
+        return ago(std::to_string(static_cast<long>(hours / 24 / 30)) + " months");
     return ago(std::to_string(static_cast<long>(hours / 24 / 365)) + " years");
 }
 
@@ -72,7 +74,8 @@ namespace {
 // Columns on a terminal: UTF-8 continuation bytes take none ("…" is one).
 std::size_t display_width(const std::string& text) {
     std::size_t width = 0;
-    for (unsigned char c : text) width += (c & 0xC0) != 0x80;
+    for (unsigned char c : text)
+        width += (c & 0xC0) != 0x80;
     return width;
 }
 
@@ -119,7 +122,8 @@ std::string go_text(const nlohmann::json& value) {
     if (value.is_null()) return "<no value>";
     if (value.is_array()) {
         std::string out = "[";
-        for (std::size_t i = 0; i < value.size(); ++i) out += (i ? " " : "") + go_text(value[i]);
+        for (std::size_t i = 0; i < value.size(); ++i)
+            out += (i ? " " : "") + go_text(value[i]);
         return out + "]";
     }
     if (value.is_object()) {
@@ -141,7 +145,8 @@ const nlohmann::json* lookup(const nlohmann::json& root, const std::string& path
     std::size_t start = 1;
     while (start <= path.size()) {
         auto dot = path.find('.', start);
-        std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        std::string key =
+            path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
         if (!value->is_object() || !value->contains(key))
             fail("--format: no field \"" + key + "\" (in " + path + ")");
         value = &(*value)[key];
@@ -163,7 +168,8 @@ Template::Template(std::string text) {
     if (text.rfind("table", 0) == 0) {
         table_ = true;
         text = trim(text.substr(5));
-        if (text.empty()) fail("--format table: give the columns, e.g. \"table {{.ID}}\\t{{.Tag}}\"");
+        if (text.empty())
+            fail("--format table: give the columns, e.g. \"table {{.ID}}\\t{{.Tag}}\"");
     }
     text = unescape(text);
     std::size_t position = 0;
@@ -207,7 +213,8 @@ std::string Template::header(const std::vector<std::pair<std::string, std::strin
         for (const auto& [name, shown] : titles)
             if (name == field) title = shown;
         if (title.empty())
-            for (char c : field) title += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            for (char c : field)
+                title += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         out += title;
     }
     return out;

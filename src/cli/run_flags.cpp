@@ -64,8 +64,7 @@ void add_run_flags(CLI::App& command, RunFlags& flags, bool is_run) {
                      "Publish every port the image exposes on free host ports");
     one_each(command.add_option("--dns", net.dns, "A DNS server for the container"));
     one_each(command.add_option("--dns-search", net.dns_search, "A DNS search domain"));
-    one_each(command.add_option("--add-host", net.add_hosts,
-                                "An /etc/hosts entry: name:ip"));
+    one_each(command.add_option("--add-host", net.add_hosts, "An /etc/hosts entry: name:ip"));
     one_each(command.add_option("--network-alias", net.aliases,
                                 "Another name for the container on a user-defined network"));
     command.add_option("--cgroup-parent", request.cgroup_parent,

@@ -55,8 +55,8 @@ json stats_row(const engine::ContainerStats& now, const engine::ContainerStats* 
         {"Container", no_trunc ? now.id : now.id.substr(0, 12)},
         {"Name", now.name},
         {"CPUPerc", shown ? percent(cpu) : "--"},
-        {"MemUsage", shown ? pair(binary_size(now.memory_used), binary_size(now.memory_limit))
-                           : "-- / --"},
+        {"MemUsage",
+         shown ? pair(binary_size(now.memory_used), binary_size(now.memory_limit)) : "-- / --"},
         {"MemPerc", shown ? percent(memory) : "--"},
         {"NetIO", shown ? pair(human_size(static_cast<std::int64_t>(now.network_received)),
                                human_size(static_cast<std::int64_t>(now.network_sent)))
@@ -81,7 +81,8 @@ std::string render(const std::vector<json>& rows, const std::string& format) {
                                     {"NetIO", "NET I/O"},
                                     {"BlockIO", "BLOCK I/O"}}) +
                    "\n";
-        for (const auto& row : rows) out += compiled.render(row) + "\n";
+        for (const auto& row : rows)
+            out += compiled.render(row) + "\n";
         return out;
     }
     std::vector<std::vector<std::string>> cells = {{"CONTAINER ID", "NAME", "CPU %",
@@ -111,12 +112,13 @@ void show_stats(const GlobalOptions& global, const StatsOptions& options) {
     };
     auto sample = [&](const std::vector<std::string>& ids) {
         std::map<std::string, engine::ContainerStats> samples;
-        for (const auto& id : ids) samples[id] = engine.stats(id);
+        for (const auto& id : ids)
+            samples[id] = engine.stats(id);
         return samples;
     };
     // Docker's interval; --no-stream waits one short one, for a CPU figure.
-    const auto interval = options.no_stream ? std::chrono::milliseconds(250)
-                                            : std::chrono::milliseconds(1000);
+    const auto interval =
+        options.no_stream ? std::chrono::milliseconds(250) : std::chrono::milliseconds(1000);
     bool terminal = ::isatty(STDOUT_FILENO);
     std::vector<std::string> ids = targets();
     auto previous = sample(ids);
@@ -127,8 +129,8 @@ void show_stats(const GlobalOptions& global, const StatsOptions& options) {
         std::vector<json> rows;
         for (const auto& id : ids) {
             auto before = previous.find(id);
-            rows.push_back(stats_row(current[id], before == previous.end() ? nullptr
-                                                                           : &before->second,
+            rows.push_back(stats_row(current[id],
+                                     before == previous.end() ? nullptr : &before->second,
                                      options.no_trunc));
         }
         // A live view redraws in place on a terminal, as docker's does.
@@ -176,8 +178,8 @@ void add_stats_commands(CLI::App& app, GlobalOptions& global) {
     for (CLI::App* parent : {&app, &container_group(app)}) {
         define_stats(parent->add_subcommand("stats", "Show containers' use of CPU, memory, I/O"),
                      global);
-        define_pause(parent->add_subcommand("pause", "Freeze every process of containers"),
-                     global, true);
+        define_pause(parent->add_subcommand("pause", "Freeze every process of containers"), global,
+                     true);
         define_pause(parent->add_subcommand("unpause", "Thaw paused containers"), global, false);
     }
 }

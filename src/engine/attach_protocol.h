@@ -13,8 +13,8 @@ enum class FrameType : char {
     failed = 'f',  // monitor -> CLI: "<exit code>\n<message>", the start failed
     stdout_data = 'o',
     stderr_data = 'e',
-    exited = 'x', // monitor -> CLI: "<exit code>", after cleanup
-    signal = 'k', // CLI -> monitor: "<signal number>" to pass to the container
+    exited = 'x',       // monitor -> CLI: "<exit code>", after cleanup
+    signal = 'k',       // CLI -> monitor: "<signal number>" to pass to the container
     stdin_data = 'i',   // CLI -> monitor: bytes for the container's standard input
     stdin_closed = 'c', // CLI -> monitor: its standard input ended
     resize = 'w',       // CLI -> monitor: "<rows> <columns>" of its terminal

@@ -5,14 +5,14 @@
 #include "berth/engine/engine.h"
 
 #include <csignal>
-#include <optional>
-#include <sys/ioctl.h>
-#include <termios.h>
-#include <utility>
 #include <cstdlib>
+#include <optional>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <termios.h>
 #include <unistd.h>
+#include <utility>
 
 namespace berth::engine {
 
@@ -167,9 +167,9 @@ int Attachment::stream_until_exit(const StreamOptions& options) {
             } else {
                 std::string_view data(input.data(), static_cast<std::size_t>(got));
                 bool detach = false;
-                std::string passed =
-                    options.tty && stdin_is_terminal ? detach_keys.filter(data, detach)
-                                                     : std::string(data);
+                std::string passed = options.tty && stdin_is_terminal
+                                         ? detach_keys.filter(data, detach)
+                                         : std::string(data);
                 if (!passed.empty()) outgoing.emplace(FrameType::stdin_data, std::move(passed));
                 if (detach) return 0;
             }

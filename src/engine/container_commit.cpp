@@ -29,7 +29,8 @@ void set_env(std::vector<std::string>& env, const std::string& entry) {
 
 // What `run` asked for on top of the image, as the new image's defaults.
 void apply_request(oci::ContainerConfig& config, const RunRequest& request) {
-    for (const auto& entry : request.env) set_env(config.env, entry);
+    for (const auto& entry : request.env)
+        set_env(config.env, entry);
     if (request.entrypoint_given) {
         config.entrypoint = request.entrypoint;
         config.cmd.clear();
@@ -37,7 +38,8 @@ void apply_request(oci::ContainerConfig& config, const RunRequest& request) {
     if (!request.command.empty()) config.cmd = request.command;
     if (!request.workdir.empty()) config.working_dir = request.workdir;
     if (!request.user.empty()) config.user = request.user;
-    for (const auto& [key, value] : request.options.labels) config.labels[key] = value;
+    for (const auto& [key, value] : request.options.labels)
+        config.labels[key] = value;
 }
 
 std::string command_text(const RunRequest& request) {
@@ -86,12 +88,13 @@ std::string Engine::commit(const std::string& reference, const CommitOptions& op
 
     oci::ImageConfig config = base.config;
     apply_request(config.config, request);
-    for (const auto& change : options.changes) image::apply_change(config.config, change);
+    for (const auto& change : options.changes)
+        image::apply_change(config.config, change);
     config.created = image::creation_time();
     if (!options.author.empty()) config.author = options.author;
     config.diff_ids.push_back(layer.layer.digest); // uncompressed: the digest is the diffID
-    config.history.push_back({config.created, command_text(request), options.author,
-                              options.message, false});
+    config.history.push_back(
+        {config.created, command_text(request), options.author, options.message, false});
     std::vector<oci::Descriptor> layers = base.manifest.layers;
     layers.push_back(layer.layer);
     std::vector<std::string> names;

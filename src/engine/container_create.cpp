@@ -3,8 +3,8 @@
 #include "berth/base/files.h"
 #include "berth/base/text.h"
 #include "berth/engine/engine.h"
-#include "berth/engine/json_log.h"
 #include "berth/engine/identity.h"
+#include "berth/engine/json_log.h"
 #include "berth/engine/oci_spec_builder.h"
 #include "berth/engine/spec_options.h"
 #include "berth/engine/user_lookup.h"
@@ -206,7 +206,8 @@ ContainerRecord Engine::create(const RunRequest& given) {
     check_network_request(request, image_config);
     effective_capabilities(request);
     if (request.log_driver != "json-file" && request.log_driver != "none")
-        fail("logging driver " + request.log_driver + " is not supported (berth has json-file and "
+        fail("logging driver " + request.log_driver +
+             " is not supported (berth has json-file and "
              "none)");
     if (request.log_driver == "none" && !request.log_options.empty())
         fail("--log-opt needs the json-file log driver");

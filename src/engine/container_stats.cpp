@@ -86,10 +86,10 @@ ContainerStats Engine::stats(const std::string& reference) {
     ContainerStats stats;
     stats.id = record.id;
     stats.name = record.name;
-    stats.sampled_at_ns = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(
-            std::chrono::steady_clock::now().time_since_epoch())
-            .count());
+    stats.sampled_at_ns =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                       std::chrono::steady_clock::now().time_since_epoch())
+                                       .count());
     if (record.state != ContainerState::running) return stats;
     json data = json::parse(runtime::Runtime(runtime_root()).stats(record.id))["data"];
     stats.running = true;

@@ -174,7 +174,8 @@ bool ContainerStore::name_in_use(std::string_view name) {
 std::map<std::string, std::string> ContainerStore::image_users() {
     std::map<std::string, std::string> users;
     image::Statement statement = database_.prepare("SELECT image_id, name FROM containers");
-    while (statement.step()) users.emplace(statement.text(0), statement.text(1));
+    while (statement.step())
+        users.emplace(statement.text(0), statement.text(1));
     return users;
 }
 

@@ -185,7 +185,7 @@ Attachment Engine::start(const std::string& reference, bool attach) {
         store_options.apply.preserve_ownership = ::geteuid() == 0;
         image::ImageStore store(store_options);
         image::mount_rootfs(store, store.resolve(record.image_id), dir,
-                           {.scratch_upper = request.auto_remove});
+                            {.scratch_upper = request.auto_remove});
     }
     // A start by the user starts the policy afresh, as Docker's.
     ::unlink(stop_marker_path(dir).c_str());
@@ -220,7 +220,9 @@ Attachment Engine::attach(const std::string& reference) {
                                    "attaching to container " + record.name, SOCK_SEQPACKET));
 }
 
-RunRequest Engine::request(const std::string& reference) { return request_of(get(reference)); }
+RunRequest Engine::request(const std::string& reference) {
+    return request_of(get(reference));
+}
 
 // Short: a socket's path must fit in 108 bytes, and 16 hex digits are unique enough.
 std::string Engine::attach_socket(const std::string& id) const {

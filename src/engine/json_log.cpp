@@ -31,10 +31,16 @@ LogRotation parse_log_options(const std::map<std::string, std::string>& options)
                 used = 0;
             }
             std::string unit = value.substr(used);
-            static const std::map<std::string, std::uint64_t> units = {
-                {"", 1}, {"b", 1}, {"k", 1000}, {"kb", 1000}, {"m", 1000 * 1000},
-                {"mb", 1000 * 1000}, {"g", 1000 * 1000 * 1000}, {"gb", 1000 * 1000 * 1000}};
-            for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            static const std::map<std::string, std::uint64_t> units = {{"", 1},
+                                                                       {"b", 1},
+                                                                       {"k", 1000},
+                                                                       {"kb", 1000},
+                                                                       {"m", 1000 * 1000},
+                                                                       {"mb", 1000 * 1000},
+                                                                       {"g", 1000 * 1000 * 1000},
+                                                                       {"gb", 1000 * 1000 * 1000}};
+            for (char& c : unit)
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             auto scale = units.find(unit);
             if (used == 0 || scale == units.end() || number == 0)
                 fail("invalid --log-opt max-size=" + value + " (e.g. 10m, 512k, 1g)");
@@ -48,7 +54,8 @@ LogRotation parse_log_options(const std::map<std::string, std::string>& options)
             if (files < 1) fail("invalid --log-opt max-file=" + value + ": a number from 1 up");
             rotation.max_files = static_cast<unsigned>(files);
         } else {
-            fail("unknown log option " + key + " for the json-file log driver (it has max-size "
+            fail("unknown log option " + key +
+                 " for the json-file log driver (it has max-size "
                  "and max-file)");
         }
     }

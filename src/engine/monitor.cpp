@@ -4,13 +4,13 @@
 #include "berth/base/error.h"
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
+#include "berth/base/unix_socket.h"
 #include "berth/engine/container_store.h"
 #include "berth/engine/engine.h"
 #include "berth/engine/identity.h"
 #include "berth/engine/json_log.h"
 #include "berth/engine/restart_policy.h"
 #include "berth/runtime/runtime.h"
-#include "berth/base/unix_socket.h"
 #include "container_network.h"
 #include "process_identity.h"
 #include "stdin_relay.h"
@@ -137,8 +137,8 @@ int Monitor::fail_start(const std::string& message) {
         record.monitor_start_time = 0;
         containers_.update_state(record);
         if (plan_.auto_remove) {
-            empty_trash(
-                delete_container_files(database_, plan_.runtime_root, plan_.id, plan_.container_dir));
+            empty_trash(delete_container_files(database_, plan_.runtime_root, plan_.id,
+                                               plan_.container_dir));
             containers_.remove(plan_.id);
             remove_anonymous_volumes(database_, plan_.root, request_of(record));
         } else {
@@ -168,9 +168,9 @@ int Monitor::run() {
     const RestartPolicy policy = request_of(record).options.restart;
     if (!plan_.attach_socket.empty()) {
         try {
-            attach_listener_ = listen_unix(plan_.attach_socket,
-                                           "listening for attach at " + plan_.attach_socket,
-                                           SOCK_SEQPACKET);
+            attach_listener_ =
+                listen_unix(plan_.attach_socket, "listening for attach at " + plan_.attach_socket,
+                            SOCK_SEQPACKET);
         } catch (const std::exception& error) {
             return fail_start(error.what());
         }

@@ -22,7 +22,7 @@ struct MonitorPlan {
     std::string database_path;
     std::string root; // the engine's: volumes are under it
     bool auto_remove = false;
-    bool attach = false; // stream output to the control socket until the exit
+    bool attach = false;      // stream output to the control socket until the exit
     bool interactive = false; // the container's stdin comes from attached commands
     bool tty = false;         // the container has a terminal; the monitor holds its master
     // Where `berth attach` finds the monitor (a SOCK_SEQPACKET listener).

@@ -60,9 +60,11 @@ class DirectorySink : public LayoutSink {
             if (n < 0 && errno == EINTR) continue;
             if (n < 0) throw_errno("reading " + path);
             if (n == 0) break;
-            write_all(out.get(), std::string_view(chunk.data(), static_cast<std::size_t>(n)), target);
+            write_all(out.get(), std::string_view(chunk.data(), static_cast<std::size_t>(n)),
+                      target);
         }
-        if (::rename((target + ".tmp").c_str(), target.c_str()) < 0) throw_errno("writing " + target);
+        if (::rename((target + ".tmp").c_str(), target.c_str()) < 0)
+            throw_errno("writing " + target);
     }
 
   private:
@@ -94,9 +96,8 @@ void save_images(ImageStore& store, const std::vector<std::string>& references, 
         std::optional<oci::Reference> name;
         try {
             oci::Reference parsed = oci::parse_reference(reference);
-            if (!parsed.digest &&
-                std::find(image.names.begin(), image.names.end(), parsed.tagged_name()) !=
-                    image.names.end())
+            if (!parsed.digest && std::find(image.names.begin(), image.names.end(),
+                                            parsed.tagged_name()) != image.names.end())
                 name = parsed;
         } catch (const Error&) {
         }

@@ -23,7 +23,8 @@ bool read_exact(ByteSource& source, void* buffer, std::size_t size, std::size_t*
 std::uint64_t drain(ByteSource& source) {
     char buffer[65536];
     std::uint64_t total = 0;
-    while (std::size_t n = source.read(buffer, sizeof buffer)) total += n;
+    while (std::size_t n = source.read(buffer, sizeof buffer))
+        total += n;
     return total;
 }
 

@@ -18,7 +18,9 @@ namespace {
 Statement::Statement(Statement&& other) noexcept
     : db_(other.db_), statement_(std::exchange(other.statement_, nullptr)) {}
 
-Statement::~Statement() { sqlite3_finalize(statement_); }
+Statement::~Statement() {
+    sqlite3_finalize(statement_);
+}
 
 Statement& Statement::bind(int index, std::string_view text) {
     if (sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()),
@@ -53,7 +55,8 @@ bool Statement::step() {
 
 std::string Statement::text(int column) const {
     auto* data = reinterpret_cast<const char*>(sqlite3_column_text(statement_, column));
-    return data ? std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)))
+    return data ? std::string(data,
+                              static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)))
                 : std::string();
 }
 
@@ -66,8 +69,9 @@ bool Statement::is_null(int column) const {
 }
 
 Database::Database(const std::string& path) : path_(path) {
-    int rc = sqlite3_open_v2(path.c_str(), &db_,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    int rc =
+        sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
         sqlite3_close(db_);
@@ -91,7 +95,9 @@ Database::Database(const std::string& path) : path_(path) {
     });
 }
 
-Database::~Database() { sqlite3_close(db_); }
+Database::~Database() {
+    sqlite3_close(db_);
+}
 
 void Database::exec(std::string_view sql) {
     std::string statement(sql);
@@ -111,7 +117,9 @@ Statement Database::prepare(std::string_view sql) {
     return Statement(db_, statement);
 }
 
-std::int64_t Database::changes() const { return sqlite3_changes64(db_); }
+std::int64_t Database::changes() const {
+    return sqlite3_changes64(db_);
+}
 
 void Database::transaction(const std::function<void()>& body) {
     exec("BEGIN IMMEDIATE");
@@ -143,7 +151,8 @@ void Database::migrate(std::string_view component, const std::vector<std::string
         if (version > static_cast<std::int64_t>(migrations.size()))
             fail("the database " + path_ + " was written by a newer berth (" +
                  std::string(component) + " schema version " + std::to_string(version) + ")");
-        for (auto i = static_cast<std::size_t>(version); i < migrations.size(); ++i) exec(migrations[i]);
+        for (auto i = static_cast<std::size_t>(version); i < migrations.size(); ++i)
+            exec(migrations[i]);
         prepare("INSERT INTO schema_versions (component, version) VALUES (?1, ?2) "
                 "ON CONFLICT(component) DO UPDATE SET version = excluded.version")
             .bind(1, component)

@@ -45,7 +45,8 @@ class GzipSource : public ByteSource {
             state_->avail_out = static_cast<std::uint32_t>(std::min<std::size_t>(size, 1u << 30));
             std::uint32_t before_in = state_->avail_in;
             int status = isal_inflate(state_.get());
-            if (status != ISAL_DECOMP_OK) fail(std::string("corrupt gzip data (") + reason(status) + ")");
+            if (status != ISAL_DECOMP_OK)
+                fail(std::string("corrupt gzip data (") + reason(status) + ")");
             std::size_t produced = state_->next_out - static_cast<std::uint8_t*>(buffer);
             if (produced > 0) return produced;
             if (state_->block_state == ISAL_BLOCK_FINISH) continue;
@@ -84,13 +85,20 @@ class GzipSource : public ByteSource {
 
     static const char* reason(int status) {
         switch (status) {
-        case ISAL_INVALID_BLOCK: return "invalid block";
-        case ISAL_INVALID_SYMBOL: return "invalid symbol";
-        case ISAL_INVALID_LOOKBACK: return "invalid distance";
-        case ISAL_INVALID_WRAPPER: return "not a gzip header";
-        case ISAL_UNSUPPORTED_METHOD: return "unsupported method";
-        case ISAL_INCORRECT_CHECKSUM: return "checksum mismatch";
-        default: return "error";
+        case ISAL_INVALID_BLOCK:
+            return "invalid block";
+        case ISAL_INVALID_SYMBOL:
+            return "invalid symbol";
+        case ISAL_INVALID_LOOKBACK:
+            return "invalid distance";
+        case ISAL_INVALID_WRAPPER:
+            return "not a gzip header";
+        case ISAL_UNSUPPORTED_METHOD:
+            return "unsupported method";
+        case ISAL_INCORRECT_CHECKSUM:
+            return "checksum mismatch";
+        default:
+            return "error";
         }
     }
 
@@ -157,7 +165,9 @@ oci::Compression detect_compression(std::string_view head) {
     auto starts = [&](std::string_view magic) { return head.substr(0, magic.size()) == magic; };
     if (starts("\x1f\x8b")) return oci::Compression::gzip;
     if (starts("\x28\xb5\x2f\xfd")) return oci::Compression::zstd;
-    if (starts(std::string_view("\xfd" "7zXZ\0", 6)))
+    if (starts(std::string_view("\xfd"
+                                "7zXZ\0",
+                                6)))
         fail("xz-compressed data is not supported; use gzip or zstd");
     if (starts("BZh")) fail("bzip2-compressed data is not supported; use gzip or zstd");
     return oci::Compression::none;
@@ -165,18 +175,24 @@ oci::Compression detect_compression(std::string_view head) {
 
 std::unique_ptr<ByteSource> decompressing(ByteSource& compressed, oci::Compression compression) {
     switch (compression) {
-    case oci::Compression::gzip: return std::make_unique<GzipSource>(compressed);
-    case oci::Compression::zstd: return std::make_unique<ZstdSource>(compressed);
-    case oci::Compression::none: break;
+    case oci::Compression::gzip:
+        return std::make_unique<GzipSource>(compressed);
+    case oci::Compression::zstd:
+        return std::make_unique<ZstdSource>(compressed);
+    case oci::Compression::none:
+        break;
     }
     return std::make_unique<PassThroughSource>(compressed);
 }
 
 const char* compression_name(oci::Compression compression) {
     switch (compression) {
-    case oci::Compression::gzip: return "gzip";
-    case oci::Compression::zstd: return "zstd";
-    case oci::Compression::none: break;
+    case oci::Compression::gzip:
+        return "gzip";
+    case oci::Compression::zstd:
+        return "zstd";
+    case oci::Compression::none:
+        break;
     }
     return "none";
 }

@@ -42,8 +42,10 @@ GcResult ImageStore::collect_garbage(const std::set<oci::Digest>& extra_snapshot
     for (const Image& image : with_context("garbage collection", [&] { return list(); })) {
         live_blobs.insert(image.manifest_digest);
         live_blobs.insert(image.manifest.config.digest);
-        for (const auto& layer : image.manifest.layers) live_blobs.insert(layer.digest);
-        for (const auto& chain_id : image.chain_ids()) live_snapshots.insert(chain_id);
+        for (const auto& layer : image.manifest.layers)
+            live_blobs.insert(layer.digest);
+        for (const auto& chain_id : image.chain_ids())
+            live_snapshots.insert(chain_id);
     }
 
     GcResult result;

@@ -106,9 +106,11 @@ void apply_change(oci::ContainerConfig& config, const std::string& instruction) 
         } else if (keyword == "ENTRYPOINT") {
             config.entrypoint = command_form(argument);
         } else if (keyword == "ENV") {
-            for (auto& [key, value] : key_values(argument, "ENV")) set_env(config.env, key, value);
+            for (auto& [key, value] : key_values(argument, "ENV"))
+                set_env(config.env, key, value);
         } else if (keyword == "LABEL") {
-            for (auto& [key, value] : key_values(argument, "LABEL")) config.labels[key] = value;
+            for (auto& [key, value] : key_values(argument, "LABEL"))
+                config.labels[key] = value;
         } else if (keyword == "EXPOSE") {
             for (auto port : split_words(argument)) {
                 if (port.find('/') == std::string::npos) port += "/tcp";
@@ -144,37 +146,40 @@ std::string creation_time() {
 
 Image import_tarball(ImageStore& store, ByteSource& tarball, const std::vector<std::string>& names,
                      const ImportOptions& options) {
-    return with_context("importing " + (options.source_name.empty() ? "-" : options.source_name),
-                        [&] {
-        oci::ImageConfig config;
-        for (const auto& change : options.changes) apply_change(config.config, change);
+    return with_context(
+        "importing " + (options.source_name.empty() ? "-" : options.source_name), [&] {
+            oci::ImageConfig config;
+            for (const auto& change : options.changes)
+                apply_change(config.config, change);
 
-        oci::Digest blob = store.blobs().ingest(tarball);
-        UniqueFd fd = store.blobs().open(blob);
-        char head[compression_magic_size] = {};
-        ssize_t got = ::pread(fd.get(), head, sizeof head, 0);
-        oci::Compression compression =
-            detect_compression(std::string_view(head, got > 0 ? static_cast<std::size_t>(got) : 0));
-        oci::Descriptor layer;
-        layer.media_type = compression == oci::Compression::gzip   ? oci::media_type::oci_layer_gzip
-                           : compression == oci::Compression::zstd ? oci::media_type::oci_layer_zstd
-                                                                   : oci::media_type::oci_layer;
-        layer.digest = blob;
-        layer.size = static_cast<std::int64_t>(store.blobs().size(blob));
+            oci::Digest blob = store.blobs().ingest(tarball);
+            UniqueFd fd = store.blobs().open(blob);
+            char head[compression_magic_size] = {};
+            ssize_t got = ::pread(fd.get(), head, sizeof head, 0);
+            oci::Compression compression = detect_compression(
+                std::string_view(head, got > 0 ? static_cast<std::size_t>(got) : 0));
+            oci::Descriptor layer;
+            layer.media_type =
+                compression == oci::Compression::gzip   ? oci::media_type::oci_layer_gzip
+                : compression == oci::Compression::zstd ? oci::media_type::oci_layer_zstd
+                                                        : oci::media_type::oci_layer;
+            layer.digest = blob;
+            layer.size = static_cast<std::int64_t>(store.blobs().size(blob));
 
-        oci::Platform platform = oci::host_platform();
-        config.architecture = platform.architecture;
-        config.os = platform.os;
-        config.variant = platform.variant;
-        config.created = creation_time();
-        config.diff_ids = {store.unpack_bottom_layer(layer)};
-        config.history.push_back(oci::HistoryEntry{
-            config.created, "", "",
-            options.message.empty() ? "Imported from " + (options.source_name.empty() ? "-" : options.source_name)
-                                    : options.message,
-            false});
-        return store.add_from_parts(oci::image_config_to_json(config), {layer}, names);
-    });
+            oci::Platform platform = oci::host_platform();
+            config.architecture = platform.architecture;
+            config.os = platform.os;
+            config.variant = platform.variant;
+            config.created = creation_time();
+            config.diff_ids = {store.unpack_bottom_layer(layer)};
+            config.history.push_back(oci::HistoryEntry{
+                config.created, "", "",
+                options.message.empty()
+                    ? "Imported from " + (options.source_name.empty() ? "-" : options.source_name)
+                    : options.message,
+                false});
+            return store.add_from_parts(oci::image_config_to_json(config), {layer}, names);
+        });
 }
 
 } // namespace berth::image

@@ -25,7 +25,9 @@ const std::vector<std::string> migrations = {
 
 } // namespace
 
-ImageIndex::ImageIndex(Database& db) : db_(db) { db_.migrate("image_index", migrations); }
+ImageIndex::ImageIndex(Database& db) : db_(db) {
+    db_.migrate("image_index", migrations);
+}
 
 void ImageIndex::add(const ImageRecord& record) {
     db_.prepare("INSERT INTO images (manifest_digest, config_digest, size, created, added) "
@@ -52,7 +54,9 @@ bool ImageIndex::remove_name(const std::string& name) {
 }
 
 void ImageIndex::remove_image(const oci::Digest& manifest_digest) {
-    db_.prepare("DELETE FROM images WHERE manifest_digest = ?1").bind(1, manifest_digest.str()).run();
+    db_.prepare("DELETE FROM images WHERE manifest_digest = ?1")
+        .bind(1, manifest_digest.str())
+        .run();
 }
 
 void ImageIndex::set_size(const oci::Digest& manifest_digest, std::int64_t size) {
@@ -63,9 +67,10 @@ void ImageIndex::set_size(const oci::Digest& manifest_digest, std::int64_t size)
 }
 
 std::vector<ImageRecord> ImageIndex::query(const std::string& where, const std::string& argument) {
-    std::string sql = "SELECT i.manifest_digest, i.config_digest, i.size, i.created, i.added, n.name "
-                      "FROM images i LEFT JOIN image_names n ON n.manifest_digest = i.manifest_digest " +
-                      where + " ORDER BY i.added DESC, i.manifest_digest, n.name";
+    std::string sql =
+        "SELECT i.manifest_digest, i.config_digest, i.size, i.created, i.added, n.name "
+        "FROM images i LEFT JOIN image_names n ON n.manifest_digest = i.manifest_digest " +
+        where + " ORDER BY i.added DESC, i.manifest_digest, n.name";
     Statement statement = db_.prepare(sql);
     if (!argument.empty()) statement.bind(1, argument);
     std::vector<ImageRecord> records;
@@ -88,7 +93,9 @@ std::vector<ImageRecord> ImageIndex::query(const std::string& where, const std::
     return records;
 }
 
-std::vector<ImageRecord> ImageIndex::all() { return query("", ""); }
+std::vector<ImageRecord> ImageIndex::all() {
+    return query("", "");
+}
 
 std::optional<ImageRecord> ImageIndex::by_name(const std::string& name) {
     auto records = query("WHERE i.manifest_digest = "

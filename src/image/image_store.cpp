@@ -72,7 +72,8 @@ void ImageStore::lock(int operation) {
 
 std::string ImageStore::normalize_name(std::string_view name) {
     oci::Reference reference = oci::parse_reference(name);
-    if (reference.digest) fail("\"" + std::string(name) + "\" has a digest, which cannot be a name");
+    if (reference.digest)
+        fail("\"" + std::string(name) + "\" has a digest, which cannot be a name");
     return reference.tagged_name();
 }
 
@@ -84,7 +85,8 @@ Image ImageStore::load(const ImageRecord& record) {
         image.names = record.names;
         image.size = record.size;
         image.added = record.added;
-        image.manifest = oci::parse_manifest(blobs_.read(record.manifest_digest, max_document_size));
+        image.manifest =
+            oci::parse_manifest(blobs_.read(record.manifest_digest, max_document_size));
         image.config_json = blobs_.read(image.manifest.config.digest, max_document_size);
         image.config = oci::parse_image_config(image.config_json);
         return image;
@@ -119,7 +121,8 @@ std::optional<Image> ImageStore::find(std::string_view text) {
     // Two manifests may share one config (one ID): that is still one image
     // to the user only if the prefix is not ambiguous between IDs.
     std::set<oci::Digest> ids;
-    for (const auto& record : matches) ids.insert(record.config_digest);
+    for (const auto& record : matches)
+        ids.insert(record.config_digest);
     if (matches.empty()) return std::nullopt;
     if (ids.size() > 1 && matches.size() > 1)
         fail("\"" + std::string(text) + "\" matches several images; give more of the ID");
@@ -133,13 +136,15 @@ Image ImageStore::resolve(std::string_view reference) {
 
 std::vector<Image> ImageStore::list() {
     std::vector<Image> images;
-    for (const auto& record : index_->all()) images.push_back(load(record));
+    for (const auto& record : index_->all())
+        images.push_back(load(record));
     return images;
 }
 
 Image ImageStore::add(const oci::Digest& manifest_digest, const std::vector<std::string>& names) {
     std::vector<std::string> normalized;
-    for (const auto& name : names) normalized.push_back(normalize_name(name));
+    for (const auto& name : names)
+        normalized.push_back(normalize_name(name));
     Image image = with_context("adding image " + manifest_digest.str(), [&] {
         Image image;
         image.manifest_digest = manifest_digest;
@@ -165,10 +170,12 @@ Image ImageStore::add(const oci::Digest& manifest_digest, const std::vector<std:
     record.created = image.config.created;
     record.added = static_cast<std::int64_t>(std::time(nullptr));
     for (const auto& chain_id : image.chain_ids())
-        if (auto info = snapshots_.info(chain_id)) record.size += static_cast<std::int64_t>(info->size);
+        if (auto info = snapshots_.info(chain_id))
+            record.size += static_cast<std::int64_t>(info->size);
     index_->database().transaction([&] {
         index_->add(record);
-        for (const auto& name : normalized) index_->set_name(name, manifest_digest);
+        for (const auto& name : normalized)
+            index_->set_name(name, manifest_digest);
     });
     return load(*index_->by_manifest(manifest_digest));
 }
@@ -297,9 +304,11 @@ std::vector<std::string> ImageStore::unpack(const Image& image) {
         }
     };
     std::vector<std::thread> pool;
-    for (unsigned i = 1; i < threads; ++i) pool.emplace_back(worker);
+    for (unsigned i = 1; i < threads; ++i)
+        pool.emplace_back(worker);
     worker();
-    for (auto& thread : pool) thread.join();
+    for (auto& thread : pool)
+        thread.join();
     if (failure) std::rethrow_exception(failure);
     return paths;
 }

@@ -63,7 +63,8 @@ bool mount_with_lowerdir_plus(const OverlayPlan& plan, const std::string& target
             ::fsconfig(context, FSCONFIG_SET_STRING, "workdir", plan.work.c_str(), 0) < 0)
             mount_failed(context, "mounting overlay on " + target);
         // A kernel without "volatile" (before 5.10) just syncs as usual.
-        if (plan.scratch_upper && ::fsconfig(context, FSCONFIG_SET_FLAG, "volatile", nullptr, 0) < 0)
+        if (plan.scratch_upper &&
+            ::fsconfig(context, FSCONFIG_SET_FLAG, "volatile", nullptr, 0) < 0)
             context_messages(context);
     }
     if (::fsconfig(context, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
@@ -99,10 +100,12 @@ void mount_with_short_links(const OverlayPlan& plan, const std::string& target,
     if (child < 0) throw_errno("forking to mount the overlay");
     if (child == 0) {
         if (::chdir(links_dir.c_str()) < 0) ::_exit(errno);
-        ::_exit(::mount("overlay", target.c_str(), "overlay", flags, options.c_str()) < 0 ? errno : 0);
+        ::_exit(::mount("overlay", target.c_str(), "overlay", flags, options.c_str()) < 0 ? errno
+                                                                                          : 0);
     }
     int status = 0;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
     int err = WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
     if (err) throw_errno("mounting overlay on " + target, err);
 }
@@ -162,7 +165,9 @@ std::string mount_rootfs(ImageStore& store, const Image& image, const std::strin
     });
 }
 
-void unmount_rootfs(const std::string& container_dir) { unmount(container_dir + "/rootfs"); }
+void unmount_rootfs(const std::string& container_dir) {
+    unmount(container_dir + "/rootfs");
+}
 
 std::string mount_image(ImageStore& store, const Image& image) {
     std::string base = store.root() + "/image-mounts/" + image.manifest_digest.hex();

@@ -90,7 +90,8 @@ SnapshotInfo SnapshotStore::create(const std::function<SnapshotInfo(int dir_fd)>
         if (durable_ && ::syncfs(files.get()) < 0) throw_errno("writing snapshot to disk");
         if (::rename(temporary.c_str(), final_path.c_str()) < 0) {
             // Someone else finished the same snapshot first: theirs is as good.
-            if (errno != ENOTEMPTY && errno != EEXIST) throw_errno("publishing snapshot " + final_path);
+            if (errno != ENOTEMPTY && errno != EEXIST)
+                throw_errno("publishing snapshot " + final_path);
             remove_tree(temporary);
             if (auto theirs = info(result.chain_id)) return *theirs;
             fail("snapshot " + final_path + " exists but is incomplete");
@@ -179,7 +180,8 @@ void SnapshotStore::remove_stale_temporaries() {
         if (name.rfind(temporary_prefix, 0) == 0) stale.push_back(directory_ + "/" + name);
     }
     ::closedir(dir);
-    for (const auto& path : stale) remove_tree(path);
+    for (const auto& path : stale)
+        remove_tree(path);
 }
 
 } // namespace berth::image

@@ -47,7 +47,8 @@ std::uint64_t number(const unsigned char* header, Field f, const char* what) {
         return value;
     }
     std::size_t i = 0;
-    while (i < raw.size() && raw[i] == ' ') ++i;
+    while (i < raw.size() && raw[i] == ' ')
+        ++i;
     std::uint64_t value = 0;
     bool any_digit = false;
     for (; i < raw.size() && raw[i] >= '0' && raw[i] <= '7'; ++i) {
@@ -73,7 +74,8 @@ bool checksum_matches(const unsigned char* header) {
     std::uint64_t unsigned_sum = 0;
     std::int64_t signed_sum = 0;
     for (std::size_t i = 0; i < block_size; ++i) {
-        bool in_field = i >= checksum_field.offset && i < checksum_field.offset + checksum_field.length;
+        bool in_field =
+            i >= checksum_field.offset && i < checksum_field.offset + checksum_field.length;
         unsigned char byte = in_field ? ' ' : header[i];
         unsigned_sum += byte;
         signed_sum += static_cast<signed char>(byte);
@@ -142,19 +144,27 @@ void parse_pax(std::string_view data, PaxRecords& records) {
         if (length <= space + 1 || length > data.size()) fail("tar pax header: bad record length");
         std::string_view record = data.substr(space + 1, length - space - 1);
         data.remove_prefix(length);
-        if (record.empty() || record.back() != '\n') fail("tar pax header: record not ended by newline");
+        if (record.empty() || record.back() != '\n')
+            fail("tar pax header: record not ended by newline");
         record.remove_suffix(1);
         auto equals = record.find('=');
         if (equals == std::string_view::npos) fail("tar pax header: record without '='");
         std::string_view key = record.substr(0, equals);
         std::string value(record.substr(equals + 1));
-        if (key == "path") records.path = value;
-        else if (key == "linkpath") records.link_path = value;
-        else if (key == "size") records.size = parse_decimal(value, "size");
-        else if (key == "uid") records.uid = parse_decimal(value, "uid");
-        else if (key == "gid") records.gid = parse_decimal(value, "gid");
-        else if (key == "mtime") records.mtime = parse_pax_time(value);
-        else if (key == "atime") records.atime = parse_pax_time(value);
+        if (key == "path")
+            records.path = value;
+        else if (key == "linkpath")
+            records.link_path = value;
+        else if (key == "size")
+            records.size = parse_decimal(value, "size");
+        else if (key == "uid")
+            records.uid = parse_decimal(value, "uid");
+        else if (key == "gid")
+            records.gid = parse_decimal(value, "gid");
+        else if (key == "mtime")
+            records.mtime = parse_pax_time(value);
+        else if (key == "atime")
+            records.atime = parse_pax_time(value);
         else if (key.substr(0, 12) == "SCHILY.xattr") {
             if (key.size() <= 13 || key[12] != '.') fail("tar pax header: xattr without a name");
             records.xattrs[std::string(key.substr(13))] = std::move(value);
@@ -221,15 +231,17 @@ bool TarReader::next(TarEntry& entry) {
             at_end_ = true;
             return false;
         }
-        if (!checksum_matches(header)) fail("tar header checksum mismatch: not a tar archive, or corrupt");
+        if (!checksum_matches(header))
+            fail("tar header checksum mismatch: not a tar archive, or corrupt");
 
         char type = static_cast<char>(header[type_offset]);
         std::uint64_t size = number(header, size_field, "size");
         if (type == 'x' || type == 'g' || type == 'L' || type == 'K') {
             std::size_t limit = (type == 'x' || type == 'g') ? max_pax_header : max_path + 1;
             if (size > limit)
-                fail(std::string("tar: ") + (type == 'L' || type == 'K' ? "long name" : "pax header") +
-                     " of " + std::to_string(size) + " bytes is too large");
+                fail(std::string("tar: ") +
+                     (type == 'L' || type == 'K' ? "long name" : "pax header") + " of " +
+                     std::to_string(size) + " bytes is too large");
             std::string value = read_long_value(size, "extended header");
             if (type == 'x') parse_pax(value, pax);
             // Global headers ('g') hold comments in practice (git archive); like
@@ -252,14 +264,31 @@ bool TarReader::next(TarEntry& entry) {
     char type = static_cast<char>(header[type_offset]);
     entry = TarEntry{};
     switch (type) {
-    case '0': case '\0': case '7': entry.type = TarEntryType::regular; break;
-    case '1': entry.type = TarEntryType::hard_link; break;
-    case '2': entry.type = TarEntryType::symlink; break;
-    case '3': entry.type = TarEntryType::char_device; break;
-    case '4': entry.type = TarEntryType::block_device; break;
-    case '5': entry.type = TarEntryType::directory; break;
-    case '6': entry.type = TarEntryType::fifo; break;
-    case 'S': fail("tar: sparse files are not supported in image layers");
+    case '0':
+    case '\0':
+    case '7':
+        entry.type = TarEntryType::regular;
+        break;
+    case '1':
+        entry.type = TarEntryType::hard_link;
+        break;
+    case '2':
+        entry.type = TarEntryType::symlink;
+        break;
+    case '3':
+        entry.type = TarEntryType::char_device;
+        break;
+    case '4':
+        entry.type = TarEntryType::block_device;
+        break;
+    case '5':
+        entry.type = TarEntryType::directory;
+        break;
+    case '6':
+        entry.type = TarEntryType::fifo;
+        break;
+    case 'S':
+        fail("tar: sparse files are not supported in image layers");
     default: {
         char shown[8];
         std::snprintf(shown, sizeof shown, "0x%02x", static_cast<unsigned char>(type));
@@ -276,7 +305,7 @@ bool TarReader::next(TarEntry& entry) {
         if (!prefix.empty()) name = prefix + "/" + name;
     }
     entry.path = pax.path ? *pax.path : gnu_long_name ? *gnu_long_name : name;
-    entry.link_target = pax.link_path ? *pax.link_path
+    entry.link_target = pax.link_path   ? *pax.link_path
                         : gnu_long_link ? *gnu_long_link
                                         : text(header, link_field);
     check_path(entry.path, "entry name");
@@ -287,12 +316,15 @@ bool TarReader::next(TarEntry& entry) {
     entry.uid = pax.uid ? to_id(*pax.uid, "uid") : number32(header, uid_field, "uid");
     entry.gid = pax.gid ? to_id(*pax.gid, "gid") : number32(header, gid_field, "gid");
     std::uint64_t size = pax.size ? *pax.size : number(header, size_field, "size");
-    entry.mtime = pax.mtime ? *pax.mtime
-                            : TarTime{static_cast<std::int64_t>(number(header, mtime_field, "mtime")), 0};
+    entry.mtime = pax.mtime
+                      ? *pax.mtime
+                      : TarTime{static_cast<std::int64_t>(number(header, mtime_field, "mtime")), 0};
     entry.atime = entry.mtime;
-    if (pax.atime) entry.atime = *pax.atime;
+    if (pax.atime)
+        entry.atime = *pax.atime;
     else if (gnu && header[gnu_atime_field.offset] != 0)
-        entry.atime = TarTime{static_cast<std::int64_t>(number(header, gnu_atime_field, "atime")), 0};
+        entry.atime =
+            TarTime{static_cast<std::int64_t>(number(header, gnu_atime_field, "atime")), 0};
     if (entry.type == TarEntryType::char_device || entry.type == TarEntryType::block_device) {
         entry.device_major = number32(header, major_field, "device major");
         entry.device_minor = number32(header, minor_field, "device minor");
@@ -306,7 +338,8 @@ bool TarReader::next(TarEntry& entry) {
     std::uint64_t skipped = entry.type == TarEntryType::regular ? 0 : size;
     padding_left_ = skipped + (block_size - size % block_size) % block_size;
     if (entry.type == TarEntryType::hard_link || entry.type == TarEntryType::symlink) {
-        if (entry.link_target.empty()) fail("tar: link \"" + entry.path.substr(0, 200) + "\" has no target");
+        if (entry.link_target.empty())
+            fail("tar: link \"" + entry.path.substr(0, 200) + "\" has no target");
     }
     return true;
 }

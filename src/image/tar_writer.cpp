@@ -15,13 +15,20 @@ constexpr std::size_t flush_size = 1 << 20;
 
 char type_flag(TarEntryType type) {
     switch (type) {
-    case TarEntryType::regular: return '0';
-    case TarEntryType::hard_link: return '1';
-    case TarEntryType::symlink: return '2';
-    case TarEntryType::char_device: return '3';
-    case TarEntryType::block_device: return '4';
-    case TarEntryType::directory: return '5';
-    case TarEntryType::fifo: return '6';
+    case TarEntryType::regular:
+        return '0';
+    case TarEntryType::hard_link:
+        return '1';
+    case TarEntryType::symlink:
+        return '2';
+    case TarEntryType::char_device:
+        return '3';
+    case TarEntryType::block_device:
+        return '4';
+    case TarEntryType::directory:
+        return '5';
+    case TarEntryType::fifo:
+        return '6';
     }
     return '0';
 }
@@ -44,7 +51,8 @@ void put_text(char* field, std::size_t length, std::string_view text) {
 std::string pax_record(std::string_view key, std::string_view value) {
     std::size_t body = key.size() + value.size() + 3; // ' ', '=', '\n'
     std::size_t length = body + 1;
-    while (std::to_string(length).size() + body != length) ++length;
+    while (std::to_string(length).size() + body != length)
+        ++length;
     return std::to_string(length) + " " + std::string(key) + "=" + std::string(value) + "\n";
 }
 
@@ -78,7 +86,8 @@ void TarWriter::header(const TarEntry& entry) {
     if (entry.size > 077777777777ull) pax += pax_record("size", std::to_string(entry.size));
     if (entry.uid > 07777777) pax += pax_record("uid", std::to_string(entry.uid));
     if (entry.gid > 07777777) pax += pax_record("gid", std::to_string(entry.gid));
-    for (const auto& [key, value] : entry.xattrs) pax += pax_record("SCHILY.xattr." + key, value);
+    for (const auto& [key, value] : entry.xattrs)
+        pax += pax_record("SCHILY.xattr." + key, value);
 
     auto block = [&](char type, std::string_view name, std::uint64_t size) {
         char h[block_size] = {};
@@ -87,15 +96,20 @@ void TarWriter::header(const TarEntry& entry) {
         put_octal(h + 108, 8, entry.uid > 07777777 ? 0 : entry.uid);
         put_octal(h + 116, 8, entry.gid > 07777777 ? 0 : entry.gid);
         put_octal(h + 124, 12, size > 077777777777ull ? 0 : size);
-        put_octal(h + 136, 12, entry.mtime.seconds < 0 ? 0 : static_cast<std::uint64_t>(entry.mtime.seconds));
+        put_octal(h + 136, 12,
+                  entry.mtime.seconds < 0 ? 0 : static_cast<std::uint64_t>(entry.mtime.seconds));
         h[156] = type;
         put_text(h + 157, 100, entry.link_target);
-        std::memcpy(h + 257, "ustar\0" "00", 8);
+        std::memcpy(h + 257,
+                    "ustar\0"
+                    "00",
+                    8);
         put_octal(h + 329, 8, entry.device_major);
         put_octal(h + 337, 8, entry.device_minor);
         std::memset(h + 148, ' ', 8);
         unsigned sum = 0;
-        for (unsigned char c : std::string_view(h, block_size)) sum += c;
+        for (unsigned char c : std::string_view(h, block_size))
+            sum += c;
         std::snprintf(h + 148, 8, "%06o", sum);
         h[155] = ' ';
         raw(std::string_view(h, block_size));
@@ -113,7 +127,8 @@ void TarWriter::data(std::string_view bytes) {
     if (bytes.size() > data_left_) fail("tar writer: more data than the entry's size");
     raw(bytes);
     data_left_ -= bytes.size();
-    if (data_left_ == 0) raw(std::string((block_size - data_size_ % block_size) % block_size, '\0'));
+    if (data_left_ == 0)
+        raw(std::string((block_size - data_size_ % block_size) % block_size, '\0'));
 }
 
 void TarWriter::file(const std::string& path, std::string_view contents, std::uint32_t mode) {
@@ -134,7 +149,8 @@ void TarWriter::file_from_fd(const std::string& path, int source_fd, std::uint64
     header(entry);
     std::string chunk(1 << 20, '\0');
     while (data_left_ > 0) {
-        ssize_t n = ::read(source_fd, chunk.data(), std::min<std::uint64_t>(chunk.size(), data_left_));
+        ssize_t n =
+            ::read(source_fd, chunk.data(), std::min<std::uint64_t>(chunk.size(), data_left_));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) throw_errno("reading " + path);
         if (n == 0) fail(path + " is shorter than expected");

@@ -1,3 +1,5 @@
 #include "berth/cli/main.h"
 
-int main(int argc, char** argv) { return berth::cli::main(argc, argv); }
+int main(int argc, char** argv) {
+    return berth::cli::main(argc, argv);
+}

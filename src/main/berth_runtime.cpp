@@ -1,3 +1,5 @@
 #include "berth/runtime_cli/main.h"
 
-int main(int argc, char** argv) { return berth::runtime_cli::main(argc, argv); }
+int main(int argc, char** argv) {
+    return berth::runtime_cli::main(argc, argv);
+}

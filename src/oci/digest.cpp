@@ -16,7 +16,8 @@ bool is_lower_hex(std::string_view text) {
 
 std::string printable(std::string_view text) {
     std::string shown;
-    for (char c : text.substr(0, 80)) shown += (c >= 0x20 && c < 0x7f) ? c : '?';
+    for (char c : text.substr(0, 80))
+        shown += (c >= 0x20 && c < 0x7f) ? c : '?';
     return shown;
 }
 
@@ -31,7 +32,8 @@ bool Digest::is_valid(std::string_view text) {
 
 Digest Digest::parse(std::string_view text) {
     if (!is_valid(text))
-        fail("invalid digest \"" + printable(text) + "\": expected sha256: and 64 lowercase hex digits");
+        fail("invalid digest \"" + printable(text) +
+             "\": expected sha256: and 64 lowercase hex digits");
     Digest digest;
     digest.hex_ = std::string(text.substr(7));
     return digest;

@@ -24,7 +24,8 @@ std::vector<std::string> object_keys(const JsonReader& in, const char* key) {
     if (!in.has(key)) return keys;
     JsonReader object = in.at(key);
     object.expect_object();
-    for (auto& item : object.value().items()) keys.push_back(item.key());
+    for (auto& item : object.value().items())
+        keys.push_back(item.key());
     return keys;
 }
 
@@ -40,9 +41,9 @@ Descriptor read_descriptor(const JsonReader& in) {
     if (in.has("platform")) {
         JsonReader platform = in.at("platform");
         platform.expect_object();
-        descriptor.platform = Platform{platform.at("architecture").as_string(),
-                                       platform.at("os").as_string(),
-                                       platform.string_or("variant", "")};
+        descriptor.platform =
+            Platform{platform.at("architecture").as_string(), platform.at("os").as_string(),
+                     platform.string_or("variant", "")};
     }
     return descriptor;
 }
@@ -64,7 +65,8 @@ json descriptor_json(const Descriptor& descriptor) {
 
 json keys_object(const std::vector<std::string>& keys) {
     json out = json::object();
-    for (const auto& key : keys) out[key] = json::object();
+    for (const auto& key : keys)
+        out[key] = json::object();
     return out;
 }
 
@@ -182,10 +184,10 @@ ImageConfig parse_image_config(std::string_view text) {
         for (std::size_t i = 0; i < history.size(); ++i) {
             JsonReader entry = history.item(i);
             entry.expect_object();
-            image.history.push_back(HistoryEntry{
-                entry.string_or("created", ""), entry.string_or("created_by", ""),
-                entry.string_or("author", ""), entry.string_or("comment", ""),
-                entry.bool_or("empty_layer", false)});
+            image.history.push_back(
+                HistoryEntry{entry.string_or("created", ""), entry.string_or("created_by", ""),
+                             entry.string_or("author", ""), entry.string_or("comment", ""),
+                             entry.bool_or("empty_layer", false)});
         }
     }
     return image;
@@ -193,19 +195,21 @@ ImageConfig parse_image_config(std::string_view text) {
 
 std::string manifest_to_json(const Manifest& manifest) {
     json layers = json::array();
-    for (const auto& layer : manifest.layers) layers.push_back(descriptor_json(layer));
-    json out = {{"schemaVersion", manifest.schema_version},
-                {"mediaType", manifest.media_type.empty() ? media_type::oci_manifest
-                                                          : manifest.media_type},
-                {"config", descriptor_json(manifest.config)},
-                {"layers", layers}};
+    for (const auto& layer : manifest.layers)
+        layers.push_back(descriptor_json(layer));
+    json out = {
+        {"schemaVersion", manifest.schema_version},
+        {"mediaType", manifest.media_type.empty() ? media_type::oci_manifest : manifest.media_type},
+        {"config", descriptor_json(manifest.config)},
+        {"layers", layers}};
     if (!manifest.annotations.empty()) out["annotations"] = manifest.annotations;
     return out.dump();
 }
 
 std::string index_to_json(const Index& index) {
     json manifests = json::array();
-    for (const auto& entry : index.manifests) manifests.push_back(descriptor_json(entry));
+    for (const auto& entry : index.manifests)
+        manifests.push_back(descriptor_json(entry));
     json out = {{"schemaVersion", index.schema_version},
                 {"mediaType", index.media_type.empty() ? media_type::oci_index : index.media_type},
                 {"manifests", manifests}};
@@ -238,7 +242,8 @@ std::string image_config_to_json(const ImageConfig& image) {
     }
 
     json diff_ids = json::array();
-    for (const auto& id : image.diff_ids) diff_ids.push_back(id.str());
+    for (const auto& id : image.diff_ids)
+        diff_ids.push_back(id.str());
     json out = {{"architecture", image.architecture},
                 {"os", image.os},
                 {"config", config},

@@ -17,7 +17,8 @@ namespace berth::oci {
 
 class JsonReader {
   public:
-    JsonReader(const nlohmann::json& value, std::string path) : value_(value), path_(std::move(path)) {}
+    JsonReader(const nlohmann::json& value, std::string path)
+        : value_(value), path_(std::move(path)) {}
 
     const nlohmann::json& value() const { return value_; }
     const std::string& path() const { return path_; }
@@ -67,7 +68,8 @@ class JsonReader {
     std::vector<std::string> as_strings() const {
         if (!value_.is_array()) wrong("an array of strings");
         std::vector<std::string> out;
-        for (std::size_t i = 0; i < value_.size(); ++i) out.push_back(item(i).as_string());
+        for (std::size_t i = 0; i < value_.size(); ++i)
+            out.push_back(item(i).as_string());
         return out;
     }
     std::map<std::string, std::string> as_string_map() const {

@@ -11,7 +11,9 @@ namespace {
 constexpr std::string_view default_domain = "docker.io";
 constexpr std::string_view official_prefix = "library/";
 
-bool is_alnum_lower(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool is_alnum_lower(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
 // One path component: lowercase alphanumerics joined by ".", "_", "__" or dashes.
 bool valid_component(std::string_view part) {
@@ -56,7 +58,8 @@ bool valid_domain(std::string_view domain) {
     std::size_t start = 0;
     while (true) {
         auto dot = host.find('.', start);
-        std::string_view label = host.substr(start, dot == std::string_view::npos ? dot : dot - start);
+        std::string_view label =
+            host.substr(start, dot == std::string_view::npos ? dot : dot - start);
         if (label.empty() || !alnum(label.front()) || !alnum(label.back())) return false;
         for (char c : label)
             if (!alnum(c) && c != '-') return false;

@@ -14,18 +14,26 @@ struct RlimitName {
 };
 
 constexpr RlimitName rlimit_names[] = {
-    {"RLIMIT_AS", RLIMIT_AS},         {"RLIMIT_CORE", RLIMIT_CORE},
-    {"RLIMIT_CPU", RLIMIT_CPU},       {"RLIMIT_DATA", RLIMIT_DATA},
-    {"RLIMIT_FSIZE", RLIMIT_FSIZE},   {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-    {"RLIMIT_NICE", RLIMIT_NICE},     {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    {"RLIMIT_NPROC", RLIMIT_NPROC},   {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO}, {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
-constexpr const char* namespace_types[] = {"pid",  "network", "mount",  "ipc",
-                                           "uts",  "user",    "cgroup", "time"};
+constexpr const char* namespace_types[] = {"pid", "network", "mount",  "ipc",
+                                           "uts", "user",    "cgroup", "time"};
 
 User parse_user(const JsonReader& in) {
     in.expect_object();
@@ -69,8 +77,8 @@ Process parse_process(const JsonReader& in) {
     process.terminal = in.bool_or("terminal", false);
     if (in.has("consoleSize")) {
         JsonReader size = in.at("consoleSize");
-        process.console_size = ConsoleSize{size.at("height").as_int<unsigned>(),
-                                           size.at("width").as_int<unsigned>()};
+        process.console_size =
+            ConsoleSize{size.at("height").as_int<unsigned>(), size.at("width").as_int<unsigned>()};
     }
     if (in.has("user")) process.user = parse_user(in.at("user"));
     process.args = in.strings_or_empty("args");
@@ -92,8 +100,8 @@ Process parse_process(const JsonReader& in) {
     if (in.has("ioPriority")) {
         JsonReader io = in.at("ioPriority");
         io.expect_object();
-        process.io_priority = IoPriority{io.at("class").as_string(),
-                                         io.optional_int<int>("priority").value_or(0)};
+        process.io_priority =
+            IoPriority{io.at("class").as_string(), io.optional_int<int>("priority").value_or(0)};
     }
     if (in.has("scheduler")) {
         JsonReader sched = in.at("scheduler");
@@ -198,7 +206,8 @@ Linux parse_linux(const JsonReader& in) {
             entry.expect_object();
             Namespace ns{entry.at("type").as_string(), entry.string_or("path", "")};
             bool known = false;
-            for (const char* type : namespace_types) known |= ns.type == type;
+            for (const char* type : namespace_types)
+                known |= ns.type == type;
             if (!known) entry.at("type").wrong("a namespace type, not \"" + ns.type + "\"");
             if (linux.find_namespace(ns.type))
                 entry.at("type").wrong("each namespace type once; \"" + ns.type + "\" repeats");

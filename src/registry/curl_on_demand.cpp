@@ -27,8 +27,7 @@ void* libcurl() {
     return handle;
 }
 
-template <class Function>
-Function real(const char* name) {
+template <class Function> Function real(const char* name) {
     void* symbol = ::dlsym(libcurl(), name);
     if (!symbol) berth::fail(std::string("libcurl has no ") + name);
     return reinterpret_cast<Function>(symbol);
@@ -37,7 +36,9 @@ Function real(const char* name) {
 // The variadic setters take one argument: a long, a pointer or a curl_off_t,
 // which the x86-64 and arm64 calling conventions pass alike, in one 64-bit
 // register or stack slot, so it is read and passed on as a pointer.
-void* the_argument(va_list& arguments) { return va_arg(arguments, void*); }
+void* the_argument(va_list& arguments) {
+    return va_arg(arguments, void*);
+}
 
 } // namespace
 

@@ -28,7 +28,8 @@ Live find(const std::string& root, const std::string& id,
     auto cgroup = saved_cgroup(record.cgroup_json);
     if (cgroup && status != oci::Status::stopped && cgroup->frozen()) status = oci::Status::paused;
     bool ok = false;
-    for (auto state : allowed) ok |= state == status;
+    for (auto state : allowed)
+        ok |= state == status;
     if (!ok)
         fail(std::string("cannot ") + action + " container \"" + id + "\": it is " +
              oci::status_name(status));

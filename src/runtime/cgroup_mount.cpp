@@ -1,9 +1,9 @@
 #include "cgroup_mount.h"
 
 #include "berth/base/error.h"
-#include "berth/base/text.h"
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
+#include "berth/base/text.h"
 #include "mounts.h"
 #include "path_in_root.h"
 
@@ -31,9 +31,9 @@ UniqueFd fresh_mount(const char* type, const char* data_key, const char* data_va
 }
 
 struct Hierarchy {
-    std::string fstype;         // "cgroup" or "cgroup2"
-    std::string controllers;    // "cpu,cpuacct", "name=systemd"; empty for cgroup2
-    std::string own_directory;  // the host's directory of the cgroup holding us
+    std::string fstype;        // "cgroup" or "cgroup2"
+    std::string controllers;   // "cpu,cpuacct", "name=systemd"; empty for cgroup2
+    std::string own_directory; // the host's directory of the cgroup holding us
 };
 
 // Mount point under /sys/fs/cgroup → what is mounted there.
@@ -49,7 +49,8 @@ std::map<std::string, Hierarchy> v1_hierarchies() {
         // id parent dev root mount-point options [optional...] - fstype source super-options
         std::vector<std::string> fields = split_words(line);
         std::size_t dash = 6;
-        while (dash < fields.size() && fields[dash] != "-") ++dash;
+        while (dash < fields.size() && fields[dash] != "-")
+            ++dash;
         if (dash + 3 >= fields.size()) continue;
         const std::string& root = fields[3];
         const std::string& mount_point = fields[4];
@@ -92,10 +93,11 @@ UniqueFd open_hierarchy(const Hierarchy& hierarchy, bool new_cgroup_namespace,
     UniqueFd context_fd(context);
     for (const std::string& controller : split(hierarchy.controllers, ',')) {
         auto equals = controller.find('=');
-        int rc = equals == std::string::npos
-                     ? ::fsconfig(context, FSCONFIG_SET_FLAG, controller.c_str(), nullptr, 0)
-                     : ::fsconfig(context, FSCONFIG_SET_STRING, controller.substr(0, equals).c_str(),
-                                  controller.substr(equals + 1).c_str(), 0);
+        int rc =
+            equals == std::string::npos
+                ? ::fsconfig(context, FSCONFIG_SET_FLAG, controller.c_str(), nullptr, 0)
+                : ::fsconfig(context, FSCONFIG_SET_STRING, controller.substr(0, equals).c_str(),
+                             controller.substr(equals + 1).c_str(), 0);
         if (rc < 0) throw_errno(what + ": hierarchy " + hierarchy.controllers);
     }
     if (::fsconfig(context, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
@@ -118,11 +120,12 @@ void mount_cgroup_tree(int root_fd, const oci::Mount& mount, const MountOptions&
         attach_mount(tree.get(), target.get(), what);
         return;
     }
-    UniqueFd tmpfs = fresh_mount("tmpfs", "mode", "755", options.attr_set & ~MOUNT_ATTR_RDONLY,
-                                 what);
+    UniqueFd tmpfs =
+        fresh_mount("tmpfs", "mode", "755", options.attr_set & ~MOUNT_ATTR_RDONLY, what);
     attach_mount(tmpfs.get(), target.get(), what);
     for (auto [mount_point, hierarchy] : v1_hierarchies()) {
-        if (auto known = container_directories.find(mount_point); known != container_directories.end())
+        if (auto known = container_directories.find(mount_point);
+            known != container_directories.end())
             hierarchy.own_directory = known->second;
         std::string name = mount_point.substr(std::string("/sys/fs/cgroup/").size());
         std::string destination = mount.destination + "/" + name;

@@ -17,8 +17,7 @@ Console open_console(const oci::Process& process) {
     console.master = open_fd("/dev/ptmx", O_RDWR | O_NOCTTY);
     if (::unlockpt(console.master.get()) < 0) throw_errno("unlocking the pty");
     char name[128];
-    if (::ptsname_r(console.master.get(), name, sizeof name) != 0)
-        throw_errno("naming the pty");
+    if (::ptsname_r(console.master.get(), name, sizeof name) != 0) throw_errno("naming the pty");
     console.slave_name = name;
     console.slave = open_fd(name, O_RDWR | O_NOCTTY);
     if (process.console_size) {

@@ -40,8 +40,8 @@ nlohmann::json effective_resources(const oci::Spec& spec) {
     rules.push_back(allow("c", 136, -1));
     for (const auto& device : spec.linux.devices)
         if (device.type != "p")
-            rules.push_back(allow(device.type == "u" ? "c" : device.type.c_str(), device.major,
-                                  device.minor));
+            rules.push_back(
+                allow(device.type == "u" ? "c" : device.type.c_str(), device.major, device.minor));
     resources["devices"] = rules;
     return resources;
 }

@@ -11,9 +11,9 @@
 
 #include <cerrno>
 #include <csignal>
+#include <linux/keyctl.h>
 #include <optional>
 #include <sched.h>
-#include <linux/keyctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -33,7 +33,8 @@ void set_names(const oci::Spec& spec) {
 void write_sysctls(const oci::Spec& spec) {
     for (const auto& [key, value] : spec.linux.sysctl) {
         std::string path = "/proc/sys/";
-        for (char c : key) path += c == '.' ? '/' : c;
+        for (char c : key)
+            path += c == '.' ? '/' : c;
         with_context("setting sysctl " + key + "=" + value,
                      [&] { write_existing_file(path, value); });
     }
@@ -76,8 +77,7 @@ void container_init(const InitContext& context) noexcept {
         // still the runtime's binary (the class of CVE-2019-5736). Not before
         // "go": a non-dumpable process's id maps can be written only by root.
         ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-        if (context.new_user_namespace &&
-            (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0))
+        if (context.new_user_namespace && (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0))
             throw_errno("becoming root in the new user namespace");
         if (context.unshare_after_go && ::unshare(static_cast<int>(context.unshare_after_go)) < 0)
             throw_errno("creating the cgroup namespace");
@@ -138,7 +138,8 @@ void container_init(const InitContext& context) noexcept {
             }
         } else {
             message = "berth-runtime: " + message + "\n";
-            [[maybe_unused]] ssize_t ignored = ::write(STDERR_FILENO, message.data(), message.size());
+            [[maybe_unused]] ssize_t ignored =
+                ::write(STDERR_FILENO, message.data(), message.size());
         }
     }
     _exit(created ? 127 : 1);

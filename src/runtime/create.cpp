@@ -36,7 +36,8 @@ std::string absolute_path(const std::string& path, const std::string& what) {
 
 oci::Spec load_spec(const std::string& bundle, std::string& config_text) {
     config_text = read_file(bundle + "/config.json");
-    oci::Spec spec = with_context("invalid config.json", [&] { return oci::parse_spec(config_text); });
+    oci::Spec spec =
+        with_context("invalid config.json", [&] { return oci::parse_spec(config_text); });
     if (!spec.process) fail("invalid config.json: process: required to create a container");
     if (!spec.linux.find_namespace("mount"))
         fail("invalid config.json: linux.namespaces: a mount namespace is required");
@@ -89,7 +90,8 @@ void guide_setup(const oci::Spec& spec, const CreateOptions& options, int sync_f
 
 } // namespace
 
-std::optional<seccomp::Filter> compile_seccomp(const oci::Spec& spec, const std::string& state_root) {
+std::optional<seccomp::Filter> compile_seccomp(const oci::Spec& spec,
+                                               const std::string& state_root) {
     if (spec.linux.seccomp.is_null()) return std::nullopt;
     // Compiling a long allow-list takes libseccomp milliseconds; the cache
     // under the state root makes a profile seen before cost a file read.
@@ -108,15 +110,21 @@ CreatedContainer create_container(StateStore& store, const CreateOptions& given_
     oci::Spec spec = load_spec(bundle, config_text);
     if (spec.process->terminal && options.console_socket.empty() && !keep_console)
         fail("process.terminal is true: --console-socket is required to receive the terminal");
-    std::string rootfs_path =
-        spec.root.path.empty() || spec.root.path[0] != '/' ? bundle + "/" + spec.root.path
-                                                           : spec.root.path;
+    std::string rootfs_path = spec.root.path.empty() || spec.root.path[0] != '/'
+                                  ? bundle + "/" + spec.root.path
+                                  : spec.root.path;
     std::string rootfs = absolute_path(rootfs_path, "root filesystem");
 
     ContainerDir dir = store.create(options.id);
     ContainerRecord record;
-    record.state = {spec.oci_version, options.id, oci::Status::creating, 0, bundle,
-                    spec.annotations, rootfs, rfc3339_now(),
+    record.state = {spec.oci_version,
+                    options.id,
+                    oci::Status::creating,
+                    0,
+                    bundle,
+                    spec.annotations,
+                    rootfs,
+                    rfc3339_now(),
                     ::geteuid() == 0 ? "root" : std::to_string(::geteuid())};
     record.creator_pid = ::getpid();
     record.creator_start_time = process_start_time(record.creator_pid);
@@ -165,9 +173,8 @@ CreatedContainer create_container(StateStore& store, const CreateOptions& given_
         // must be in its cgroup early: to unshare its cgroup namespace there,
         // or to run hooks whose processes must be inside.
         bool attach_while_init_works =
-            cgroup && !cgroup_fd && !context.unshare_after_go &&
-            spec.hooks.prestart.empty() && spec.hooks.create_runtime.empty() &&
-            spec.hooks.create_container.empty();
+            cgroup && !cgroup_fd && !context.unshare_after_go && spec.hooks.prestart.empty() &&
+            spec.hooks.create_runtime.empty() && spec.hooks.create_container.empty();
         if (attach_while_init_works)
             for (const auto& [hierarchy, placement] : cgroup->placements())
                 context.cgroup_directories[placement.mount] = placement.directory;

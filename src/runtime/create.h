@@ -2,8 +2,8 @@
 #pragma once
 
 #include "berth/base/unique_fd.h"
-#include "berth/runtime/runtime.h"
 #include "berth/oci/runtime_spec.h"
+#include "berth/runtime/runtime.h"
 #include "berth/runtime/seccomp.h"
 #include "state_store.h"
 
@@ -19,7 +19,8 @@ struct CreatedContainer {
 };
 
 // linux.seccomp compiled (errors name the field), or none.
-std::optional<seccomp::Filter> compile_seccomp(const oci::Spec& spec, const std::string& state_root);
+std::optional<seccomp::Filter> compile_seccomp(const oci::Spec& spec,
+                                               const std::string& state_root);
 
 // `keep_console`: a terminal without --console-socket stays with the caller.
 // `init_sigmask`: the signal mask the init restores (the caller may block some).

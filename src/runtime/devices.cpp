@@ -28,9 +28,8 @@ struct DevLink {
 };
 
 const DevLink dev_links[] = {
-    {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
-    {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
-    {"pts/ptmx", "ptmx"},
+    {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+    {"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"},
 };
 
 mode_t node_type(const std::string& type) {
@@ -53,7 +52,8 @@ void make_device(int root_fd, const oci::Device& device, bool in_user_namespace)
     std::string name;
     UniqueFd parent = open_parent_in_root(root_fd, device.path, name);
     mode_t mode = node_type(device.type) | (device.file_mode.value_or(0666) & 07777);
-    dev_t number = makedev(static_cast<unsigned>(device.major), static_cast<unsigned>(device.minor));
+    dev_t number =
+        makedev(static_cast<unsigned>(device.major), static_cast<unsigned>(device.minor));
     if (::mknodat(parent.get(), name.c_str(), mode, number) < 0) {
         if (errno == EEXIST) {
             // Replace whatever the image had there; a device path is ours to define.
@@ -77,7 +77,8 @@ bool dev_is_bound_from_host(const oci::Spec& spec) {
     for (const auto& mount : spec.mounts) {
         if (clean_path(mount.destination) != "/dev") continue;
         bool bind = mount.type == "bind";
-        for (const auto& option : mount.options) bind |= option == "bind" || option == "rbind";
+        for (const auto& option : mount.options)
+            bind |= option == "bind" || option == "rbind";
         return bind;
     }
     return false;
@@ -88,10 +89,12 @@ void create_devices(int root_fd, const oci::Spec& spec, bool in_user_namespace) 
     mode_t old_umask = ::umask(0);
     for (const auto& device : default_devices) {
         bool overridden = false;
-        for (const auto& listed : spec.linux.devices) overridden |= listed.path == device.path;
+        for (const auto& listed : spec.linux.devices)
+            overridden |= listed.path == device.path;
         if (!overridden) make_device(root_fd, device, in_user_namespace);
     }
-    for (const auto& device : spec.linux.devices) make_device(root_fd, device, in_user_namespace);
+    for (const auto& device : spec.linux.devices)
+        make_device(root_fd, device, in_user_namespace);
     ::umask(old_umask);
 
     UniqueFd dev_dir = open_in_root(root_fd, "/dev", O_RDONLY | O_DIRECTORY);

@@ -7,8 +7,8 @@
 #include "berth/base/syscalls.h"
 #include "berth/runtime/runtime.h"
 #include "console.h"
-#include "create.h"
 #include "container_cgroup.h"
+#include "create.h"
 #include "foreground.h"
 #include "namespaces.h"
 #include "path_in_root.h"
@@ -88,16 +88,19 @@ void parse_user(const std::string& text, oci::User& user) {
 // The process to run: --process's whole, or the container's own with changes.
 oci::Process build_process(const ExecOptions& options, const oci::Spec& spec) {
     if (!options.process_json.empty())
-        return with_context("--process", [&] { return oci::parse_process_json(options.process_json); });
+        return with_context("--process",
+                            [&] { return oci::parse_process_json(options.process_json); });
     if (options.args.empty()) fail("exec: a command to run is required (or --process FILE)");
     oci::Process process = *spec.process;
     process.args = options.args;
     process.terminal = options.tty;
     process.console_size.reset();
-    for (const auto& entry : options.env) set_env(process.env, entry);
+    for (const auto& entry : options.env)
+        set_env(process.env, entry);
     if (options.cwd) process.cwd = *options.cwd;
     if (options.user) parse_user(*options.user, process.user);
-    for (unsigned gid : options.additional_gids) process.user.additional_gids.push_back(gid);
+    for (unsigned gid : options.additional_gids)
+        process.user.additional_gids.push_back(gid);
     if (options.no_new_privileges) process.no_new_privileges = true;
     if (!options.add_capabilities.empty()) {
         if (!process.capabilities) process.capabilities.emplace();
@@ -117,7 +120,8 @@ void join_sub_cgroups(const cgroups::Cgroup& cgroup, const std::vector<std::stri
     for (const std::string& request : requests) {
         auto colon = request.find(':');
         std::string controller = colon == std::string::npos ? "" : request.substr(0, colon);
-        std::string sub = clean_path(colon == std::string::npos ? request : request.substr(colon + 1));
+        std::string sub =
+            clean_path(colon == std::string::npos ? request : request.substr(colon + 1));
         bool placed = false;
         for (const auto& [hierarchy, placement] : cgroup.placements()) {
             if (!controller.empty() && hierarchy != controller) continue;
@@ -128,7 +132,8 @@ void join_sub_cgroups(const cgroups::Cgroup& cgroup, const std::vector<std::stri
             for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
                 std::string parent = placement.directory + "/" + file;
                 std::string own = directory + "/" + file;
-                if (path_exists(own) && read_file(own).find_first_not_of(" \n") == std::string::npos)
+                if (path_exists(own) &&
+                    read_file(own).find_first_not_of(" \n") == std::string::npos)
                     write_existing_file(own, read_file(parent));
             }
             with_context("exec --cgroup " + request, [&] {
@@ -142,7 +147,8 @@ void join_sub_cgroups(const cgroups::Cgroup& cgroup, const std::vector<std::stri
 
 int namespace_flags_of(const oci::Spec& spec) {
     int flags = 0;
-    for (const auto& ns : spec.linux.namespaces) flags |= namespace_clone_flag(ns.type);
+    for (const auto& ns : spec.linux.namespaces)
+        flags |= namespace_clone_flag(ns.type);
     return flags;
 }
 
@@ -153,9 +159,8 @@ struct SeccompStep {
 };
 
 [[noreturn]] void become_process(const oci::Process& process, const oci::Linux& spec_linux,
-                                 int sync_fd, int preserve_fds,
-                                 const sigset_t* sigmask, SeccompStep seccomp,
-                                 const std::string& state_json) {
+                                 int sync_fd, int preserve_fds, const sigset_t* sigmask,
+                                 SeccompStep seccomp, const std::string& state_json) {
     try {
         ::sigprocmask(SIG_SETMASK, sigmask, nullptr);
         expect_sync(sync_fd, SyncType::go);
@@ -266,8 +271,7 @@ int Runtime::exec(const ExecOptions& given) {
         ::waitpid(pid, nullptr, 0);
         throw;
     }
-    if (!options.pid_file.empty())
-        write_file_atomic(options.pid_file, std::to_string(pid), 0644);
+    if (!options.pid_file.empty()) write_file_atomic(options.pid_file, std::to_string(pid), 0644);
     if (options.detach) return 0;
     int status = wait_in_foreground(pid, pidfd.get(), console_master ? console_master.get() : -1);
     ::sigprocmask(SIG_SETMASK, &previous, nullptr);

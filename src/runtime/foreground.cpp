@@ -83,7 +83,8 @@ int wait_in_foreground(pid_t pid, int pidfd, int console_master) {
     bool stdin_open = terminal;
 
     for (;;) {
-        pollfd fds[4] = {{pidfd, POLLIN, 0}, {signal_fd, POLLIN, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}};
+        pollfd fds[4] = {
+            {pidfd, POLLIN, 0}, {signal_fd, POLLIN, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}};
         if (terminal) fds[2].fd = console_master;
         if (stdin_open) fds[3].fd = STDIN_FILENO;
         if (::poll(fds, 4, -1) < 0) {

@@ -22,7 +22,8 @@ void run_hook(const oci::Hook& hook, const std::string& state_json) {
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) < 0) throw_errno("creating a pipe");
     UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
-    std::vector<std::string> args = hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
+    std::vector<std::string> args =
+        hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
     std::vector<char*> argv = c_string_array(args);
     std::vector<char*> envp = c_string_array(hook.env);
 
@@ -84,9 +85,11 @@ void run_hook(const oci::Hook& hook, const std::string& state_json) {
 
 } // namespace
 
-void run_hooks(const std::vector<oci::Hook>& hooks, const char* stage, const std::string& state_json) {
+void run_hooks(const std::vector<oci::Hook>& hooks, const char* stage,
+               const std::string& state_json) {
     for (const auto& hook : hooks)
-        with_context(std::string(stage) + " hook " + hook.path, [&] { run_hook(hook, state_json); });
+        with_context(std::string(stage) + " hook " + hook.path,
+                     [&] { run_hook(hook, state_json); });
 }
 
 void run_hooks_warning_only(const std::vector<oci::Hook>& hooks, const char* stage,

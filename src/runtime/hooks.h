@@ -10,7 +10,8 @@
 namespace berth::runtime {
 
 // Runs `hooks` in order; the first that fails throws "<stage> hook <path>: ...".
-void run_hooks(const std::vector<oci::Hook>& hooks, const char* stage, const std::string& state_json);
+void run_hooks(const std::vector<oci::Hook>& hooks, const char* stage,
+               const std::string& state_json);
 
 // The same, but a failure is only logged as a warning and the rest still run
 // (the spec's rule for poststart and poststop).

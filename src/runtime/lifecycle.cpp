@@ -32,7 +32,8 @@ std::optional<oci::Spec> saved_spec(const ContainerRecord& record) {
 oci::State current_state(const ContainerDir& dir) {
     ContainerRecord record = dir.read_record();
     record.state.status = dir.current_status(record);
-    if (record.state.status == oci::Status::running || record.state.status == oci::Status::created) {
+    if (record.state.status == oci::Status::running ||
+        record.state.status == oci::Status::created) {
         try {
             auto cgroup = saved_cgroup(record.cgroup_json);
             if (cgroup && cgroup->frozen()) record.state.status = oci::Status::paused;
@@ -90,7 +91,8 @@ void kill_and_wait(const ContainerRecord& record) {
         }
     }
     if (!init) return;
-    for (pid_t pid : processes_in_pid_namespace_of(record.state.pid)) ::kill(pid, SIGKILL);
+    for (pid_t pid : processes_in_pid_namespace_of(record.state.pid))
+        ::kill(pid, SIGKILL);
     pidfd_send_signal(init.get(), SIGKILL);
     // Done when it has exited, or is exiting and only waits in the kernel
     // for its namespace's zombies to be reaped by their (other) parents.
@@ -137,7 +139,8 @@ void Runtime::start(const std::string& id) {
     // "running" needs no write: with the fifo gone, that is what it reads as.
     record.state.status = oci::Status::running;
     if (auto spec = saved_spec(record); spec && !spec->hooks.poststart.empty())
-        run_hooks_warning_only(spec->hooks.poststart, "poststart", oci::state_to_json(record.state));
+        run_hooks_warning_only(spec->hooks.poststart, "poststart",
+                               oci::state_to_json(record.state));
 }
 
 oci::State Runtime::state(const std::string& id) {
@@ -193,8 +196,8 @@ void Runtime::remove(const std::string& id, bool force) {
     oci::Status status = dir.current_status(record);
     if (status != oci::Status::stopped) {
         if (!force)
-            fail("cannot delete container \"" + id + "\" that is not stopped: " +
-                 oci::status_name(status));
+            fail("cannot delete container \"" + id +
+                 "\" that is not stopped: " + oci::status_name(status));
         kill_and_wait(record);
     }
     record.state.status = oci::Status::stopped;

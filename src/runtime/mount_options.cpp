@@ -11,18 +11,24 @@ namespace {
 
 struct AttrOption {
     std::string_view name;
-    bool clear;           // "rw" clears what "ro" sets
+    bool clear; // "rw" clears what "ro" sets
     std::uint64_t attr;
 };
 
 // The atime settings are one field of three values, handled apart.
 constexpr AttrOption attr_options[] = {
-    {"ro", false, MOUNT_ATTR_RDONLY},       {"rw", true, MOUNT_ATTR_RDONLY},
-    {"nosuid", false, MOUNT_ATTR_NOSUID},   {"suid", true, MOUNT_ATTR_NOSUID},
-    {"nodev", false, MOUNT_ATTR_NODEV},     {"dev", true, MOUNT_ATTR_NODEV},
-    {"noexec", false, MOUNT_ATTR_NOEXEC},   {"exec", true, MOUNT_ATTR_NOEXEC},
-    {"nodiratime", false, MOUNT_ATTR_NODIRATIME}, {"diratime", true, MOUNT_ATTR_NODIRATIME},
-    {"nosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW}, {"symfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
+    {"ro", false, MOUNT_ATTR_RDONLY},
+    {"rw", true, MOUNT_ATTR_RDONLY},
+    {"nosuid", false, MOUNT_ATTR_NOSUID},
+    {"suid", true, MOUNT_ATTR_NOSUID},
+    {"nodev", false, MOUNT_ATTR_NODEV},
+    {"dev", true, MOUNT_ATTR_NODEV},
+    {"noexec", false, MOUNT_ATTR_NOEXEC},
+    {"exec", true, MOUNT_ATTR_NOEXEC},
+    {"nodiratime", false, MOUNT_ATTR_NODIRATIME},
+    {"diratime", true, MOUNT_ATTR_NODIRATIME},
+    {"nosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW},
+    {"symfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
 };
 
 struct AtimeOption {
@@ -31,8 +37,8 @@ struct AtimeOption {
 };
 
 constexpr AtimeOption atime_options[] = {
-    {"relatime", MOUNT_ATTR_RELATIME},   {"norelatime", MOUNT_ATTR_RELATIME},
-    {"noatime", MOUNT_ATTR_NOATIME},     {"atime", MOUNT_ATTR_RELATIME},
+    {"relatime", MOUNT_ATTR_RELATIME},       {"norelatime", MOUNT_ATTR_RELATIME},
+    {"noatime", MOUNT_ATTR_NOATIME},         {"atime", MOUNT_ATTR_RELATIME},
     {"strictatime", MOUNT_ATTR_STRICTATIME}, {"nostrictatime", MOUNT_ATTR_RELATIME},
 };
 
@@ -51,8 +57,8 @@ constexpr PropagationOption propagation_options[] = {
 
 // Options that ask for behaviour this runtime does not have; refusing them is
 // better than mounting something other than what was asked.
-constexpr std::string_view unsupported_options[] = {"idmap", "ridmap", "tmpcopyup", "copy-symlink",
-                                                    "src-nofollow", "dest-nofollow"};
+constexpr std::string_view unsupported_options[] = {
+    "idmap", "ridmap", "tmpcopyup", "copy-symlink", "src-nofollow", "dest-nofollow"};
 
 bool apply_attr(std::string_view name, std::uint64_t& set, std::uint64_t& clear) {
     for (const auto& option : attr_options) {

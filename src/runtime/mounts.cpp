@@ -54,7 +54,8 @@ UniqueFd create_filesystem(const oci::Mount& mount, const MountOptions& options,
         int rc = value.empty() && key.find('=') == std::string::npos
                      ? ::fsconfig(context, FSCONFIG_SET_FLAG, key.c_str(), nullptr, 0)
                      : ::fsconfig(context, FSCONFIG_SET_STRING, key.c_str(), value.c_str(), 0);
-        if (rc < 0) throw_errno(what + ": option \"" + key + (value.empty() ? "" : "=" + value) + "\"");
+        if (rc < 0)
+            throw_errno(what + ": option \"" + key + (value.empty() ? "" : "=" + value) + "\"");
     }
     if (::fsconfig(context, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) throw_errno(what);
     int tree = ::fsmount(context, FSMOUNT_CLOEXEC, static_cast<unsigned>(options.attr_set));
@@ -83,8 +84,8 @@ void apply_propagation(int root_fd, const oci::Mount& mount, const MountOptions&
 } // namespace
 
 void attach_mount(int tree_fd, int target_fd, const std::string& what) {
-    if (::move_mount(tree_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
-        0)
+    if (::move_mount(tree_fd, "", target_fd, "",
+                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
         throw_errno(what);
 }
 

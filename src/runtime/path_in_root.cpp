@@ -27,7 +27,8 @@ std::string clean_path(const std::string& path) {
         start = end + 1;
     }
     std::string out;
-    for (const auto& part : parts) out += "/" + part;
+    for (const auto& part : parts)
+        out += "/" + part;
     return out.empty() ? "/" : out;
 }
 

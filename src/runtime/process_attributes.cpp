@@ -32,8 +32,8 @@ struct Named {
 };
 
 constexpr Named policies[] = {
-    {"SCHED_OTHER", SCHED_NORMAL}, {"SCHED_FIFO", SCHED_FIFO},   {"SCHED_RR", SCHED_RR},
-    {"SCHED_BATCH", SCHED_BATCH},  {"SCHED_ISO", 4},             {"SCHED_IDLE", SCHED_IDLE},
+    {"SCHED_OTHER", SCHED_NORMAL},      {"SCHED_FIFO", SCHED_FIFO}, {"SCHED_RR", SCHED_RR},
+    {"SCHED_BATCH", SCHED_BATCH},       {"SCHED_ISO", 4},           {"SCHED_IDLE", SCHED_IDLE},
     {"SCHED_DEADLINE", SCHED_DEADLINE},
 };
 
@@ -81,7 +81,8 @@ void apply_process_attributes(const oci::Process& process, const oci::Linux& lin
     if (linux.personality_domain == "LINUX32" && ::personality(PER_LINUX32) < 0)
         throw_errno("setting the personality to LINUX32");
     if (process.io_priority) {
-        int io_class = lookup(io_classes, process.io_priority->io_class, "process.ioPriority.class");
+        int io_class =
+            lookup(io_classes, process.io_priority->io_class, "process.ioPriority.class");
         int value = IOPRIO_PRIO_VALUE(io_class, process.io_priority->priority);
         if (::syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, value) < 0)
             throw_errno("setting the I/O priority to " + process.io_priority->io_class);
@@ -90,9 +91,11 @@ void apply_process_attributes(const oci::Process& process, const oci::Linux& lin
         const oci::Scheduler& wanted = *process.scheduler;
         sched_attr attr{};
         attr.size = sizeof attr;
-        attr.sched_policy = static_cast<unsigned>(lookup(policies, wanted.policy, "process.scheduler.policy"));
+        attr.sched_policy =
+            static_cast<unsigned>(lookup(policies, wanted.policy, "process.scheduler.policy"));
         for (const auto& flag : wanted.flags)
-            attr.sched_flags |= static_cast<unsigned>(lookup(scheduler_flags, flag, "process.scheduler.flags"));
+            attr.sched_flags |=
+                static_cast<unsigned>(lookup(scheduler_flags, flag, "process.scheduler.flags"));
         attr.sched_nice = wanted.nice;
         attr.sched_priority = static_cast<unsigned>(wanted.priority);
         attr.sched_runtime = wanted.runtime;

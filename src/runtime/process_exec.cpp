@@ -114,8 +114,7 @@ void load_seccomp(const PreparedProcess& prepared) {
 
 } // namespace
 
-void exec_process(const oci::Process& process, const PreparedProcess& prepared,
-                  int preserve_fds) {
+void exec_process(const oci::Process& process, const PreparedProcess& prepared, int preserve_fds) {
     // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
     // user change below may drop: load it now, as runc does. With it, load
     // last, so the filter has the fewest of our own syscalls to allow.

@@ -15,20 +15,22 @@
 
 namespace berth::runtime {
 
-UniqueFd prepare_rootfs(const oci::Spec& spec, const std::string& rootfs, const MountContext& context) {
+UniqueFd prepare_rootfs(const oci::Spec& spec, const std::string& rootfs,
+                        const MountContext& context) {
     // Nothing mounted from here on may propagate back to the host.
     unsigned long propagation = spec.linux.rootfs_propagation.empty()
                                     ? (MS_SLAVE | MS_REC)
                                     : parse_propagation(spec.linux.rootfs_propagation);
     if (::mount(nullptr, "/", nullptr, propagation, nullptr) < 0)
-        throw_errno("setting the propagation of / to " +
-                    (spec.linux.rootfs_propagation.empty() ? std::string("rslave")
-                                                           : spec.linux.rootfs_propagation));
+        throw_errno("setting the propagation of / to " + (spec.linux.rootfs_propagation.empty()
+                                                              ? std::string("rslave")
+                                                              : spec.linux.rootfs_propagation));
     // pivot_root needs the new root to be a mount point.
     if (::mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
         throw_errno("binding the root filesystem " + rootfs + " onto itself");
     UniqueFd root = open_fd(rootfs, O_PATH | O_DIRECTORY);
-    for (const auto& mount : spec.mounts) mount_entry(root.get(), mount, context);
+    for (const auto& mount : spec.mounts)
+        mount_entry(root.get(), mount, context);
     create_devices(root.get(), spec, context.in_user_namespace);
     return root;
 }
@@ -86,7 +88,8 @@ void mask_path(const std::string& path) {
 
 void make_read_only(const std::string& path) {
     std::string what = "making " + path + " read-only";
-    int tree = ::open_tree(AT_FDCWD, path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    int tree =
+        ::open_tree(AT_FDCWD, path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     if (tree < 0) {
         if (errno == ENOENT) return;
         throw_errno(what);
@@ -103,8 +106,10 @@ void make_read_only(const std::string& path) {
 } // namespace
 
 void finish_rootfs(const oci::Spec& spec) {
-    for (const auto& path : spec.linux.readonly_paths) make_read_only(path);
-    for (const auto& path : spec.linux.masked_paths) mask_path(path);
+    for (const auto& path : spec.linux.readonly_paths)
+        make_read_only(path);
+    for (const auto& path : spec.linux.masked_paths)
+        mask_path(path);
     if (spec.root.readonly) {
         mount_attr attr{};
         attr.attr_set = MOUNT_ATTR_RDONLY;

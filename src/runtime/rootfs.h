@@ -12,7 +12,8 @@
 namespace berth::runtime {
 
 // Returns an O_PATH fd of the prepared root (a mount point of its own).
-UniqueFd prepare_rootfs(const oci::Spec& spec, const std::string& rootfs, const MountContext& context);
+UniqueFd prepare_rootfs(const oci::Spec& spec, const std::string& rootfs,
+                        const MountContext& context);
 
 // pivot_root into the prepared root, dropping the host's tree; with
 // `no_pivot`, MS_MOVE + chroot for roots pivot_root cannot use (initramfs).

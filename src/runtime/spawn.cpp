@@ -31,8 +31,8 @@ std::uint64_t clone_flags(const oci::Spec& spec) {
         }
         // CLONE_PARENT: the init becomes the runtime's child, not ours, so
         // the runtime can wait for it and we can simply exit.
-        pid_t pid = clone3_fork(clone_flags(spec) | CLONE_PARENT, nullptr, SIGCHLD,
-                                context.cgroup_fd);
+        pid_t pid =
+            clone3_fork(clone_flags(spec) | CLONE_PARENT, nullptr, SIGCHLD, context.cgroup_fd);
         if (pid == 0) container_init(context);
         send_sync(context.sync_fd, SyncType::init_pid, std::to_string(pid));
         _exit(0);

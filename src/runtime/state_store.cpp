@@ -150,8 +150,7 @@ oci::Status ContainerDir::current_status(const ContainerRecord& record) const {
     case oci::Status::created:
     case oci::Status::running:
     case oci::Status::paused: // never recorded; read from the freezer
-        if (!process_is_alive(record.state.pid, record.pid_start_time))
-            return oci::Status::stopped;
+        if (!process_is_alive(record.state.pid, record.pid_start_time)) return oci::Status::stopped;
         // `start` removes the fifo once the init has been released.
         return path_exists(file("exec.fifo")) ? oci::Status::created : oci::Status::running;
     }
@@ -196,8 +195,7 @@ ContainerDir StateStore::open(const std::string& id) {
     if (::flock(fd, LOCK_EX) < 0) throw_errno("locking " + path);
     // Deleted while we waited for the lock?
     struct stat st;
-    if (::fstat(fd, &st) < 0 || st.st_nlink == 0)
-        fail("container \"" + id + "\" does not exist");
+    if (::fstat(fd, &st) < 0 || st.st_nlink == 0) fail("container \"" + id + "\" does not exist");
     return dir;
 }
 

@@ -13,9 +13,9 @@ namespace berth::runtime {
 
 // What the runtime remembers about a container between commands.
 struct ContainerRecord {
-    oci::State state;            // status as last written
+    oci::State state;                      // status as last written
     unsigned long long pid_start_time = 0; // tells the init from a recycled pid
-    pid_t creator_pid = 0;       // the `create` still setting it up
+    pid_t creator_pid = 0;                 // the `create` still setting it up
     unsigned long long creator_start_time = 0;
     // The config.json it was created from: exec and delete (poststop hooks)
     // need it even if the bundle has changed or gone since.

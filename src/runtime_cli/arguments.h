@@ -16,7 +16,7 @@ struct FlagSpec {
 
 struct Arguments {
     std::map<std::string, std::vector<std::string>> values; // canonical name → values given
-    std::set<std::string> switches;             // canonical names of boolean flags given
+    std::set<std::string> switches; // canonical names of boolean flags given
     std::vector<std::string> positional;
 
     bool has(const std::string& name) const { return switches.count(name) || values.count(name); }

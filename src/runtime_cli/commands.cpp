@@ -12,8 +12,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <cstdio>
-#include <cstdlib>
 #include <unistd.h>
 
 namespace berth::runtime_cli {
@@ -22,12 +20,20 @@ namespace {
 
 // stdio, not iostreams: iostreams would bring the locale machinery into
 // this static binary's memory for nothing.
-void print(std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+void print(std::string_view text) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+}
 
 const std::vector<FlagSpec> global_flags = {
-    {{"root"}, true},         {{"log"}, true},   {{"log-format"}, true},
-    {{"debug"}, false},       {{"systemd-cgroup"}, false}, {{"rootless"}, true},
-    {{"criu"}, true},         {{"version", "v"}, false},   {{"help", "h"}, false},
+    {{"root"}, true},
+    {{"log"}, true},
+    {{"log-format"}, true},
+    {{"debug"}, false},
+    {{"systemd-cgroup"}, false},
+    {{"rootless"}, true},
+    {{"criu"}, true},
+    {{"version", "v"}, false},
+    {{"help", "h"}, false},
 };
 
 const char* const usage_text =
@@ -96,7 +102,7 @@ runtime::CreateOptions create_options(const Arguments& args, const char* command
 }
 
 const std::vector<FlagSpec> create_flags = {
-    {{"bundle", "b"}, true},  {{"pid-file"}, true},       {{"console-socket"}, true},
+    {{"bundle", "b"}, true},  {{"pid-file"}, true},        {{"console-socket"}, true},
     {{"no-pivot"}, false},    {{"no-new-keyring"}, false}, {{"preserve-fds"}, true},
     {{"detach", "d"}, false}, {{"keep"}, false},           {{"no-subreaper"}, false},
 };
@@ -111,11 +117,11 @@ int command_run(runtime::Runtime& runtime, const Arguments& args) {
 }
 
 const std::vector<FlagSpec> exec_flags = {
-    {{"process", "p"}, true},     {{"console-socket"}, true}, {{"pid-file"}, true},
-    {{"detach", "d"}, false},     {{"tty", "t"}, false},      {{"cwd"}, true},
-    {{"env", "e"}, true},         {{"user", "u"}, true},      {{"additional-gids", "g"}, true},
-    {{"cap", "c"}, true},         {{"no-new-privs"}, false},  {{"preserve-fds"}, true},
-    {{"apparmor"}, true},         {{"process-label"}, true},  {{"cgroup"}, true},
+    {{"process", "p"}, true},   {{"console-socket"}, true}, {{"pid-file"}, true},
+    {{"detach", "d"}, false},   {{"tty", "t"}, false},      {{"cwd"}, true},
+    {{"env", "e"}, true},       {{"user", "u"}, true},      {{"additional-gids", "g"}, true},
+    {{"cap", "c"}, true},       {{"no-new-privs"}, false},  {{"preserve-fds"}, true},
+    {{"apparmor"}, true},       {{"process-label"}, true},  {{"cgroup"}, true},
     {{"ignore-paused"}, false},
 };
 
@@ -163,7 +169,8 @@ int command_ps(runtime::Runtime& runtime, const Arguments& args) {
         return 0;
     }
     print("PID\n");
-    for (pid_t pid : pids) print(std::to_string(pid) + "\n");
+    for (pid_t pid : pids)
+        print(std::to_string(pid) + "\n");
     return 0;
 }
 
@@ -178,12 +185,12 @@ int command_resume(runtime::Runtime& runtime, const Arguments& args) {
 }
 
 const std::vector<FlagSpec> update_flags = {
-    {{"resources", "r"}, true},   {{"memory"}, true},         {{"memory-swap"}, true},
-    {{"memory-reservation"}, true}, {{"kernel-memory"}, true}, {{"kernel-memory-tcp"}, true},
-    {{"cpu-shares"}, true},       {{"cpu-quota"}, true},      {{"cpu-period"}, true},
-    {{"cpu-rt-period"}, true},    {{"cpu-rt-runtime"}, true}, {{"cpuset-cpus"}, true},
-    {{"cpuset-mems"}, true},      {{"pids-limit"}, true},     {{"blkio-weight"}, true},
-    {{"l3-cache-schema"}, true},  {{"mem-bw-schema"}, true},
+    {{"resources", "r"}, true},     {{"memory"}, true},         {{"memory-swap"}, true},
+    {{"memory-reservation"}, true}, {{"kernel-memory"}, true},  {{"kernel-memory-tcp"}, true},
+    {{"cpu-shares"}, true},         {{"cpu-quota"}, true},      {{"cpu-period"}, true},
+    {{"cpu-rt-period"}, true},      {{"cpu-rt-runtime"}, true}, {{"cpuset-cpus"}, true},
+    {{"cpuset-mems"}, true},        {{"pids-limit"}, true},     {{"blkio-weight"}, true},
+    {{"l3-cache-schema"}, true},    {{"mem-bw-schema"}, true},
 };
 
 int command_update(runtime::Runtime& runtime, const Arguments& args) {
@@ -242,13 +249,15 @@ int command_delete(runtime::Runtime& runtime, const Arguments& args) {
 int command_list(runtime::Runtime& runtime, const Arguments& args) {
     std::vector<oci::State> states = runtime.list();
     if (args.has("quiet")) {
-        for (const auto& state : states) print(state.id + "\n");
+        for (const auto& state : states)
+            print(state.id + "\n");
         return 0;
     }
     std::string format = args.value("format", "table");
     if (format == "json") {
         nlohmann::json out = nlohmann::json::array();
-        for (const auto& state : states) out.push_back(nlohmann::json::parse(oci::state_to_json(state)));
+        for (const auto& state : states)
+            out.push_back(nlohmann::json::parse(oci::state_to_json(state)));
         print((states.empty() ? std::string("null") : out.dump()) + "\n");
         return 0;
     }
@@ -296,7 +305,8 @@ const std::vector<Command>& commands() {
         {"resume", {}, command_resume},
         {"update", update_flags, command_update},
         {"events", {{{"stats"}, false}, {{"interval"}, true}}, command_events},
-        {"checkpoint", {}, nullptr}, {"restore", {}, nullptr},
+        {"checkpoint", {}, nullptr},
+        {"restore", {}, nullptr},
     };
     return table;
 }
@@ -323,7 +333,8 @@ int dispatch(const std::vector<std::string>& args, char** argv) {
     if (name == "create" || name == "run" || name == "exec")
         runtime::reexec_from_read_only_binary(argv);
     if (name == "spec")
-        return command_spec(parse_arguments(args, next + 1, {{{"bundle", "b"}, true}, {{"rootless"}, false}}, false));
+        return command_spec(parse_arguments(
+            args, next + 1, {{{"bundle", "b"}, true}, {{"rootless"}, false}}, false));
     if (name == "features") {
         print(features_document());
         return 0;
@@ -334,7 +345,8 @@ int dispatch(const std::vector<std::string>& args, char** argv) {
     }
     for (const auto& command : commands()) {
         if (name != command.name) continue;
-        if (!command.run) fail("\"" + name + "\" is not implemented in this version of berth-runtime");
+        if (!command.run)
+            fail("\"" + name + "\" is not implemented in this version of berth-runtime");
         Arguments parsed;
         if (name == "exec") {
             // The command to run follows the id and keeps its own flags (sh -c ...).
@@ -358,8 +370,7 @@ int main(int argc, char** argv) {
         return dispatch(args, argv);
     } catch (const std::exception& error) {
         log::error(error.what());
-        if (log::logging_to_file())
-            std::fprintf(stderr, "berth-runtime: %s\n", error.what());
+        if (log::logging_to_file()) std::fprintf(stderr, "berth-runtime: %s\n", error.what());
         return 1;
     }
 }

@@ -12,10 +12,17 @@ namespace {
 const char* const default_capabilities[] = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
 
 const char* const masked_paths[] = {
-    "/proc/acpi",          "/proc/asound",        "/proc/kcore",
-    "/proc/keys",          "/proc/latency_stats", "/proc/timer_list",
-    "/proc/timer_stats",   "/proc/sched_debug",   "/sys/firmware",
-    "/proc/scsi",          "/sys/devices/virtual/powercap",
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/sys/firmware",
+    "/proc/scsi",
+    "/sys/devices/virtual/powercap",
 };
 
 const char* const readonly_paths[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
@@ -51,20 +58,25 @@ std::string default_spec(bool rootless, unsigned uid, unsigned gid) {
     spec["hostname"] = "berth";
     auto& mounts = spec["mounts"];
     mounts.push_back(mount("/proc", "proc", "proc", {}));
-    mounts.push_back(mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}));
+    mounts.push_back(
+        mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}));
     if (rootless)
         mounts.push_back(mount("/dev/pts", "devpts", "devpts",
                                {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}));
     else
-        mounts.push_back(mount("/dev/pts", "devpts", "devpts",
-                               {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}));
-    mounts.push_back(mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}));
+        mounts.push_back(
+            mount("/dev/pts", "devpts", "devpts",
+                  {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}));
+    mounts.push_back(mount("/dev/shm", "tmpfs", "shm",
+                           {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}));
     mounts.push_back(mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
     if (rootless)
-        mounts.push_back(mount("/sys", "none", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro"}));
+        mounts.push_back(
+            mount("/sys", "none", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro"}));
     else
         mounts.push_back(mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}));
-    mounts.push_back(mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}));
+    mounts.push_back(mount("/sys/fs/cgroup", "cgroup", "cgroup",
+                           {"nosuid", "noexec", "nodev", "relatime", "ro"}));
 
     auto& linux = spec["linux"];
     nlohmann::ordered_json namespaces = nlohmann::ordered_json::array();
@@ -78,8 +90,10 @@ std::string default_spec(bool rootless, unsigned uid, unsigned gid) {
         linux["resources"] = {{"devices", {{{"allow", false}, {"access", "rwm"}}}}};
     }
     linux["namespaces"] = namespaces;
-    linux["maskedPaths"] = std::vector<std::string>(std::begin(masked_paths), std::end(masked_paths));
-    linux["readonlyPaths"] = std::vector<std::string>(std::begin(readonly_paths), std::end(readonly_paths));
+    linux["maskedPaths"] =
+        std::vector<std::string>(std::begin(masked_paths), std::end(masked_paths));
+    linux["readonlyPaths"] =
+        std::vector<std::string>(std::begin(readonly_paths), std::end(readonly_paths));
     return spec.dump(4) + "\n";
 }
 
@@ -87,27 +101,100 @@ std::string features_document() {
     nlohmann::ordered_json doc;
     doc["ociVersionMin"] = "1.0.0";
     doc["ociVersionMax"] = spec_version;
-    doc["hooks"] = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"};
-    doc["mountOptions"] = {
-        "async", "atime", "bind", "defaults", "dev", "diratime", "exec", "noatime", "nodev",
-        "nodiratime", "noexec", "norelatime", "nostrictatime", "nosuid", "nosymfollow",
-        "private", "ratime", "rbind", "rdev", "rdiratime", "relatime", "remount", "rexec",
-        "rnoatime", "rnodev", "rnodiratime", "rnoexec", "rnorelatime", "rnostrictatime",
-        "rnosuid", "rnosymfollow", "ro", "rprivate", "rrelatime", "rro", "rrw", "rshared",
-        "rslave", "rstrictatime", "rsuid", "rsymfollow", "runbindable", "rw", "shared",
-        "slave", "strictatime", "suid", "symfollow", "unbindable"};
+    doc["hooks"] = {"prestart",       "createRuntime", "createContainer",
+                    "startContainer", "poststart",     "poststop"};
+    doc["mountOptions"] = {"async",
+                           "atime",
+                           "bind",
+                           "defaults",
+                           "dev",
+                           "diratime",
+                           "exec",
+                           "noatime",
+                           "nodev",
+                           "nodiratime",
+                           "noexec",
+                           "norelatime",
+                           "nostrictatime",
+                           "nosuid",
+                           "nosymfollow",
+                           "private",
+                           "ratime",
+                           "rbind",
+                           "rdev",
+                           "rdiratime",
+                           "relatime",
+                           "remount",
+                           "rexec",
+                           "rnoatime",
+                           "rnodev",
+                           "rnodiratime",
+                           "rnoexec",
+                           "rnorelatime",
+                           "rnostrictatime",
+                           "rnosuid",
+                           "rnosymfollow",
+                           "ro",
+                           "rprivate",
+                           "rrelatime",
+                           "rro",
+                           "rrw",
+                           "rshared",
+                           "rslave",
+                           "rstrictatime",
+                           "rsuid",
+                           "rsymfollow",
+                           "runbindable",
+                           "rw",
+                           "shared",
+                           "slave",
+                           "strictatime",
+                           "suid",
+                           "symfollow",
+                           "unbindable"};
     auto& linux = doc["linux"];
     linux["namespaces"] = {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"};
-    linux["capabilities"] = {
-        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-        "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-        "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-        "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-        "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-        "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-        "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-        "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-        "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"};
+    linux["capabilities"] = {"CAP_CHOWN",
+                             "CAP_DAC_OVERRIDE",
+                             "CAP_DAC_READ_SEARCH",
+                             "CAP_FOWNER",
+                             "CAP_FSETID",
+                             "CAP_KILL",
+                             "CAP_SETGID",
+                             "CAP_SETUID",
+                             "CAP_SETPCAP",
+                             "CAP_LINUX_IMMUTABLE",
+                             "CAP_NET_BIND_SERVICE",
+                             "CAP_NET_BROADCAST",
+                             "CAP_NET_ADMIN",
+                             "CAP_NET_RAW",
+                             "CAP_IPC_LOCK",
+                             "CAP_IPC_OWNER",
+                             "CAP_SYS_MODULE",
+                             "CAP_SYS_RAWIO",
+                             "CAP_SYS_CHROOT",
+                             "CAP_SYS_PTRACE",
+                             "CAP_SYS_PACCT",
+                             "CAP_SYS_ADMIN",
+                             "CAP_SYS_BOOT",
+                             "CAP_SYS_NICE",
+                             "CAP_SYS_RESOURCE",
+                             "CAP_SYS_TIME",
+                             "CAP_SYS_TTY_CONFIG",
+                             "CAP_MKNOD",
+                             "CAP_LEASE",
+                             "CAP_AUDIT_WRITE",
+                             "CAP_AUDIT_CONTROL",
+                             "CAP_SETFCAP",
+                             "CAP_MAC_OVERRIDE",
+                             "CAP_MAC_ADMIN",
+                             "CAP_SYSLOG",
+                             "CAP_WAKE_ALARM",
+                             "CAP_BLOCK_SUSPEND",
+                             "CAP_AUDIT_READ",
+                             "CAP_PERFMON",
+                             "CAP_BPF",
+                             "CAP_CHECKPOINT_RESTORE"};
     // What later work adds is reported as absent until it exists.
     linux["cgroup"] = {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}};
     linux["seccomp"] = runtime::seccomp::features();

@@ -23,13 +23,15 @@ std::int64_t parse_number(const std::string& text, const char* flag) {
 std::int64_t parse_bytes(const std::string& text, const char* flag) {
     if (text == "-1") return -1;
     std::size_t digits = 0;
-    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
+        ++digits;
     if (digits == 0) fail(std::string("--") + flag + ": not a size: \"" + text + "\"");
     std::int64_t value = parse_number(text.substr(0, digits), flag);
     std::string unit = text.substr(digits);
-    for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : unit)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (!unit.empty() && unit.back() == 'b') unit.pop_back();
-    std::int64_t scale = unit.empty() ? 1
+    std::int64_t scale = unit.empty()  ? 1
                          : unit == "k" ? 1LL << 10
                          : unit == "m" ? 1LL << 20
                          : unit == "g" ? 1LL << 30
@@ -41,14 +43,15 @@ std::int64_t parse_bytes(const std::string& text, const char* flag) {
 
 int parse_duration_ms(const std::string& text) {
     std::size_t digits = 0;
-    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
+        ++digits;
     if (digits == 0) fail("--interval: not a duration: \"" + text + "\"");
     long long value = std::stoll(text.substr(0, digits));
     std::string unit = text.substr(digits);
-    long long ms = unit == "ms" ? value
+    long long ms = unit == "ms"                  ? value
                    : unit == "s" || unit.empty() ? value * 1000
-                   : unit == "m" ? value * 60000
-                                 : -1;
+                   : unit == "m"                 ? value * 60000
+                                                 : -1;
     if (ms <= 0) fail("--interval: not a duration: \"" + text + "\"");
     return static_cast<int>(ms);
 }

@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         char buffer[4096];
         int entries = 0;
         while (reader.next(entry) && ++entries < 10000)
-            while (reader.read_data(buffer, sizeof buffer)) {}
+            while (reader.read_data(buffer, sizeof buffer)) {
+            }
     } catch (const berth::Error&) {
     }
     return 0;

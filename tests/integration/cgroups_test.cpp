@@ -2,11 +2,11 @@
 // the host: limits applied, a fork bomb and a memory hog contained, pause,
 // update, ps, events, and nothing left behind on delete. Every container
 // lives below a cgroup parent of this test process's own, removed at the end.
-#include <csignal>
 #include <algorithm>
+#include <csignal>
 #include <fstream>
-#include <thread>
 #include <string>
+#include <thread>
 
 #include <unistd.h>
 
@@ -18,7 +18,9 @@ namespace {
 using berth_test::Bundle;
 
 // This test process's cgroup parent, relative to its own cgroup.
-std::string parent_name() { return "berth-test-" + std::to_string(::getpid()); }
+std::string parent_name() {
+    return "berth-test-" + std::to_string(::getpid());
+}
 
 // Removes the parent in every v1 hierarchy (and unified), deepest first.
 void remove_parent_everywhere() {
@@ -36,7 +38,8 @@ void remove_parent_everywhere() {
              sub != fs::recursive_directory_iterator(); sub.increment(ignored))
             if (sub->is_directory(ignored)) all.push_back(sub->path());
         std::sort(all.rbegin(), all.rend());
-        for (auto& d : all) ::rmdir(d.c_str());
+        for (auto& d : all)
+            ::rmdir(d.c_str());
         ::rmdir(dir.c_str());
     }
 }
@@ -105,7 +108,8 @@ TEST_F(Cgroups, ForkBombStopsAtThePidsLimit) {
     Bundle bundle;
     std::string id = start(bundle, {{"pids", {{"limit", 20}}}});
     // From a second process, so the init survives the shell giving up when fork fails.
-    auto bomb = runtime({"exec", "--detach", id, "sh", "-c", "for i in $(seq 200); do sleep 30 & done"});
+    auto bomb =
+        runtime({"exec", "--detach", id, "sh", "-c", "for i in $(seq 200); do sleep 30 & done"});
     ASSERT_EQ(bomb.exit_code, 0) << bomb;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     EXPECT_EQ(state(id).value("status", ""), "running");
@@ -168,8 +172,8 @@ TEST_F(Cgroups, StatsAndProcesses) {
 // kill --all reaches every process of the cgroup, not only the init.
 TEST_F(Cgroups, KillAllAndDeleteLeaveNothing) {
     Bundle bundle;
-    std::string id = start(bundle, {{"pids", {{"limit", 100}}}},
-                           {"sh", "-c", "sleep 30 & sleep 30 & sleep 30"});
+    std::string id =
+        start(bundle, {{"pids", {{"limit", 100}}}}, {"sh", "-c", "sleep 30 & sleep 30 & sleep 30"});
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     fs::path dir = host_cgroup_dir(init_pid(id), "pids");
     ASSERT_FALSE(dir.empty());

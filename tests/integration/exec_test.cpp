@@ -62,7 +62,8 @@ TEST_F(Exec, OptionsShapeTheProcess) {
     EXPECT_EQ(inside["gid"], 65534);
     EXPECT_EQ(inside["cwd"], "/bin");
     bool found = false;
-    for (const auto& entry : inside["env"]) found |= entry == "GREETING=hi";
+    for (const auto& entry : inside["env"])
+        found |= entry == "GREETING=hi";
     EXPECT_TRUE(found) << inside["env"];
     // A non-root user keeps no capabilities (none are ambient).
     EXPECT_EQ(inside["caps"]["effective"], "0000000000000000");
@@ -72,9 +73,9 @@ TEST_F(Exec, OptionsShapeTheProcess) {
 TEST_F(Exec, NoHostFdsLeakIn) {
     Bundle bundle;
     std::string id = start_sleeper(bundle);
-    auto r = berth_test::run_command(
-        {"/bin/sh", "-c", "exec 7</; exec \"$0\" --root \"$1\" exec \"$2\" /probe", runtime_path(),
-         root().string(), id});
+    auto r = berth_test::run_command({"/bin/sh", "-c",
+                                      "exec 7</; exec \"$0\" --root \"$1\" exec \"$2\" /probe",
+                                      runtime_path(), root().string(), id});
     ASSERT_EQ(r.exit_code, 0) << r;
     EXPECT_EQ(probe_fds(berth_test::parse_probe_output(r.out)), (std::set<int>{0, 1, 2}));
 }
@@ -105,7 +106,9 @@ TEST_F(Exec, ProcessFileAndDetach) {
     std::string id = start_sleeper(bundle);
     fs::path process = bundle.path() / "process.json";
     {
-        json p = {{"args", {"/probe", "sleep", "30"}}, {"cwd", "/"}, {"env", {"PATH=/bin"}},
+        json p = {{"args", {"/probe", "sleep", "30"}},
+                  {"cwd", "/"},
+                  {"env", {"PATH=/bin"}},
                   {"user", {{"uid", 0}, {"gid", 0}}}};
         std::ofstream(process) << p.dump();
     }
@@ -134,7 +137,8 @@ TEST_F(Exec, AddedCapabilitiesStayOutOfInheritableAndAmbient) {
     json root = probe_in(id, {"--cap", "CAP_SYS_ADMIN"});
     EXPECT_EQ(root["caps"]["inheritable"], "0000000000000000");
     EXPECT_EQ(root["caps"]["ambient"], "0000000000000000");
-    EXPECT_NE(std::stoull(root["caps"]["effective"].get<std::string>(), nullptr, 16) & (1ULL << 21), 0u)
+    EXPECT_NE(std::stoull(root["caps"]["effective"].get<std::string>(), nullptr, 16) & (1ULL << 21),
+              0u)
         << "CAP_SYS_ADMIN was asked for";
     json user = probe_in(id, {"--cap", "CAP_SYS_ADMIN", "--user", "1000:1000"});
     EXPECT_EQ(user["caps"]["effective"], "0000000000000000");

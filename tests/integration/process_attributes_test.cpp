@@ -30,7 +30,8 @@ class ProcessAttributes : public RuntimeTest {
         std::string text = read_text("/proc/" + std::to_string(pid) + "/stat");
         std::istringstream fields(text.substr(text.rfind(')') + 2));
         std::string field;
-        for (int i = 3; i <= n; ++i) fields >> field;
+        for (int i = 3; i <= n; ++i)
+            fields >> field;
         return field;
     }
 };

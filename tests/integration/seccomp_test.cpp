@@ -43,9 +43,9 @@ TEST_F(Seccomp, DefaultProfileConfinesTheProcessAndExec) {
 
 TEST_F(Seccomp, BrokenProfileFailsCreateNamingTheField) {
     Bundle bundle;
-    bundle.config()["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
-                                           {"syscalls", {{{"names", {"mkdir"}},
-                                                          {"action", "SCMP_ACT_BOGUS"}}}}};
+    bundle.config()["linux"]["seccomp"] = {
+        {"defaultAction", "SCMP_ACT_ALLOW"},
+        {"syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_BOGUS"}}}}};
     bundle.write_config();
     std::string id = make_id("scbad");
     auto r = runtime({"create", "--bundle", bundle.path(), id});

@@ -82,8 +82,13 @@ TEST_F(SpecCoverage, TimeNamespaceWithOffsets) {
 
 TEST_F(SpecCoverage, DevicesDomainnameGroupsUmaskOomScore) {
     Bundle bundle;
-    bundle.config()["linux"]["devices"] = {{{"type", "c"}, {"path", "/dev/extra/null"}, {"major", 1},
-                                            {"minor", 3}, {"fileMode", 0620}, {"uid", 0}, {"gid", 0}}};
+    bundle.config()["linux"]["devices"] = {{{"type", "c"},
+                                            {"path", "/dev/extra/null"},
+                                            {"major", 1},
+                                            {"minor", 3},
+                                            {"fileMode", 0620},
+                                            {"uid", 0},
+                                            {"gid", 0}}};
     bundle.config()["domainname"] = "example.test";
     bundle.config()["process"]["user"] = {
         {"uid", 1000}, {"gid", 1000}, {"additionalGids", {5, 7}}, {"umask", 077}};
@@ -99,7 +104,8 @@ TEST_F(SpecCoverage, DevicesDomainnameGroupsUmaskOomScore) {
     EXPECT_EQ(report["oom_score_adj"], 321);
 
     bundle.config()["process"]["user"] = {{"uid", 0}, {"gid", 0}};
-    bundle.config()["process"]["args"] = {"sh", "-c", "ls -ln /dev/extra/null; echo x > /dev/extra/null"};
+    bundle.config()["process"]["args"] = {"sh", "-c",
+                                          "ls -ln /dev/extra/null; echo x > /dev/extra/null"};
     bundle.write_config();
     r = runtime({"run", "--bundle", bundle.path(), make_id("dev")});
     EXPECT_EQ(r.exit_code, 0) << r;
@@ -130,12 +136,14 @@ TEST_F(SpecCoverage, RootfsPropagation) {
 
         Bundle bundle;
         bundle.config()["linux"]["rootfsPropagation"] = propagation;
-        bundle.config()["mounts"].push_back(
-            {{"destination", "/shared"}, {"type", "bind"}, {"source", source}, {"options", {"rbind"}}});
+        bundle.config()["mounts"].push_back({{"destination", "/shared"},
+                                             {"type", "bind"},
+                                             {"source", source},
+                                             {"options", {"rbind"}}});
         bundle.config()["mounts"].push_back({{"destination", "/out"},
-                                            {"type", "bind"},
-                                            {"source", out.path().string()},
-                                            {"options", {"rbind", "rw"}}});
+                                             {"type", "bind"},
+                                             {"source", out.path().string()},
+                                             {"options", {"rbind", "rw"}}});
         bundle.config()["process"]["args"] = {
             "/bin/sh", "-c",
             "if grep -q ' /shared/sub ' /proc/self/mountinfo; then echo seen; else echo unseen; fi "
@@ -171,13 +179,12 @@ TEST_F(SpecCoverage, HooksInsideTheContainer) {
     fs::permissions(out.path(), fs::perms::all);
     Bundle bundle;
     bundle.config()["mounts"].push_back({{"destination", "/out"},
-                                        {"type", "bind"},
-                                        {"source", out.path().string()},
-                                        {"options", {"rbind", "rw"}}});
+                                         {"type", "bind"},
+                                         {"source", out.path().string()},
+                                         {"options", {"rbind", "rw"}}});
     std::string host_file = (out.path() / "create.txt").string();
     bundle.config()["hooks"]["createContainer"] = {
-        {{"path", "/bin/sh"},
-         {"args", {"sh", "-c", "readlink /proc/self/ns/mnt > " + host_file}}}};
+        {{"path", "/bin/sh"}, {"args", {"sh", "-c", "readlink /proc/self/ns/mnt > " + host_file}}}};
     bundle.config()["hooks"]["startContainer"] = {
         {{"path", "/bin/sh"}, {"args", {"sh", "-c", "hostname > /out/start.txt"}}}};
     bundle.config()["process"]["args"] = {"/probe", "sleep", "30"};

@@ -1,13 +1,13 @@
 // Tests for the test support itself. Nothing here needs a container runtime:
 // the probe runs directly on the host, bundles are only inspected.
 #include <chrono>
-#include <thread>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -26,16 +26,18 @@ using nlohmann::json;
 
 namespace {
 
-std::string probe() { return probe_binary_path().string(); }
+std::string probe() {
+    return probe_binary_path().string();
+}
 
-std::string read_file(const fs::path &path) {
+std::string read_file(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
 }
 
-bool mounted_under(const fs::path &root) {
+bool mounted_under(const fs::path& root) {
     std::string info = read_file("/proc/self/mountinfo");
     return info.find(" " + root.string() + "/") != std::string::npos ||
            info.find(" " + root.string() + " ") != std::string::npos;
@@ -64,19 +66,19 @@ TEST(Probe, ReportsWhatTheHostProcessSees) {
 
     // run_command passes exactly 0-2, and they are its pipes.
     std::set<int> fds;
-    for (const auto &fd : j["fds"])
+    for (const auto& fd : j["fds"])
         fds.insert(fd["fd"].get<int>());
     EXPECT_EQ(fds, (std::set<int>{0, 1, 2})) << j["fds"].dump();
     EXPECT_EQ(j["fds"][1]["target"].get<std::string>().rfind("pipe:", 0), 0u);
 
-    for (const char *k : {"inheritable", "permitted", "effective", "bounding", "ambient"})
+    for (const char* k : {"inheritable", "permitted", "effective", "bounding", "ambient"})
         EXPECT_EQ(j["caps"][k].get<std::string>().size(), 16u) << k;
     EXPECT_TRUE(j["no_new_privs"].is_number());
     EXPECT_TRUE(j["seccomp"].is_number());
 
     bool has_root = false;
-    for (const auto &m : j["mounts"]) {
-        for (const char *k : {"target", "fstype", "source", "options", "super_options"})
+    for (const auto& m : j["mounts"]) {
+        for (const char* k : {"target", "fstype", "source", "options", "super_options"})
             EXPECT_TRUE(m[k].is_string()) << m.dump();
         has_root = has_root || m["target"] == "/";
     }
@@ -143,7 +145,7 @@ TEST(ParseProbeOutput, ThrowsOnGarbage) {
     try {
         parse_probe_output("sh: /probe: not found\n{broken");
         FAIL() << "no exception";
-    } catch (const ProbeOutputError &e) {
+    } catch (const ProbeOutputError& e) {
         EXPECT_NE(std::string(e.what()).find("/probe: not found"), std::string::npos);
     }
 }
@@ -227,7 +229,7 @@ TEST(TempDir, RemovesItselfWithoutFollowingSymlinks) {
 
 TEST(TempDir, HonoursTmpdirAndMoves) {
     TempDir base;
-    const char *old = std::getenv("TMPDIR");
+    const char* old = std::getenv("TMPDIR");
     std::string saved = old ? old : "";
     ::setenv("TMPDIR", base.path().c_str(), 1);
     TempDir a("custom");
@@ -282,7 +284,7 @@ TEST(Bundle, BuildsRootfsAndConfig) {
         EXPECT_TRUE(fs::is_regular_file(root / "bin/busybox"));
         EXPECT_EQ(fs::read_symlink(root / "bin/sh"), "busybox");
         EXPECT_EQ(::access((root / "probe").c_str(), X_OK), 0);
-        for (const char *d : {"proc", "sys", "dev", "tmp"})
+        for (const char* d : {"proc", "sys", "dev", "tmp"})
             EXPECT_TRUE(fs::is_empty(root / d)) << d;
         EXPECT_NE(read_file(root / "etc/passwd").find("nobody:x:65534"), std::string::npos);
         EXPECT_NE(read_file(root / "etc/group").find("root:x:0:"), std::string::npos);
@@ -293,7 +295,7 @@ TEST(Bundle, BuildsRootfsAndConfig) {
         EXPECT_EQ(config["process"]["args"], json::array({"sh"}));
         EXPECT_EQ(config["root"]["path"], "rootfs");
         EXPECT_EQ(config["hostname"], "berth-test");
-        for (const auto &ns : config["linux"]["namespaces"])
+        for (const auto& ns : config["linux"]["namespaces"])
             EXPECT_TRUE(ns["type"] != "cgroup" && ns["type"] != "user") << ns;
 
         bundle.config()["process"]["args"] = {"/probe", "exit", "3"};
@@ -314,7 +316,7 @@ TEST(Bundle, BinariesRunAndAppletsExist) {
     std::istringstream in(list);
     for (std::string name; std::getline(in, name);)
         applets.insert(name);
-    for (const auto &entry : fs::directory_iterator(bin)) {
+    for (const auto& entry : fs::directory_iterator(bin)) {
         std::string name = entry.path().filename();
         if (name != "busybox") {
             EXPECT_TRUE(applets.count(name)) << "busybox lacks applet " << name;

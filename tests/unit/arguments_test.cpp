@@ -36,7 +36,8 @@ TEST(Arguments, SwitchesAndErrors) {
 
 TEST(Arguments, GlobalFlagsStopAtTheCommand) {
     std::size_t next = 0;
-    auto parsed = parse_arguments({"x", "--bundle", "/b", "run", "--detach"}, 1, flags, true, &next);
+    auto parsed =
+        parse_arguments({"x", "--bundle", "/b", "run", "--detach"}, 1, flags, true, &next);
     EXPECT_EQ(next, 3u);
     EXPECT_EQ(parsed.value("bundle"), "/b");
 }

@@ -31,7 +31,8 @@ std::string error_of(const nlohmann::json& config) {
 
 TEST(RuntimeSpec, ParsesTheFieldsARuntimeNeeds) {
     nlohmann::json config = minimal();
-    config["process"]["user"] = {{"uid", 1000}, {"gid", 100}, {"additionalGids", {5, 6}}, {"umask", 18}};
+    config["process"]["user"] = {
+        {"uid", 1000}, {"gid", 100}, {"additionalGids", {5, 6}}, {"umask", 18}};
     config["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 10}, {"hard", 20}}};
     config["process"]["capabilities"] = {{"bounding", {"CAP_KILL"}}};
     config["hostname"] = "box";

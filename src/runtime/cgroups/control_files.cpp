@@ -1,9 +1,9 @@
 #include "control_files.h"
 
 #include "berth/base/error.h"
-#include "berth/base/text.h"
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
+#include "berth/base/text.h"
 
 #include <cerrno>
 #include <dirent.h>

@@ -29,7 +29,6 @@ std::uint64_t read_control_number(const std::string& directory, const std::strin
 std::map<std::string, std::uint64_t> read_keyed_control(const std::string& directory,
                                                         const std::string& file);
 
-
 std::string trim(std::string_view text);
 
 // The subdirectories (child cgroups) of `directory`; none when it is gone.

@@ -1,5 +1,5 @@
-#include "berth/base/text.h"
 #include "hierarchies.h"
+#include "berth/base/text.h"
 
 #include <algorithm>
 #include <array>

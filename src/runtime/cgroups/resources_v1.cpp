@@ -72,15 +72,16 @@ void plan_block_io(const Resources::BlockIo& io, WritePlan& plan) {
                  std::to_string(*io.leaf_weight));
     for (const auto& entry : io.weight_devices) {
         if (entry.weight) {
-            auto& write =
-                plan.add("blockIO.weightDevice", "blkio", "blkio.weight_device",
-                         device_number(entry.major, entry.minor) + " " + std::to_string(*entry.weight));
+            auto& write = plan.add("blockIO.weightDevice", "blkio", "blkio.weight_device",
+                                   device_number(entry.major, entry.minor) + " " +
+                                       std::to_string(*entry.weight));
             write.fallback_file = "blkio.bfq.weight_device";
             write.fallback_value = write.value;
         }
         if (entry.leaf_weight)
             plan.add("blockIO.weightDevice", "blkio", "blkio.leaf_weight_device",
-                     device_number(entry.major, entry.minor) + " " + std::to_string(*entry.leaf_weight));
+                     device_number(entry.major, entry.minor) + " " +
+                         std::to_string(*entry.leaf_weight));
     }
     auto throttle = [&](const char* field, const char* file, const std::vector<DeviceRate>& rates) {
         for (const auto& rate : rates)

@@ -88,7 +88,8 @@ void plan_io(const Resources::BlockIo& io, WritePlan& plan) {
     if (io.weight) weight("blockIO.weight", "default ", *io.weight);
     for (const auto& entry : io.weight_devices)
         if (entry.weight)
-            weight("blockIO.weightDevice", device_number(entry.major, entry.minor) + " ", *entry.weight);
+            weight("blockIO.weightDevice", device_number(entry.major, entry.minor) + " ",
+                   *entry.weight);
     // leafWeight went with CFQ; nothing in v2 takes it, and runc skips it as well.
 
     // One io.max line per device with all of its limits. A rate of 0 lifts
@@ -108,7 +109,8 @@ void plan_io(const Resources::BlockIo& io, WritePlan& plan) {
     add_rates("riops", io.read_iops);
     add_rates("wiops", io.write_iops);
     for (const auto& id : order)
-        plan.add("blockIO.throttle", "io", "io.max", device_number(id.first, id.second) + lines[id]);
+        plan.add("blockIO.throttle", "io", "io.max",
+                 device_number(id.first, id.second) + lines[id]);
 }
 
 } // namespace

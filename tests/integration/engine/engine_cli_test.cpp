@@ -187,7 +187,8 @@ TEST_F(EngineTest, AnImageAContainerUsesIsNotRemoved) {
 // CLI waits for room, while output keeps flowing). Without -i: nothing.
 TEST_F(EngineTest, InteractiveInputReachesTheContainer) {
     std::string input;
-    for (int i = 1; i <= 200000; ++i) input += std::to_string(i) + "\n";
+    for (int i = 1; i <= 200000; ++i)
+        input += std::to_string(i) + "\n";
     CommandResult counted =
         run_command({BERTH_PATH, "--root", root().string(), "run", "--cgroup-parent",
                      cgroup_parent(), "-i", "--rm", "busybox", "sh", "-c", "cat; echo end"},
@@ -215,20 +216,17 @@ TEST_F(EngineTest, TtyGivesTheProcessATerminal) {
 // Ctrl-Q leaves the container running; `attach` takes it up again, and the
 // exit code of what runs inside comes back through it.
 TEST_F(EngineTest, RunInteractiveDetachAndAttach) {
-    berth_test::PtySession session({BERTH_PATH, "--root", root().string(), "run",
-                                    "--cgroup-parent", cgroup_parent(), "-it", "--name", "talk",
-                                    "busybox", "sh"},
+    berth_test::PtySession session({BERTH_PATH, "--root", root().string(), "run", "--cgroup-parent",
+                                    cgroup_parent(), "-it", "--name", "talk", "busybox", "sh"},
                                    33, 101);
     session.type("stty -a | head -1; echo sum-$((2+3))\r");
     ASSERT_TRUE(session.wait_for("sum-5\r\n")) << session.output();
-    EXPECT_NE(session.output().find("rows 33; columns 101"), std::string::npos)
-        << session.output();
+    EXPECT_NE(session.output().find("rows 33; columns 101"), std::string::npos) << session.output();
     session.type("\x10\x11");
     EXPECT_EQ(session.wait_exit(), 0) << session.output();
     EXPECT_EQ(inspect("talk")["State"]["Status"], "running");
 
-    berth_test::PtySession again(
-        {BERTH_PATH, "--root", root().string(), "attach", "talk"});
+    berth_test::PtySession again({BERTH_PATH, "--root", root().string(), "attach", "talk"});
     again.type("echo back-$((4*5))\r");
     ASSERT_TRUE(again.wait_for("back-20\r\n")) << again.output();
     again.type("exit 7\r");
@@ -277,9 +275,9 @@ TEST_F(EngineTest, PauseFreezesAndStatsMeasure) {
 // --log-opt rotation as docker's json-file: logs reads across the rotated
 // files; --since and --until filter by time; --log-driver none keeps none.
 TEST_F(EngineTest, LogsRotateAndFilterByTime) {
-    CommandResult made = run({"--name", "chatty", "--log-opt", "max-size=2k", "--log-opt",
-                              "max-file=3", "busybox", "sh", "-c",
-                              "i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done"});
+    CommandResult made =
+        run({"--name", "chatty", "--log-opt", "max-size=2k", "--log-opt", "max-file=3", "busybox",
+             "sh", "-c", "i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done"});
     ASSERT_EQ(made.exit_code, 0) << made;
     CommandResult logs = berth({"logs", "chatty"});
     ASSERT_EQ(logs.exit_code, 0) << logs;
@@ -293,7 +291,8 @@ TEST_F(EngineTest, LogsRotateAndFilterByTime) {
     EXPECT_EQ(berth({"logs", "--tail", "2", "chatty"}).out, "line-298\nline-299\n");
     EXPECT_EQ(berth({"rm", "chatty"}).exit_code, 0);
 
-    CommandResult silent = run({"--name", "silent", "--log-driver", "none", "busybox", "echo", "x"});
+    CommandResult silent =
+        run({"--name", "silent", "--log-driver", "none", "busybox", "echo", "x"});
     EXPECT_EQ(silent.out, "x\n") << silent;
     CommandResult unreadable = berth({"logs", "silent"});
     EXPECT_NE(unreadable.exit_code, 0);

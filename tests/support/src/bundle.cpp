@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Applets tests are expected to use; each becomes bin/<name> -> busybox.
-constexpr const char *kApplets[] = {
+constexpr const char* kApplets[] = {
     "sh",      "ash",      "true",    "false",    "echo", "cat",    "sleep", "ls",    "mkdir",
     "id",      "hostname", "env",     "kill",     "ps",   "grep",   "touch", "rm",    "rmdir",
     "mount",   "umount",   "stat",    "readlink", "test", "[",      "pwd",   "ln",    "chmod",
@@ -26,23 +26,22 @@ constexpr const char *kApplets[] = {
     "nsenter", "unshare",  "setpriv", "tty",      "stty", "df",     "du",    "which", "xargs",
 };
 
-void write_file(const fs::path &path, const std::string &content, mode_t mode = 0644) {
+void write_file(const fs::path& path, const std::string& content, mode_t mode = 0644) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << content;
     out.close();
-    if (!out)
-        throw std::runtime_error("Bundle: cannot write " + path.string());
+    if (!out) throw std::runtime_error("Bundle: cannot write " + path.string());
     fs::permissions(path, static_cast<fs::perms>(mode));
 }
 
-void copy_executable(const fs::path &from, const fs::path &to) {
+void copy_executable(const fs::path& from, const fs::path& to) {
     if (!fs::is_regular_file(from))
         throw std::runtime_error("Bundle: missing executable " + from.string());
     fs::copy_file(from, to, fs::copy_options::overwrite_existing);
     fs::permissions(to, static_cast<fs::perms>(0755));
 }
 
-void make_dir(const fs::path &path, mode_t mode = 0755) {
+void make_dir(const fs::path& path, mode_t mode = 0755) {
     fs::create_directories(path);
     // Explicit chmod: create_directories is subject to the test's umask.
     fs::permissions(path, static_cast<fs::perms>(mode));
@@ -50,19 +49,19 @@ void make_dir(const fs::path &path, mode_t mode = 0755) {
 
 } // namespace
 
-Bundle::Bundle(const fs::path &probe) : dir_("berth-bundle"), config_(default_config()) {
+Bundle::Bundle(const fs::path& probe) : dir_("berth-bundle"), config_(default_config()) {
     // mkdtemp makes the bundle 0700; containers with a user namespace resolve
     // the rootfs path as an unprivileged host uid and need to traverse it.
     fs::permissions(path(), static_cast<fs::perms>(0755));
 
     const fs::path root = rootfs();
     make_dir(root);
-    for (const char *dir : {"bin", "etc", "proc", "sys", "dev", "root"})
+    for (const char* dir : {"bin", "etc", "proc", "sys", "dev", "root"})
         make_dir(root / dir);
     make_dir(root / "tmp", 01777);
 
     copy_executable("/bin/busybox", root / "bin/busybox");
-    for (const char *applet : kApplets)
+    for (const char* applet : kApplets)
         fs::create_symlink("busybox", root / "bin" / applet);
     copy_executable(probe, root / std::string(kProbeInContainer).substr(1));
 

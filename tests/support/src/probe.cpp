@@ -12,10 +12,9 @@ namespace berth_test {
 namespace {
 
 // Parses text as JSON; only an object counts as a probe report.
-bool try_parse_object(std::string_view text, nlohmann::json &out) {
+bool try_parse_object(std::string_view text, nlohmann::json& out) {
     auto parsed = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
-    if (parsed.is_discarded() || !parsed.is_object())
-        return false;
+    if (parsed.is_discarded() || !parsed.is_object()) return false;
     out = std::move(parsed);
     return true;
 }
@@ -23,11 +22,11 @@ bool try_parse_object(std::string_view text, nlohmann::json &out) {
 } // namespace
 
 std::filesystem::path probe_binary_path() {
-    const char *env = std::getenv("BERTH_PROBE");
+    const char* env = std::getenv("BERTH_PROBE");
     return env && *env ? std::filesystem::path(env) : std::filesystem::path(BERTH_PROBE_PATH);
 }
 
-nlohmann::json parse_probe_output(const std::string &output) {
+nlohmann::json parse_probe_output(const std::string& output) {
     nlohmann::json result;
     // The probe prints its object on one line; other lines (warnings from the
     // runtime, shell noise) are skipped. Trailing '\r' comes from ptys.
@@ -50,8 +49,7 @@ nlohmann::json parse_probe_output(const std::string &output) {
 
     constexpr size_t kExcerpt = 600;
     std::string excerpt = output.substr(0, kExcerpt);
-    if (output.size() > kExcerpt)
-        excerpt += "...";
+    if (output.size() > kExcerpt) excerpt += "...";
     throw ProbeOutputError("no probe JSON object in output (" + std::to_string(output.size()) +
                            " bytes): \"" + excerpt + "\"");
 }

@@ -42,13 +42,15 @@ PtySession::PtySession(const std::vector<std::string>& argv, unsigned short rows
         int slave = ::open(slave_name.c_str(), O_RDWR);
         if (slave < 0 || ::ioctl(slave, TIOCSCTTY, 0) < 0) ::_exit(126);
         ::ioctl(slave, TIOCSWINSZ, &size);
-        for (int fd = 0; fd < 3; ++fd) ::dup2(slave, fd);
+        for (int fd = 0; fd < 3; ++fd)
+            ::dup2(slave, fd);
         if (slave > 2) ::close(slave);
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         std::vector<char*> args;
-        for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+        for (const auto& arg : argv)
+            args.push_back(const_cast<char*>(arg.c_str()));
         args.push_back(nullptr);
         ::execvp(args[0], args.data());
         ::_exit(127);

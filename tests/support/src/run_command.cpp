@@ -21,7 +21,7 @@
 
 #include <gtest/gtest.h>
 
-extern char **environ;
+extern char** environ;
 
 namespace berth_test {
 namespace {
@@ -33,14 +33,13 @@ class Fd {
   public:
     Fd() = default;
     explicit Fd(int fd) : fd_(fd) {}
-    Fd(const Fd &) = delete;
-    Fd &operator=(const Fd &) = delete;
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
     ~Fd() { reset(); }
     int get() const { return fd_; }
     bool valid() const { return fd_ >= 0; }
     void reset(int fd = -1) {
-        if (fd_ >= 0)
-            ::close(fd_);
+        if (fd_ >= 0) ::close(fd_);
         fd_ = fd;
     }
 
@@ -59,14 +58,15 @@ struct Pipe {
     }
 };
 
-void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
+void set_nonblocking(int fd) {
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
 
 // Resolved in the parent because execvp() is not async-signal-safe, and the
 // child of a possibly multi-threaded test must stick to such calls.
-std::string find_executable(const std::string &name) {
-    if (name.find('/') != std::string::npos)
-        return name;
-    const char *env = std::getenv("PATH");
+std::string find_executable(const std::string& name) {
+    if (name.find('/') != std::string::npos) return name;
+    const char* env = std::getenv("PATH");
     std::string path = env && *env ? env : "/usr/local/bin:/usr/bin:/bin";
     size_t pos = 0;
     while (pos <= path.size()) {
@@ -90,8 +90,8 @@ void move_fd(int fd, int target) {
         ::dup2(fd, target);
 }
 
-[[noreturn]] void exec_child(const std::string &exe, std::vector<char *> &argv, Pipe &in, Pipe &out,
-                             Pipe &err, Pipe &status) {
+[[noreturn]] void exec_child(const std::string& exe, std::vector<char*>& argv, Pipe& in, Pipe& out,
+                             Pipe& err, Pipe& status) {
     move_fd(in.read.get(), 0);
     move_fd(out.write.get(), 1);
     move_fd(err.write.get(), 2);
@@ -117,7 +117,7 @@ void move_fd(int fd, int target) {
 
 // Appends what is readable now to sink; closes fd at EOF or error. Gives up
 // at `stop` so a descendant writing nonstop cannot keep us here forever.
-void read_available(Fd &fd, std::string &sink, Clock::time_point stop = Clock::time_point::max()) {
+void read_available(Fd& fd, std::string& sink, Clock::time_point stop = Clock::time_point::max()) {
     char buf[65536];
     while (Clock::now() < stop) {
         ssize_t n = ::read(fd.get(), buf, sizeof buf);
@@ -125,25 +125,21 @@ void read_available(Fd &fd, std::string &sink, Clock::time_point stop = Clock::t
             sink.append(buf, static_cast<size_t>(n));
             continue;
         }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n == 0 || errno != EAGAIN)
-            fd.reset();
+        if (n < 0 && errno == EINTR) continue;
+        if (n == 0 || errno != EAGAIN) fd.reset();
         return;
     }
 }
 
 int decode_status(int status) {
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
     return -1;
 }
 
-std::string join(const std::vector<std::string> &argv) {
+std::string join(const std::vector<std::string>& argv) {
     std::string s;
-    for (const auto &a : argv)
+    for (const auto& a : argv)
         s += (s.empty() ? "" : " ") + a;
     return s;
 }
@@ -166,8 +162,7 @@ class SigpipeGuard {
             sigaddset(&pipe, SIGPIPE);
             sigpending(&pending);
             timespec zero{};
-            if (sigismember(&pending, SIGPIPE))
-                ::sigtimedwait(&pipe, nullptr, &zero);
+            if (sigismember(&pending, SIGPIPE)) ::sigtimedwait(&pipe, nullptr, &zero);
         }
         ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
     }
@@ -179,11 +174,10 @@ class SigpipeGuard {
 } // namespace
 
 CommandResult run_command(std::vector<std::string> argv, std::string stdin_data, int timeout_ms) {
-    if (argv.empty())
-        throw std::invalid_argument("run_command: empty argv");
+    if (argv.empty()) throw std::invalid_argument("run_command: empty argv");
     const std::string exe = find_executable(argv[0]);
-    std::vector<char *> cargv;
-    for (auto &arg : argv)
+    std::vector<char*> cargv;
+    for (auto& arg : argv)
         cargv.push_back(arg.data());
     cargv.push_back(nullptr);
 
@@ -192,10 +186,8 @@ CommandResult run_command(std::vector<std::string> argv, std::string stdin_data,
     const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
 
     pid_t pid = ::fork();
-    if (pid < 0)
-        throw std::system_error(errno, std::generic_category(), "fork");
-    if (pid == 0)
-        exec_child(exe, cargv, in, out, err, exec_status);
+    if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+    if (pid == 0) exec_child(exe, cargv, in, out, err, exec_status);
 
     in.read.reset();
     out.write.reset();
@@ -223,8 +215,7 @@ CommandResult run_command(std::vector<std::string> argv, std::string stdin_data,
     set_nonblocking(in.write.get());
     set_nonblocking(out.read.get());
     set_nonblocking(err.read.get());
-    if (stdin_data.empty())
-        in.write.reset();
+    if (stdin_data.empty()) in.write.reset();
     size_t stdin_offset = 0;
 
     // A pidfd lets poll() wake up on child exit; without one (kernel < 5.3)
@@ -241,17 +232,15 @@ CommandResult run_command(std::vector<std::string> argv, std::string stdin_data,
         if (timeout_ms > 0) {
             auto left =
                 std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-            if (left.count() <= 0)
-                break;
+            if (left.count() <= 0) break;
             wait_ms = static_cast<int>(left.count()) + 1;
         }
-        if (!pidfd.valid())
-            wait_ms = wait_ms < 0 ? 5 : std::min(wait_ms, 5);
+        if (!pidfd.valid()) wait_ms = wait_ms < 0 ? 5 : std::min(wait_ms, 5);
 
         pollfd fds[4];
         int nfds = 0;
-        Fd *owners[4];
-        auto watch = [&](Fd &fd, short events) {
+        Fd* owners[4];
+        auto watch = [&](Fd& fd, short events) {
             if (fd.valid()) {
                 fds[nfds] = {fd.get(), events, 0};
                 owners[nfds++] = &fd;
@@ -265,8 +254,7 @@ CommandResult run_command(std::vector<std::string> argv, std::string stdin_data,
             throw std::system_error(errno, std::generic_category(), "poll");
 
         for (int i = 0; i < nfds; ++i) {
-            if (fds[i].revents == 0)
-                continue;
+            if (fds[i].revents == 0) continue;
             if (owners[i] == &out.read)
                 read_available(out.read, result.out);
             else if (owners[i] == &err.read)
@@ -274,8 +262,7 @@ CommandResult run_command(std::vector<std::string> argv, std::string stdin_data,
             else if (owners[i] == &in.write) {
                 ssize_t w = ::write(in.write.get(), stdin_data.data() + stdin_offset,
                                     stdin_data.size() - stdin_offset);
-                if (w > 0)
-                    stdin_offset += static_cast<size_t>(w);
+                if (w > 0) stdin_offset += static_cast<size_t>(w);
                 // Done, or the child closed its end (EPIPE): either way stop.
                 if (stdin_offset == stdin_data.size() ||
                     (w < 0 && errno != EAGAIN && errno != EINTR))
@@ -294,10 +281,8 @@ CommandResult run_command(std::vector<std::string> argv, std::string stdin_data,
     // Everything the child wrote before exiting is already in the pipes, so
     // one non-blocking pass gets it all; EOF is not awaited (see header).
     const auto drain_stop = Clock::now() + std::chrono::seconds(2);
-    if (out.read.valid())
-        read_available(out.read, result.out, drain_stop);
-    if (err.read.valid())
-        read_available(err.read, result.err, drain_stop);
+    if (out.read.valid()) read_available(out.read, result.out, drain_stop);
+    if (err.read.valid()) read_available(err.read, result.err, drain_stop);
     result.exit_code = decode_status(status);
     if (result.timed_out) {
         std::string msg = "run_command: '" + join(argv) + "' timed out after " +
@@ -308,7 +293,7 @@ CommandResult run_command(std::vector<std::string> argv, std::string stdin_data,
     return result;
 }
 
-std::ostream &operator<<(std::ostream &os, const CommandResult &result) {
+std::ostream& operator<<(std::ostream& os, const CommandResult& result) {
     os << "exit_code=" << result.exit_code << (result.timed_out ? " (timed out)" : "")
        << "\n--- stdout ---\n"
        << result.out << "\n--- stderr ---\n"

@@ -25,7 +25,7 @@ namespace berth_test {
 namespace {
 
 // mountinfo escapes ' ', '\t', '\n' and '\\' as \ooo.
-std::string unescape_octal(const std::string &s) {
+std::string unescape_octal(const std::string& s) {
     std::string out;
     for (size_t i = 0; i < s.size(); ++i) {
         bool octal = s[i] == '\\' && i + 3 < s.size();
@@ -42,13 +42,13 @@ std::string unescape_octal(const std::string &s) {
     return out;
 }
 
-bool is_within(const std::string &path, const std::string &root) {
+bool is_within(const std::string& path, const std::string& root) {
     return path == root || (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
                             path[root.size()] == '/');
 }
 
 // Mount points at or below root, deepest first.
-std::vector<std::string> mounts_under(const std::string &root) {
+std::vector<std::string> mounts_under(const std::string& root) {
     std::vector<std::string> result;
     std::ifstream in("/proc/self/mountinfo");
     std::string line;
@@ -57,32 +57,29 @@ std::vector<std::string> mounts_under(const std::string &root) {
         std::string id, parent, devno, mount_root, target;
         if (fields >> id >> parent >> devno >> mount_root >> target) {
             target = unescape_octal(target);
-            if (is_within(target, root))
-                result.push_back(target);
+            if (is_within(target, root)) result.push_back(target);
         }
     }
     std::sort(result.begin(), result.end(),
-              [](const std::string &a, const std::string &b) { return a.size() > b.size(); });
+              [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
     return result;
 }
 
 // Detach everything mounted under root. Mounts can be stacked on one mount
 // point, so repeat until nothing is left or no progress is made.
-void unmount_all(const std::string &root) {
+void unmount_all(const std::string& root) {
     for (int round = 0; round < 64; ++round) {
         auto mounts = mounts_under(root);
-        if (mounts.empty())
-            return;
+        if (mounts.empty()) return;
         bool progress = false;
-        for (const auto &target : mounts) {
+        for (const auto& target : mounts) {
             // UMOUNT_NOFOLLOW: a symlink planted inside must not redirect us.
             if (::umount2(target.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
                 progress = true;
             else if (errno != EINVAL && errno != ENOENT) // EINVAL: already gone
                 std::cerr << "TempDir: umount " << target << ": " << std::strerror(errno) << '\n';
         }
-        if (!progress)
-            return;
+        if (!progress) return;
     }
 }
 
@@ -91,7 +88,7 @@ struct Remover {
     std::set<std::string> still_mounted; // mounts we failed to detach
     bool ok = true;
 
-    void fail(const std::string &what, const std::string &path) {
+    void fail(const std::string& what, const std::string& path) {
         std::cerr << "TempDir: " << what << ' ' << path << ": " << std::strerror(errno) << '\n';
         ok = false;
     }
@@ -99,7 +96,7 @@ struct Remover {
     // Opens name in dir as a directory without following a symlink. Root can
     // open anything; for other users a 0000 directory left behind by a test
     // gets its owner bits back first.
-    int open_dir(int dir, const char *name) {
+    int open_dir(int dir, const char* name) {
         int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
         int fd = ::openat(dir, name, flags);
         if (fd < 0 && errno == EACCES && ::fchmodat(dir, name, 0700, 0) == 0)
@@ -108,8 +105,8 @@ struct Remover {
     }
 
     // Deletes everything inside the directory open as dir_fd (taken over).
-    void remove_contents(int dir_fd, const std::string &path) {
-        DIR *d = ::fdopendir(dir_fd);
+    void remove_contents(int dir_fd, const std::string& path) {
+        DIR* d = ::fdopendir(dir_fd);
         if (!d) {
             fail("opendir", path);
             ::close(dir_fd);
@@ -118,21 +115,20 @@ struct Remover {
         // Collect names first: unlinking while readdir() walks the same
         // directory may make it skip entries.
         std::vector<std::string> names;
-        while (dirent *e = ::readdir(d)) {
+        while (dirent* e = ::readdir(d)) {
             if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
                 names.emplace_back(e->d_name);
         }
         int fd = ::dirfd(d);
-        for (const auto &name : names)
+        for (const auto& name : names)
             remove_entry(fd, name, path + "/" + name);
         ::closedir(d);
     }
 
-    void remove_entry(int parent, const std::string &name, const std::string &path) {
+    void remove_entry(int parent, const std::string& name, const std::string& path) {
         struct stat st;
         if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            if (errno != ENOENT)
-                fail("stat", path);
+            if (errno != ENOENT) fail("stat", path);
             return;
         }
         if (S_ISDIR(st.st_mode)) {
@@ -147,8 +143,7 @@ struct Remover {
                 return;
             }
             remove_contents(fd, path);
-            if (::unlinkat(parent, name.c_str(), AT_REMOVEDIR) != 0)
-                fail("rmdir", path);
+            if (::unlinkat(parent, name.c_str(), AT_REMOVEDIR) != 0) fail("rmdir", path);
         } else if (::unlinkat(parent, name.c_str(), 0) != 0 && errno != ENOENT) {
             fail("unlink", path);
         }
@@ -158,12 +153,12 @@ struct Remover {
 } // namespace
 
 TempDir::TempDir(std::string_view prefix) {
-    const char *tmp = std::getenv("TMPDIR");
+    const char* tmp = std::getenv("TMPDIR");
     std::string pattern = (tmp && *tmp ? std::string(tmp) : std::string("/tmp")) + "/" +
                           std::string(prefix) + "-XXXXXX";
     if (!::mkdtemp(pattern.data()))
         throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
-    char *real = ::realpath(pattern.c_str(), nullptr);
+    char* real = ::realpath(pattern.c_str(), nullptr);
     if (!real) {
         int err = errno;
         ::rmdir(pattern.c_str());
@@ -173,11 +168,13 @@ TempDir::TempDir(std::string_view prefix) {
     std::free(real);
 }
 
-TempDir::~TempDir() { remove(); }
+TempDir::~TempDir() {
+    remove();
+}
 
-TempDir::TempDir(TempDir &&other) noexcept : path_(std::exchange(other.path_, {})) {}
+TempDir::TempDir(TempDir&& other) noexcept : path_(std::exchange(other.path_, {})) {}
 
-TempDir &TempDir::operator=(TempDir &&other) noexcept {
+TempDir& TempDir::operator=(TempDir&& other) noexcept {
     if (this != &other) {
         remove();
         path_ = std::exchange(other.path_, {});
@@ -186,8 +183,7 @@ TempDir &TempDir::operator=(TempDir &&other) noexcept {
 }
 
 void TempDir::remove() noexcept {
-    if (path_.empty())
-        return;
+    if (path_.empty()) return;
     try {
         const std::string root = path_.string();
         unmount_all(root);
@@ -197,8 +193,7 @@ void TempDir::remove() noexcept {
         if (fd < 0 || ::fstat(fd, &st) != 0) {
             if (errno != ENOENT)
                 std::cerr << "TempDir: open " << root << ": " << std::strerror(errno) << '\n';
-            if (fd >= 0)
-                ::close(fd);
+            if (fd >= 0) ::close(fd);
             path_.clear();
             return;
         }
@@ -209,10 +204,9 @@ void TempDir::remove() noexcept {
             ::close(fd);
         } else {
             remover.remove_contents(fd, root);
-            if (remover.ok && ::rmdir(root.c_str()) != 0)
-                remover.fail("rmdir", root);
+            if (remover.ok && ::rmdir(root.c_str()) != 0) remover.fail("rmdir", root);
         }
-    } catch (const std::exception &e) {
+    } catch (const std::exception& e) {
         std::cerr << "TempDir: cleanup of " << path_ << " failed: " << e.what() << '\n';
     }
     path_.clear();

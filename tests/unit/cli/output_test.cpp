@@ -20,10 +20,9 @@ std::string rfc3339_seconds_ago(long seconds) {
 TEST(Table, ColumnsLineUpWhateverTheBytesPerCharacter) {
     std::string out = table({{"COMMAND", "NAMES"}, {"\"sh -c while :; do :…\"", "a"}, {"x", "b"}});
     // "…" is three bytes and one column: every NAMES cell starts in the same column.
-    EXPECT_EQ(out,
-              "COMMAND                  NAMES\n"
-              "\"sh -c while :; do :…\"   a\n"
-              "x                        b\n");
+    EXPECT_EQ(out, "COMMAND                  NAMES\n"
+                   "\"sh -c while :; do :…\"   a\n"
+                   "x                        b\n");
 }
 
 TEST(TimeSince, SaysItAsDockerDoes) {

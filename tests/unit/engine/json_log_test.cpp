@@ -87,7 +87,8 @@ TEST(JsonLog, RotatesBySizeKeepingTheNewest) {
     EXPECT_EQ(rotation.max_size, 1000u);
     {
         JsonLogWriter log(path, rotation);
-        for (int i = 0; i < 200; ++i) log.write(false, "line-" + std::to_string(i) + "\n");
+        for (int i = 0; i < 200; ++i)
+            log.write(false, "line-" + std::to_string(i) + "\n");
     }
     std::vector<std::string> files = log_files(path);
     ASSERT_EQ(files.size(), 3u);
@@ -96,7 +97,8 @@ TEST(JsonLog, RotatesBySizeKeepingTheNewest) {
     std::vector<LogEntry> all;
     for (const auto& file : files) {
         EXPECT_LE(read_file(file).size(), 1000u) << file;
-        for (auto& entry : entries_of(file)) all.push_back(entry);
+        for (auto& entry : entries_of(file))
+            all.push_back(entry);
     }
     ASSERT_FALSE(all.empty());
     EXPECT_EQ(all.back().text, "line-199\n");

@@ -85,10 +85,10 @@ TEST_F(ArchiveTest, LoadsALegacyDockerArchiveWithLinkedLayers) {
     config.diff_ids = {oci::sha256_of(layer), oci::sha256_of(layer)};
     std::string config_json = oci::image_config_to_json(config);
     std::string config_name = oci::sha256_of(config_json).hex() + ".json";
-    nlohmann::json manifest = nlohmann::json::array(
-        {{{"Config", config_name},
-          {"RepoTags", {"legacy:latest"}},
-          {"Layers", {"aaa/layer.tar", "bbb/layer.tar"}}}});
+    nlohmann::json manifest =
+        nlohmann::json::array({{{"Config", config_name},
+                                {"RepoTags", {"legacy:latest"}},
+                                {"Layers", {"aaa/layer.tar", "bbb/layer.tar"}}}});
     std::string path = temp.path() / "legacy.tar";
     {
         berth::UniqueFd out = berth::open_fd(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);

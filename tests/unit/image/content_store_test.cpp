@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <fcntl.h>
+#include <filesystem>
 #include <thread>
 
 using namespace berth::image;
@@ -16,7 +16,8 @@ namespace {
 
 std::size_t entries_in(const std::filesystem::path& dir) {
     std::size_t count = 0;
-    for ([[maybe_unused]] auto& entry : std::filesystem::directory_iterator(dir)) ++count;
+    for ([[maybe_unused]] auto& entry : std::filesystem::directory_iterator(dir))
+        ++count;
     return count;
 }
 
@@ -75,7 +76,8 @@ TEST(Snapshots, ConcurrentUnpacksOfOneLayerLeaveOneGoodSnapshot) {
     std::vector<std::thread> threads;
     for (int i = 0; i < 4; ++i)
         threads.emplace_back([&] { snapshots.ensure(chain, chain, unpack); });
-    for (auto& thread : threads) thread.join();
+    for (auto& thread : threads)
+        thread.join();
     EXPECT_GE(unpacks.load(), 1);
     EXPECT_EQ(berth::read_file(snapshots.files_path(chain) + "/f"), "content");
     // Only the snapshot itself: the losers' copies are gone.
@@ -87,9 +89,9 @@ TEST(Snapshots, AFailedUnpackLeavesNothingVisible) {
     berth_test::TempDir root;
     SnapshotStore snapshots(root.path());
     auto chain = berth::oci::sha256_of("chain");
-    EXPECT_THROW(snapshots.ensure(chain, chain,
-                                  [](int) -> ApplyStats { berth::fail("bad layer"); }),
-                 berth::Error);
+    EXPECT_THROW(
+        snapshots.ensure(chain, chain, [](int) -> ApplyStats { berth::fail("bad layer"); }),
+        berth::Error);
     EXPECT_FALSE(snapshots.has(chain));
     EXPECT_EQ(entries_in(root.path() / "snapshots"), 0u);
 }

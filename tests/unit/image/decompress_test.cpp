@@ -16,7 +16,8 @@ std::string decompress_all(const std::string& data, berth::oci::Compression comp
 
 std::string sample() {
     std::string text;
-    for (int i = 0; i < 200000; ++i) text += std::to_string(i * 7919 % 1000) + ",";
+    for (int i = 0; i < 200000; ++i)
+        text += std::to_string(i * 7919 % 1000) + ",";
     return text;
 }
 
@@ -26,7 +27,10 @@ TEST(Decompress, DetectsByMagic) {
     EXPECT_EQ(detect_compression(berth_test::gzip("x")), berth::oci::Compression::gzip);
     EXPECT_EQ(detect_compression(berth_test::zstd("x")), berth::oci::Compression::zstd);
     EXPECT_EQ(detect_compression("ustar"), berth::oci::Compression::none);
-    EXPECT_THROW(detect_compression(std::string("\xfd" "7zXZ\0", 6)), berth::Error);
+    EXPECT_THROW(detect_compression(std::string("\xfd"
+                                                "7zXZ\0",
+                                                6)),
+                 berth::Error);
 }
 
 TEST(Decompress, GzipRoundTripsIncludingConcatenatedMembers) {

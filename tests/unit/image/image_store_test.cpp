@@ -31,8 +31,8 @@ class ImageStoreTest : public ::testing::Test {
         return layer;
     }
 
-    Image make_image(const std::vector<std::string>& layer_tars, const std::vector<std::string>& names,
-                     const std::string& cmd = "sh") {
+    Image make_image(const std::vector<std::string>& layer_tars,
+                     const std::vector<std::string>& names, const std::string& cmd = "sh") {
         oci::ImageConfig config;
         config.architecture = "amd64";
         config.os = "linux";
@@ -159,8 +159,12 @@ TEST_F(ImageStoreTest, ImportAppliesChanges) {
     std::string compressed = berth_test::gzip(tar);
     MemorySource source(compressed);
     ImportOptions options;
-    options.changes = {"CMD [\"/bin/tool\", \"--run\"]", "ENV A=1 B=2", "WORKDIR /srv",
-                       "EXPOSE 80", "USER nobody", "ENTRYPOINT exec tool"};
+    options.changes = {"CMD [\"/bin/tool\", \"--run\"]",
+                       "ENV A=1 B=2",
+                       "WORKDIR /srv",
+                       "EXPOSE 80",
+                       "USER nobody",
+                       "ENTRYPOINT exec tool"};
     Image image = import_tarball(*store, source, {"tool:1"}, options);
     EXPECT_EQ(image.config.config.cmd, (std::vector<std::string>{"/bin/tool", "--run"}));
     EXPECT_EQ(image.config.config.env, (std::vector<std::string>{"A=1", "B=2"}));

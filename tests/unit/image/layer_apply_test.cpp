@@ -114,7 +114,8 @@ TEST_F(LayerApply, CreatesEveryKindOfEntryWithItsMetadata) {
     char value[16] = {};
     EXPECT_EQ(::getxattr(at("dir/tagged").c_str(), "user.color", value, sizeof value), 4);
     EXPECT_STREQ(value, "blue");
-    EXPECT_LT(::getxattr(at("dir/tagged").c_str(), "trusted.overlay.redirect", value, sizeof value), 0);
+    EXPECT_LT(::getxattr(at("dir/tagged").c_str(), "trusted.overlay.redirect", value, sizeof value),
+              0);
 }
 
 TEST_F(LayerApply, WhiteoutsBecomeOverlayWhiteouts) {
@@ -226,7 +227,9 @@ TEST_F(LayerApply, GzipBombStopsAtTheLimit) {
     berth::UniqueFd blob = berth::open_fd(blob_path, O_RDONLY);
     berth::oci::Descriptor descriptor{berth::oci::media_type::oci_layer_gzip,
                                       berth::oci::sha256_of(compressed),
-                                      static_cast<std::int64_t>(compressed.size()), {}, {}};
+                                      static_cast<std::int64_t>(compressed.size()),
+                                      {},
+                                      {}};
     ApplyOptions options;
     options.max_bytes = 8u << 20;
     try {
@@ -245,15 +248,19 @@ TEST_F(LayerApply, UnpackVerifiesBothDigests) {
     berth::UniqueFd blob = berth::open_fd(blob_path, O_RDONLY);
     berth::oci::Descriptor descriptor{berth::oci::media_type::oci_layer_zstd,
                                       berth::oci::sha256_of(compressed),
-                                      static_cast<std::int64_t>(compressed.size()), {}, {}};
-    auto result = unpack_layer(blob.get(), descriptor, berth::oci::sha256_of(tar), root_fd.get(), {});
+                                      static_cast<std::int64_t>(compressed.size()),
+                                      {},
+                                      {}};
+    auto result =
+        unpack_layer(blob.get(), descriptor, berth::oci::sha256_of(tar), root_fd.get(), {});
     EXPECT_EQ(result.uncompressed_bytes, tar.size());
     EXPECT_EQ(berth::read_file(at("f")), "data");
 
     berth::make_directories(temp.path() / "second");
     berth::UniqueFd second = berth::open_fd(temp.path() / "second", O_RDONLY | O_DIRECTORY);
-    EXPECT_THROW(unpack_layer(blob.get(), descriptor, berth::oci::sha256_of("other"), second.get(), {}),
-                 berth::Error);
+    EXPECT_THROW(
+        unpack_layer(blob.get(), descriptor, berth::oci::sha256_of("other"), second.get(), {}),
+        berth::Error);
     descriptor.digest = berth::oci::sha256_of("not the blob");
     EXPECT_THROW(unpack_layer(blob.get(), descriptor, berth::oci::sha256_of(tar), second.get(), {}),
                  berth::Error);

@@ -59,8 +59,10 @@ TEST(ImageSpec, ManifestRoundTripsAndRejectsBadDigests) {
     EXPECT_EQ(parsed.config.digest, manifest.config.digest);
     ASSERT_EQ(parsed.layers.size(), 1u);
     EXPECT_EQ(parsed.layers[0].media_type, media_type::oci_layer_gzip);
-    EXPECT_THROW(parse_manifest(R"({"schemaVersion":2,"config":{"mediaType":"x","digest":"md5:1","size":1},"layers":[]})"),
-                 berth::Error);
+    EXPECT_THROW(
+        parse_manifest(
+            R"({"schemaVersion":2,"config":{"mediaType":"x","digest":"md5:1","size":1},"layers":[]})"),
+        berth::Error);
     EXPECT_THROW(parse_manifest("not json"), berth::Error);
 }
 
@@ -82,5 +84,6 @@ TEST(ImageSpec, ConfigKeepsRuntimeFields) {
 TEST(ImageSpec, LayerMediaTypes) {
     EXPECT_EQ(layer_compression(media_type::docker_layer_gzip), Compression::gzip);
     EXPECT_EQ(layer_compression(media_type::oci_layer_zstd), Compression::zstd);
-    EXPECT_THROW(layer_compression("application/vnd.oci.image.layer.v1.tar+encrypted"), berth::Error);
+    EXPECT_THROW(layer_compression("application/vnd.oci.image.layer.v1.tar+encrypted"),
+                 berth::Error);
 }

@@ -44,7 +44,8 @@ TEST_F(RootfsTest, ManyLayersMountWithWhiteoutsAndAPrivateUpper) {
         Layer layer;
         layer.file("layer" + std::to_string(i), std::to_string(i));
         if (i == 0) layer.file("deleted-later", "x").file("dir/old", "x");
-        if (i == layer_count - 1) layer.file(".wh.deleted-later", "").file("dir/.wh..wh..opq", "").file("dir/new", "n");
+        if (i == layer_count - 1)
+            layer.file(".wh.deleted-later", "").file("dir/.wh..wh..opq", "").file("dir/new", "n");
         std::string tar = layer.bytes();
         oci::Descriptor descriptor;
         descriptor.media_type = oci::media_type::oci_layer;
@@ -79,8 +80,11 @@ TEST_F(RootfsTest, ImageMountIsReadOnlyAndUnmounts) {
     config.architecture = "amd64";
     config.os = "linux";
     std::string tar = Layer().file("only", "1").bytes();
-    oci::Descriptor descriptor{oci::media_type::oci_layer, store->blobs().put(tar),
-                               static_cast<std::int64_t>(tar.size()), {}, {}};
+    oci::Descriptor descriptor{oci::media_type::oci_layer,
+                               store->blobs().put(tar),
+                               static_cast<std::int64_t>(tar.size()),
+                               {},
+                               {}};
     config.diff_ids = {descriptor.digest};
     Image image = store->add_from_parts(oci::image_config_to_json(config), {descriptor}, {"one"});
     std::string path = mount_image(*store, image);

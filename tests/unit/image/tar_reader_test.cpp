@@ -19,15 +19,16 @@ std::vector<TarEntry> read_all_entries(const std::string& archive) {
     TarReader reader(source);
     std::vector<TarEntry> entries;
     TarEntry entry;
-    while (reader.next(entry)) entries.push_back(entry);
+    while (reader.next(entry))
+        entries.push_back(entry);
     return entries;
 }
 
 } // namespace
 
 TEST(TarReader, JoinsUstarPrefixAndName) {
-    std::string archive = raw_header("file.txt", '0', 3, {}, "some/deep/dir") + padded("abc") +
-                          end_of_archive();
+    std::string archive =
+        raw_header("file.txt", '0', 3, {}, "some/deep/dir") + padded("abc") + end_of_archive();
     auto entries = read_all_entries(archive);
     ASSERT_EQ(entries.size(), 1u);
     EXPECT_EQ(entries[0].path, "some/deep/dir/file.txt");
@@ -83,8 +84,8 @@ TEST(TarReader, ReadsDataAndSkipsUnreadData) {
 
 TEST(TarReader, RefusesNulInsidePaxPath) {
     std::string pax = pax_record("path", std::string("evil\0/etc/passwd", 16));
-    std::string archive = raw_header("x", 'x', pax.size()) + padded(pax) +
-                          raw_header("f", '0', 0) + end_of_archive();
+    std::string archive =
+        raw_header("x", 'x', pax.size()) + padded(pax) + raw_header("f", '0', 0) + end_of_archive();
     EXPECT_THROW(read_all_entries(archive), berth::Error);
 }
 
@@ -115,7 +116,8 @@ TEST(TarReader, TruncatedDataIsAnError) {
     char buffer[8192];
     EXPECT_THROW(
         {
-            while (reader.read_data(buffer, sizeof buffer)) {}
+            while (reader.read_data(buffer, sizeof buffer)) {
+            }
         },
         berth::Error);
 }
@@ -148,7 +150,8 @@ TEST(TarReader, Base256SizeIsRead) {
     header[135] = 3;
     std::memset(header.data() + 148, ' ', 8);
     unsigned sum = 0;
-    for (unsigned char c : header) sum += c;
+    for (unsigned char c : header)
+        sum += c;
     std::snprintf(header.data() + 148, 8, "%06o", sum);
     header[155] = ' ';
     auto entries = read_all_entries(header + padded("xyz") + end_of_archive());

@@ -22,11 +22,15 @@ std::string raw_header(std::string_view name, char type, std::uint64_t size, std
     std::snprintf(h + 136, 12, "%011o", 0);
     h[156] = type;
     std::memcpy(h + 157, link.data(), std::min<std::size_t>(link.size(), 100));
-    std::memcpy(h + 257, "ustar\0" "00", 8);
+    std::memcpy(h + 257,
+                "ustar\0"
+                "00",
+                8);
     std::memcpy(h + 345, prefix.data(), std::min<std::size_t>(prefix.size(), 155));
     std::memset(h + 148, ' ', 8);
     unsigned sum = 0;
-    for (unsigned char c : std::string_view(h, 512)) sum += c;
+    for (unsigned char c : std::string_view(h, 512))
+        sum += c;
     std::snprintf(h + 148, 8, "%06o", sum);
     h[155] = ' ';
     return std::string(h, 512);
@@ -41,11 +45,14 @@ std::string padded(std::string_view data) {
 std::string pax_record(std::string_view key, std::string_view value) {
     std::size_t body = key.size() + value.size() + 3;
     std::size_t length = body + 1;
-    while (std::to_string(length).size() + body != length) ++length;
+    while (std::to_string(length).size() + body != length)
+        ++length;
     return std::to_string(length) + " " + std::string(key) + "=" + std::string(value) + "\n";
 }
 
-std::string end_of_archive() { return std::string(1024, '\0'); }
+std::string end_of_archive() {
+    return std::string(1024, '\0');
+}
 
 namespace {
 
@@ -114,7 +121,9 @@ Layer& Layer::hard_link(const std::string& path, const std::string& target) {
     return entry(e);
 }
 
-std::string Layer::bytes() const { return entries_ + end_of_archive(); }
+std::string Layer::bytes() const {
+    return entries_ + end_of_archive();
+}
 
 std::string gzip(std::string_view data) {
     z_stream stream{};

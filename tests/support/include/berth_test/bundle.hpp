@@ -11,7 +11,7 @@
 namespace berth_test {
 
 // Where Bundle puts the probe inside the container.
-inline constexpr const char *kProbeInContainer = "/probe";
+inline constexpr const char* kProbeInContainer = "/probe";
 
 // Creates, in its own TempDir:
 //   rootfs/bin/busybox (copied from the host's static /bin/busybox) plus
@@ -21,14 +21,14 @@ inline constexpr const char *kProbeInContainer = "/probe";
 // Edit config() and call write_config() to change the container's setup.
 class Bundle {
   public:
-    explicit Bundle(const std::filesystem::path &probe = probe_binary_path());
+    explicit Bundle(const std::filesystem::path& probe = probe_binary_path());
 
-    const std::filesystem::path &path() const noexcept { return dir_.path(); }
+    const std::filesystem::path& path() const noexcept { return dir_.path(); }
     std::filesystem::path rootfs() const { return path() / "rootfs"; }
     std::filesystem::path config_path() const { return path() / "config.json"; }
 
-    nlohmann::json &config() noexcept { return config_; }
-    const nlohmann::json &config() const noexcept { return config_; }
+    nlohmann::json& config() noexcept { return config_; }
+    const nlohmann::json& config() const noexcept { return config_; }
 
     // (Re)writes config.json atomically from config().
     void write_config() const;

@@ -22,6 +22,6 @@ class ProbeOutputError : public std::runtime_error {
 
 // Extracts the probe's JSON object from command output that may also carry
 // other lines (runtime warnings, pty "\r\n" endings). Throws ProbeOutputError.
-nlohmann::json parse_probe_output(const std::string &output);
+nlohmann::json parse_probe_output(const std::string& output);
 
 } // namespace berth_test

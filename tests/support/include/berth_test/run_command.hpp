@@ -28,6 +28,6 @@ CommandResult run_command(std::vector<std::string> argv, std::string stdin_data 
                           int timeout_ms = 20000);
 
 // For assertion messages: EXPECT_EQ(r.exit_code, 0) << r;
-std::ostream &operator<<(std::ostream &os, const CommandResult &result);
+std::ostream& operator<<(std::ostream& os, const CommandResult& result);
 
 } // namespace berth_test

@@ -19,14 +19,14 @@ class TempDir {
     explicit TempDir(std::string_view prefix = "berth-test");
     ~TempDir();
 
-    TempDir(const TempDir &) = delete;
-    TempDir &operator=(const TempDir &) = delete;
-    TempDir(TempDir &&other) noexcept;
-    TempDir &operator=(TempDir &&other) noexcept;
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    TempDir(TempDir&& other) noexcept;
+    TempDir& operator=(TempDir&& other) noexcept;
 
     // Canonical path (symlinks in $TMPDIR resolved), so it compares equal to
     // the mount targets the kernel reports.
-    const std::filesystem::path &path() const noexcept { return path_; }
+    const std::filesystem::path& path() const noexcept { return path_; }
 
     // Unmount and delete now instead of at destruction. Idempotent; problems
     // are reported on stderr rather than thrown, as in the destructor.

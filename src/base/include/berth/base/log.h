@@ -14,9 +14,15 @@ enum class Level { debug, info, warning, error };
 void configure(const std::string& path, Format format, bool debug);
 
 void write(Level level, std::string_view message);
-inline void debug(std::string_view message) { write(Level::debug, message); }
-inline void warning(std::string_view message) { write(Level::warning, message); }
-inline void error(std::string_view message) { write(Level::error, message); }
+inline void debug(std::string_view message) {
+    write(Level::debug, message);
+}
+inline void warning(std::string_view message) {
+    write(Level::warning, message);
+}
+inline void error(std::string_view message) {
+    write(Level::error, message);
+}
 
 // True when errors go to a log file, so they must also be shown on stderr.
 bool logging_to_file();

@@ -40,7 +40,7 @@ struct ContainerRecord {
     std::int64_t monitor_start_time = 0; // /proc/PID/stat starttime, against pid reuse
     // Not stored: Engine::get and list ask the runtime whether a running one is frozen.
     bool paused = false;
-    std::int64_t restart_count = 0;      // restarts by the policy since the last `start`
+    std::int64_t restart_count = 0; // restarts by the policy since the last `start`
 };
 
 // The name is in use (Docker's "Conflict"): create refuses, nothing is made.

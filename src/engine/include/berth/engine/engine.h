@@ -44,8 +44,8 @@ int exit_code_for_start_failure(std::string_view message);
 struct ContainerStats {
     std::string id, name;
     bool running = false;
-    std::uint64_t sampled_at_ns = 0; // a monotonic clock: for rates between samples
-    std::uint64_t cpu_ns = 0;        // CPU time used since it started
+    std::uint64_t sampled_at_ns = 0;                 // a monotonic clock: for rates between samples
+    std::uint64_t cpu_ns = 0;                        // CPU time used since it started
     std::uint64_t memory_used = 0, memory_limit = 0; // the limit is the host's memory if none
     std::uint64_t pids = 0;
     std::uint64_t block_read = 0, block_written = 0;
@@ -54,9 +54,9 @@ struct ContainerStats {
 
 // `berth commit`'s choices.
 struct CommitOptions {
-    std::string name;    // "repo[:tag]"; empty: a nameless image
-    std::string author;  // -a
-    std::string message; // -m, the history entry's comment
+    std::string name;                 // "repo[:tag]"; empty: a nameless image
+    std::string author;               // -a
+    std::string message;              // -m, the history entry's comment
     std::vector<std::string> changes; // -c: Dockerfile instructions (CMD, ENV...)
     bool pause = true;                // freeze a running container while its files are read
 };

@@ -29,7 +29,7 @@ struct RunRequest {
     bool auto_remove = false;
     bool interactive = false; // -i: the container's stdin comes from whoever attaches
     bool tty = false;         // -t: the process gets a terminal (the monitor holds its master)
-    std::string log_driver = "json-file"; // or "none"
+    std::string log_driver = "json-file";           // or "none"
     std::map<std::string, std::string> log_options; // --log-opt max-size=10m max-file=3
     bool read_only = false;
     bool privileged = false;

@@ -30,7 +30,10 @@ class Statement {
     // True while there is a row to read; false once done.
     bool step();
     // Runs a statement that returns no rows.
-    void run() { while (step()) {} }
+    void run() {
+        while (step()) {
+        }
+    }
     std::string text(int column) const;
     std::int64_t integer(int column) const;
     bool is_null(int column) const;

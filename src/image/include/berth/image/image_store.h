@@ -64,8 +64,8 @@ struct GcResult {
 };
 
 struct RemoveResult {
-    std::vector<std::string> untagged;  // names removed
-    std::vector<oci::Digest> deleted;   // image IDs removed
+    std::vector<std::string> untagged; // names removed
+    std::vector<oci::Digest> deleted;  // image IDs removed
 };
 
 class ImageStore {

@@ -14,9 +14,9 @@ struct ExecOptions {
     std::string process_json;
     // ...or the container's own process with these changes.
     std::vector<std::string> args;
-    std::vector<std::string> env;          // added to, or replacing, the container's
+    std::vector<std::string> env; // added to, or replacing, the container's
     std::optional<std::string> cwd;
-    std::optional<std::string> user;       // "uid[:gid]"
+    std::optional<std::string> user; // "uid[:gid]"
     std::vector<unsigned> additional_gids;
     std::vector<std::string> add_capabilities;
     bool no_new_privileges = false;
