@@ -1,8 +1,11 @@
 #include "capabilities.h"
 
+#include "berth/runtime/runtime.h"
+
 #include "berth/base/error.h"
 #include "berth/base/files.h"
 
+#include <iterator>
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -81,6 +84,12 @@ std::uint64_t host_bounding_set() {
 }
 
 } // namespace
+
+const std::vector<std::string>& known_capability_names() {
+    static const std::vector<std::string> names(std::begin(capability_names),
+                                                std::end(capability_names));
+    return names;
+}
 
 int capability_number(std::string_view name) {
     for (int i = 0; i < known_capabilities; ++i)

@@ -63,6 +63,9 @@ class Runtime {
     std::string root_;
 };
 
+// Every capability name berth knows, CAP_CHOWN first, in the kernel's order.
+const std::vector<std::string>& known_capability_names();
+
 // The signal for a name ("KILL", "SIGKILL") or a number ("9"); throws if unknown.
 int parse_signal(const std::string& text);
 
