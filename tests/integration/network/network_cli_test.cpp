@@ -542,3 +542,22 @@ TEST_F(NetworkTest, KillingTheMonitorMidSetupLeavesNothingAfterTheNextCommand) {
 }
 
 } // namespace
+
+// -P publishes every port the image EXPOSEs on a free host port each.
+TEST_F(NetworkTest, PublishAllPublishesTheExposedPorts) {
+    ASSERT_EQ(berth({"run", "--name", "base", "busybox", "true"}).exit_code, 0);
+    CommandResult committed =
+        berth({"commit", "-c", "EXPOSE 8080", "-c", "EXPOSE 9090/udp", "base", "exposing:1"});
+    ASSERT_EQ(committed.exit_code, 0) << committed;
+    EXPECT_EQ(berth({"rm", "base"}).exit_code, 0);
+    run_detached({"--name", "pub", "-P", "exposing:1", "sleep", "60"});
+    CommandResult ports = berth({"port", "pub"});
+    ASSERT_EQ(ports.exit_code, 0) << ports;
+    auto lines = lines_of(ports.out);
+    ASSERT_EQ(lines.size(), 2u) << ports.out;
+    EXPECT_TRUE(lines[0].starts_with("8080/tcp -> 0.0.0.0:")) << lines[0];
+    EXPECT_TRUE(lines[1].starts_with("9090/udp -> 0.0.0.0:")) << lines[1];
+    EXPECT_GT(std::atoi(lines[0].substr(lines[0].rfind(':') + 1).c_str()), 0);
+    EXPECT_EQ(berth({"rm", "-f", "pub"}).exit_code, 0);
+    EXPECT_EQ(berth({"rmi", "exposing:1"}).exit_code, 0);
+}
