@@ -348,13 +348,7 @@ void add_container_view_commands(CLI::App& app, GlobalOptions& global) {
                     ++failures;
                 }
             }
-            if (format->empty()) {
-                std::cout << all.dump(4) << "\n";
-            } else {
-                Template compiled(*format);
-                for (const auto& item : all)
-                    std::cout << compiled.render(item) << "\n";
-            }
+            print_inspected(all, *format);
             if (failures) exit_with(1);
         });
     };

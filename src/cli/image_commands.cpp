@@ -324,13 +324,7 @@ void add_image_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& glo
                 ++failures;
             }
         }
-        if (format->empty()) {
-            std::cout << all.dump(4) << "\n";
-        } else {
-            Template compiled(*format);
-            for (const auto& item : all)
-                std::cout << compiled.render(item) << "\n";
-        }
+        print_inspected(all, *format);
         if (failures) std::exit(1);
     });
 

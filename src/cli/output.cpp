@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <ctime>
+#include <iostream>
 
 namespace berth::cli {
 
@@ -218,6 +219,16 @@ std::string Template::header(const std::vector<std::pair<std::string, std::strin
         out += title;
     }
     return out;
+}
+
+void print_inspected(const nlohmann::json& items, const std::string& format) {
+    if (format.empty()) {
+        std::cout << items.dump(4) << "\n";
+        return;
+    }
+    Template compiled(format);
+    for (const auto& item : items)
+        std::cout << compiled.render(item) << "\n";
 }
 
 } // namespace berth::cli

@@ -20,6 +20,10 @@ std::int64_t parse_rfc3339(const std::string& text);
 // Rows of cells, columns padded to line up (Go's tabwriter with padding 3).
 std::string table(const std::vector<std::vector<std::string>>& rows);
 
+// `inspect`'s output: the items as an indented JSON array, or each through
+// the --format template when one is given.
+void print_inspected(const nlohmann::json& items, const std::string& format);
+
 // A --format template: "{{.Field}}", "{{.A.B}}", "{{json .}}", "{{json .A}}",
 // with "\t" and "\n" escapes. A "table " prefix asks for a header row.
 class Template {

@@ -102,13 +102,7 @@ void define_inspect(CLI::App* command, GlobalOptions& global) {
                 ++failures;
             }
         }
-        if (format->empty()) {
-            std::cout << all.dump(4) << "\n";
-        } else {
-            Template compiled(*format);
-            for (const auto& item : all)
-                std::cout << compiled.render(item) << "\n";
-        }
+        print_inspected(all, *format);
         if (failures) exit_with(1);
     });
 }
