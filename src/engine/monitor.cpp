@@ -481,6 +481,7 @@ void Monitor::finish(int exit_code) {
     forward(FrameType::exited, std::to_string(exit_code));
     close_control();
     if (!trash.empty()) empty_trash(trash);
+    database_.checkpoint_if_worthwhile();
 }
 
 } // namespace

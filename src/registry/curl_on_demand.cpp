@@ -8,29 +8,19 @@
 #define CURL_DISABLE_TYPECHECK // the type-checking macros would rename what we define
 #include <curl/curl.h>
 
-#include "berth/base/error.h"
+#include "berth/base/library_on_demand.h"
 
 #include <cstdarg>
-#include <dlfcn.h>
-#include <string>
 
 namespace {
 
-void* libcurl() {
-    static void* handle = [] {
-        void* loaded = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-        if (!loaded)
-            berth::fail(std::string("registry commands need libcurl (Debian's libcurl4): ") +
-                        ::dlerror());
-        return loaded;
-    }();
-    return handle;
+berth::LibraryOnDemand& libcurl() {
+    static berth::LibraryOnDemand library("libcurl.so.4", "registry commands", "libcurl4");
+    return library;
 }
 
 template <class Function> Function real(const char* name) {
-    void* symbol = ::dlsym(libcurl(), name);
-    if (!symbol) berth::fail(std::string("libcurl has no ") + name);
-    return reinterpret_cast<Function>(symbol);
+    return libcurl().function<Function>(name);
 }
 
 // The variadic setters take one argument: a long, a pointer or a curl_off_t,

@@ -63,9 +63,18 @@ class Database {
     // each in its own transaction, and records the new version.
     void migrate(std::string_view component, const std::vector<std::string>& migrations);
 
+    // Checkpoints the WAL when it holds more than a few frames: for a process
+    // that has done what anyone waits for (a monitor after reporting the
+    // exit), so that the next command's first connection, which reads every
+    // frame since the last checkpoint, finds few.
+    void checkpoint_if_worthwhile();
+
   private:
+    static int note_wal_commit(void* self, sqlite3* db, const char* schema, int frames);
+
     sqlite3* db_ = nullptr;
     std::string path_;
+    int wal_frames_ = 0;
 };
 
 } // namespace berth::image
