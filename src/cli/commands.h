@@ -7,12 +7,25 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace berth::cli {
 
 struct GlobalOptions {
     std::string root;
+    // The command line's first words that are no option (`container`, `run`),
+    // known before any command is defined: see might_invoke.
+    std::vector<std::string> command_words;
 };
+
+// Whether `path` (`{"run"}`, `{"container", "run"}`) is the command being
+// invoked. Defining a command's options costs: `run` and `create` have about
+// a hundred each, and each exists twice (`berth run`, `berth container
+// run`). Every command's name is always defined, so that help lists it; its
+// options only where it may run.
+bool might_invoke(const GlobalOptions& global, std::initializer_list<std::string_view> path);
+std::vector<std::string> command_words_of(int argc, char** argv);
 
 std::unique_ptr<image::ImageStore> open_store(const GlobalOptions& global);
 

@@ -247,12 +247,15 @@ void define_exec(CLI::App* command, GlobalOptions& global) {
     });
 }
 
-// `berth NAME` and `berth container NAME`.
+// `berth NAME` and `berth container NAME`, each with its options only when
+// it is the one invoked.
 template <class Define>
 void both(CLI::App& app, const char* name, const char* description, Define define,
           GlobalOptions& global) {
-    define(app.add_subcommand(name, description), global);
-    define(container_group(app).add_subcommand(name, description), global);
+    CLI::App* top_level = app.add_subcommand(name, description);
+    if (might_invoke(global, {name})) define(top_level, global);
+    CLI::App* in_group = container_group(app).add_subcommand(name, description);
+    if (might_invoke(global, {"container", name})) define(in_group, global);
 }
 
 } // namespace

@@ -39,12 +39,35 @@ std::string familiar(const std::string& stored_name) {
     }
 }
 
+bool might_invoke(const GlobalOptions& global, std::initializer_list<std::string_view> path) {
+    if (global.command_words.size() < path.size()) return false;
+    auto word = global.command_words.begin();
+    for (std::string_view name : path)
+        if (*word++ != name) return false;
+    return true;
+}
+
+// The first two words that are neither an option nor the value of --root,
+// the only global option that takes one.
+std::vector<std::string> command_words_of(int argc, char** argv) {
+    std::vector<std::string> words;
+    for (int i = 1; i < argc && words.size() < 2; ++i) {
+        std::string_view argument = argv[i];
+        if (argument == "--root")
+            ++i;
+        else if (!argument.starts_with("-"))
+            words.emplace_back(argument);
+    }
+    return words;
+}
+
 int main(int argc, char** argv) {
     CLI::App app{"berth: build, ship and run containers", "berth"};
     app.require_subcommand(1);
     app.fallthrough();
     app.set_version_flag("-v,--version", std::string("berth version ") + BERTH_VERSION);
     GlobalOptions global;
+    global.command_words = command_words_of(argc, argv);
     app.add_option("--root", global.root, "Where images and containers are stored")
         ->envname("BERTH_ROOT")
         ->default_str("/var/lib/berth");
