@@ -50,6 +50,11 @@ struct RunSpec {
     std::string network; // "bridge", "none", "host"
     bool quiet = false;
     std::optional<std::int64_t> clamp_mtime;
+    // RUN --mount: what the engine mounts, and the targets (absolute) whose
+    // mount points the runtime may have made in the upper, removed before
+    // the diff so that they never reach the layer.
+    std::vector<engine::MountRequest> mounts;
+    std::vector<std::string> mount_targets;
 };
 
 // The store, opened on demand, and closed before a container's monitor is

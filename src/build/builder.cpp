@@ -5,6 +5,7 @@
 #include "berth/base/error.h"
 #include "berth/base/files.h"
 #include "berth/build/build_cache.h"
+#include "berth/build/run_mount.h"
 #include "berth/image/rootfs.h"
 #include "berth/oci/reference.h"
 #include "builder_internal.h"
@@ -194,6 +195,22 @@ void Builder::need(int index, std::set<int>& needed) {
         if (base >= 0) need(base, needed);
     }
     for (const Instruction* instruction : stage.body) {
+        if (instruction->keyword == "RUN") {
+            // RUN --mount=type=bind,from=stage needs that stage.
+            for (const auto& flag : instruction->flags) {
+                if (flag.name != "mount" || !flag.value) continue;
+                std::string from;
+                try {
+                    from = parse_run_mount(expand_word(*flag.value, global_lookup(), file_.escape))
+                               .from;
+                } catch (const Error&) {
+                    continue; // reported with its line when the step runs
+                }
+                int source = from.empty() ? -1 : referenced_stage(from, index);
+                if (source >= 0) need(source, needed);
+            }
+            continue;
+        }
         if (instruction->keyword != "COPY") continue;
         const InstructionFlag* from = instruction->flag("from");
         if (!from || !from->value) continue;

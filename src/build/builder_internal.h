@@ -6,6 +6,7 @@
 #include "berth/build/build_cache.h"
 #include "berth/build/builder.h"
 #include "build_steps.h"
+#include "run_mounts.h"
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,7 @@
 #include <memory>
 #include <random>
 #include <set>
+#include <unistd.h>
 
 namespace berth::build::detail {
 
@@ -163,6 +165,14 @@ class Builder {
     std::vector<std::string> run_env(const StageState& state);
 
     void run(StageState& state, const Instruction& instruction);
+
+    // RUN --mount: parsed, sources found, their part of the key (run_mounts.cpp).
+    void collect_mounts(StageState& state, const std::vector<std::string>& flags,
+                        PreparedMounts& mounts);
+
+    std::string new_work_dir() {
+        return store().root() + "/build/" + std::to_string(::getpid()) + "-" + random_hex();
+    }
 
     const SourceTree& context();
 

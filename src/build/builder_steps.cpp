@@ -37,7 +37,12 @@ std::vector<std::string> Builder::run_env(const StageState& state) {
 
 void Builder::run(StageState& state, const Instruction& instruction) {
     std::string network = "bridge";
+    std::vector<std::string> mount_flags;
     for (const auto& flag : instruction.flags) {
+        if (flag.name == "mount") {
+            mount_flags.push_back(flag.value.value_or(""));
+            continue;
+        }
         if (flag.name == "network") {
             std::string value = flag.value.value_or("");
             if (value == "none" || value == "host")
@@ -85,11 +90,16 @@ void Builder::run(StageState& state, const Instruction& instruction) {
     spec.network = network;
     spec.quiet = options_.quiet;
     spec.clamp_mtime = options_.source_date_epoch;
+    detail::PreparedMounts mounts;
+    collect_mounts(state, mount_flags, mounts);
     std::string description = "RUN\n" + nlohmann::json(args).dump() + "\n" +
-                              nlohmann::json(spec.env).dump() + "\nnetwork=" + network;
+                              nlohmann::json(spec.env).dump() + "\nnetwork=" + network + mounts.key;
     state.cache_key = chain(state.cache_key, description);
     if (try_cache(state)) return;
     image::Image base = commit(state);
+    mounts.materialize(store_access(), store().root(), new_work_dir());
+    spec.mounts = mounts.requests;
+    spec.mount_targets = mounts.targets;
     oci::Descriptor layer = detail::run_step(engine_, store_access(), base, spec);
     add_layer(state, layer, instruction.text);
 }

@@ -9,6 +9,7 @@
 #include "berth/base/syscalls.h"
 #include "berth/build/build_context.h"
 #include "berth/build/builder.h"
+#include "berth/build/run_mount.h"
 #include "berth/image/byte_stream.h"
 #include "berth/image/decompress.h"
 #include "berth/image/layer_apply.h"
@@ -35,6 +36,7 @@ struct BuildFlags {
     bool no_cache = false;
     bool pull = false;
     std::vector<std::string> labels;
+    std::vector<std::string> secrets;
     bool quiet = false;
     std::string iidfile;
     std::string context;
@@ -133,6 +135,13 @@ void run_build(BuildFlags& flags, GlobalOptions& global) {
         auto [key, value] = key_value(label, "--label", false);
         options.labels[key] = value;
     }
+    for (const auto& text : flags.secrets) {
+        build::SecretSource secret = build::parse_secret_flag(text);
+        secret.path = absolute_path_of(secret.path);
+        if (!path_exists(secret.path))
+            fail("--secret " + text + ": " + secret.path + " does not exist");
+        options.secrets[secret.id] = secret.path;
+    }
     options.tags = flags.tags;
     options.target = flags.target;
     options.no_cache = flags.no_cache;
@@ -224,6 +233,8 @@ void add_build_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& glo
         command->add_option("--target", flags->target, "Build this stage and what it needs");
         command->add_flag("--no-cache", flags->no_cache, "Do not use the cache");
         command->add_flag("--pull", flags->pull, "Pull newer base images (not supported yet)");
+        command->add_option("--secret", flags->secrets,
+                            "A secret for RUN --mount=type=secret (id=NAME,src=FILE)");
         command->add_option("--label", flags->labels, "Set a label on the image (KEY=value)");
         command->add_flag("-q,--quiet", flags->quiet, "Print only the image ID");
         command->add_option("--iidfile", flags->iidfile, "Write the image ID to this file");

@@ -4,6 +4,7 @@
 #include "berth/base/error.h"
 #include "berth/build/dockerfile.h"
 #include "berth/build/dockerignore.h"
+#include "berth/build/run_mount.h"
 #include "berth/build/shell_words.h"
 
 #include <cstddef>
@@ -24,7 +25,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 berth::build::expand_words(instruction.arguments, lookup, file.escape);
             } catch (const berth::Error&) {
             }
+            for (const auto& flag : instruction.flags) {
+                if (flag.name != "mount" || !flag.value) continue;
+                try {
+                    berth::build::describe(berth::build::parse_run_mount(*flag.value));
+                } catch (const berth::Error&) {
+                }
+            }
         }
+    } catch (const berth::Error&) {
+    }
+    try {
+        berth::build::parse_secret_flag(text.substr(0, 300));
     } catch (const berth::Error&) {
     }
     try {

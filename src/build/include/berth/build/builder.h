@@ -28,6 +28,8 @@ struct BuildOptions {
     bool no_cache = false;
     std::map<std::string, std::string> labels;
     bool quiet = false; // no step output, no RUN output
+    // --secret id=..,src=..: id -> a file on the host, for RUN --mount=type=secret.
+    std::map<std::string, std::string> secrets;
     // SOURCE_DATE_EPOCH: every timestamp (config, history, files in new
     // layers) at most this, so the same inputs give the same image.
     std::optional<std::int64_t> source_date_epoch;
