@@ -95,7 +95,7 @@ class Builder {
     }
 
     void say(const std::string& line) {
-        if (!options_.quiet && options_.progress) options_.progress(line);
+        if (!options_.quiet && options_.progress) options_.progress(say_prefix_ + line);
     }
 
     [[noreturn]] void fail_at(const Instruction& instruction, const std::string& message) {
@@ -119,6 +119,15 @@ class Builder {
     int referenced_stage(const std::string& reference, int before);
 
     void need(int index, std::set<int>& needed);
+    // The stages `index` uses: its FROM, COPY --from and RUN --mount from=.
+    std::set<int> dependencies(int index);
+
+    // Builds the needed stages, those that do not depend on each other in
+    // worker processes at the same time (stage_workers.cpp).
+    void build_stages(const std::set<int>& needed);
+    // In a forked worker: builds the stage, commits it, reports on `fd`; never returns.
+    [[noreturn]] void stage_worker(int index, int fd);
+    StageState adopt_worker_result(const std::string& report, int index);
 
     VariableLookup lookup_for(const StageState& state);
 
@@ -183,7 +192,8 @@ class Builder {
     image::StoreOptions store_options_;
     std::unique_ptr<image::ImageStore> store_;
     std::unique_ptr<BuildCache> cache_;
-    engine::Engine& engine_;
+    engine::Engine* engine_;
+    std::unique_ptr<engine::Engine> worker_engine_; // a stage worker's own (stage_workers.cpp)
     const BuildOptions& options_;
     Dockerfile file_;
     std::string created_;
@@ -193,6 +203,8 @@ class Builder {
     std::map<int, StageState> built_;
     std::unique_ptr<SourceTree> context_;
     std::set<std::string> consumed_args_;
+    std::map<int, int> first_step_; // each stage's first step number, less one
+    std::string say_prefix_;        // "[stage] " in a worker while others run too
     int step_number_ = 0;
     int total_steps_ = 0;
     int current_stage_ = 0;

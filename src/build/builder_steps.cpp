@@ -100,7 +100,7 @@ void Builder::run(StageState& state, const Instruction& instruction) {
     mounts.materialize(store_access(), store().root(), new_work_dir());
     spec.mounts = mounts.requests;
     spec.mount_targets = mounts.targets;
-    oci::Descriptor layer = detail::run_step(engine_, store_access(), base, spec);
+    oci::Descriptor layer = detail::run_step(*engine_, store_access(), base, spec);
     add_layer(state, layer, instruction.text);
 }
 
