@@ -95,6 +95,16 @@ struct CopySpec {
     std::optional<std::int64_t> clamp_mtime;
 };
 
+// A COPY's work directory on a tmpfs of its own (false if it cannot be
+// mounted): its files cost no inode on the store's disk, which matters
+// when the layer turns out to be one the store has (a --no-cache rebuild),
+// and go at once with the unmount. A new layer's snapshot is then unpacked
+// from its blob when a later step mounts it (a rename cannot cross
+// filesystems), so a COPY costs no more files on disk than before.
+bool mount_scratch_tmpfs(const std::string& work_dir);
+// Unmounts the work directory's tmpfs, if any, and removes it.
+void remove_work_dir(const std::string& work_dir);
+
 // Copies into an overlay of `base` under `work_dir` and returns the layer.
 oci::Descriptor copy_step(image::ImageStore& store, const image::Image& base,
                           const std::string& work_dir, const CopySpec& spec);

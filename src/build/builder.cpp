@@ -60,7 +60,7 @@ void Builder::remove_stale_work_dirs() {
     for (const auto& path : stale) {
         try {
             image::unmount_rootfs(path);
-            remove_tree(path);
+            detail::remove_work_dir(path);
         } catch (const Error& error) {
             say("[Warning] cannot remove the stale build directory " + path + ": " + error.what());
         }

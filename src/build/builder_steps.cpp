@@ -239,20 +239,31 @@ void Builder::copy(StageState& state, const Instruction& instruction) {
         base.config = state.config;
         base.manifest.layers = state.layers;
     }
-    std::string work_dir =
-        store().root() + "/build/" + std::to_string(::getpid()) + "-" + random_hex();
-    make_directories(work_dir, 0700);
+    std::string work_dir = new_work_dir();
     oci::Descriptor layer;
-    try {
-        layer = detail::copy_step(store(), base, work_dir, spec);
-    } catch (...) {
+    for (bool on_tmpfs : {true, false}) {
+        make_directories(work_dir, 0700);
+        on_tmpfs = on_tmpfs && detail::mount_scratch_tmpfs(work_dir);
         try {
-            remove_tree(work_dir);
-        } catch (const Error&) {
+            layer = detail::copy_step(store(), base, work_dir, spec);
+            remove_work_dir(work_dir);
+            break;
+        } catch (const Error& error) {
+            try {
+                remove_work_dir(work_dir);
+            } catch (const Error&) {
+            }
+            // Too big for the tmpfs: again on disk.
+            if (on_tmpfs && error.errno_value() == ENOSPC) continue;
+            throw;
+        } catch (...) {
+            try {
+                remove_work_dir(work_dir);
+            } catch (const Error&) {
+            }
+            throw;
         }
-        throw;
     }
-    remove_tree(work_dir);
     add_layer(state, layer, instruction.text);
 }
 

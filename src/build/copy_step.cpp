@@ -11,6 +11,7 @@
 #include "berth/image/rootfs.h"
 
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,6 +53,20 @@ UniqueFd directory_in_root(const std::string& rootfs, int root_fd, const std::st
 
 } // namespace
 
+bool mount_scratch_tmpfs(const std::string& work_dir) {
+    // A quarter of the memory at most; a bigger COPY fails with ENOSPC and
+    // is done again on disk.
+    if (::mount("tmpfs", work_dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=25%,mode=0700") < 0)
+        return false;
+    return true;
+}
+
+void remove_work_dir(const std::string& work_dir) {
+    if (image::is_mount_point(work_dir) && ::umount2(work_dir.c_str(), MNT_DETACH) < 0)
+        throw_errno("unmounting " + work_dir);
+    remove_tree(work_dir);
+}
+
 void adopt_as_snapshot(image::ImageStore& store, const image::Image& base,
                        const image::StoredLayer& stored, const std::string& upper) {
     std::vector<oci::Digest> diff_ids = base.config.diff_ids;
@@ -62,7 +77,9 @@ void adopt_as_snapshot(image::ImageStore& store, const image::Image& base,
 
 oci::Descriptor copy_step(image::ImageStore& store, const image::Image& base,
                           const std::string& work_dir, const CopySpec& spec) {
-    std::string rootfs = image::mount_rootfs(store, base, work_dir);
+    // The upper is read once into the layer, then renamed or dropped: no
+    // sync of the filesystem at unmount (overlayfs's "volatile").
+    std::string rootfs = image::mount_rootfs(store, base, work_dir, {.scratch_upper = true});
     try {
         UniqueFd root = open_fd(rootfs, O_RDONLY | O_DIRECTORY);
         CopyOwnership owner;
@@ -110,6 +127,7 @@ oci::Descriptor copy_step(image::ImageStore& store, const image::Image& base,
                 ::fchmod(out.get(), spec.chmod.value_or(0644)) < 0)
                 throw_errno("setting the owner and mode of " + name);
         }
+        root.reset(); // no open file left in the overlay: its unmount is not deferred
         image::unmount_rootfs(work_dir);
         UniqueFd upper = open_fd(work_dir + "/upper", O_RDONLY | O_DIRECTORY);
         image::LayerDiffOptions options;

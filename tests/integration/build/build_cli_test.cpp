@@ -185,9 +185,11 @@ TEST_F(BuildTest, ScratchImagesCopyFromAnImageAndPlatforms) {
 }
 
 TEST_F(BuildTest, AKilledBuildsLeftoversAreRemovedByTheNext) {
-    // What a build killed during a COPY leaves: its work directory with the
-    // overlay still mounted, named after its (now gone) pid.
+    // What a build killed during a COPY leaves: its work directory (a tmpfs)
+    // with the overlay still mounted, named after its (now gone) pid.
     fs::path stale = root() / "build" / "4194303-0123456789abcdef";
+    fs::create_directories(stale);
+    ASSERT_EQ(run_command({"mount", "-t", "tmpfs", "tmpfs", stale.string()}).exit_code, 0);
     fs::create_directories(stale / "rootfs");
     fs::create_directories(stale / "upper");
     ASSERT_EQ(run_command({"mount", "-t", "tmpfs", "tmpfs", (stale / "rootfs").string()}).exit_code,
