@@ -78,6 +78,8 @@ struct CopySource {
     const SourceTree* tree = nullptr;
     std::string path; // "" for the tree's root
     bool extract = false;
+    // COPY --parents: the path it gets beneath the destination ("" without).
+    std::string keep_path;
 };
 
 struct InlineFile {

@@ -291,6 +291,12 @@ void Builder::from(StageState& state, const Stage& stage) {
         state.cache_key = oci::sha256_of("stage " + image.manifest_digest.str());
         return;
     }
+    if (options_.pull && options_.pull_image) {
+        // Its own connection to berth.db, with ours closed meanwhile.
+        store_access().close();
+        say("Pulling " + base);
+        options_.pull_image(base);
+    }
     auto image = store().find(base);
     if (!image)
         fail("no such image: " + base +

@@ -94,7 +94,13 @@ oci::Descriptor copy_step(image::ImageStore& store, const image::Image& base,
             spec.destination_is_directory || is_directory_in_root(root.get(), dest);
 
         for (const auto& source : spec.sources) {
-            if (source.extract) {
+            if (!source.keep_path.empty()) {
+                // --parents: the source's own path, beneath the destination.
+                auto [parent, name] =
+                    split_last(dest + (dest == "/" ? "" : "/") + source.keep_path);
+                UniqueFd dir = directory_in_root(rootfs, root.get(), parent);
+                copy_from_tree(*source.tree, source.path, dir.get(), name, owner);
+            } else if (source.extract) {
                 UniqueFd dir = directory_in_root(rootfs, root.get(), dest);
                 extract_archive(*source.tree, source.path, dir.get());
             } else if (is_directory_source(source)) {
