@@ -57,9 +57,10 @@ PreparedMounts::~PreparedMounts() {
         } catch (const Error&) {
         }
     }
-    if (!work_dir_.empty()) {
+    for (const auto& dir : {work_dir_, secrets_dir_}) {
+        if (dir.empty()) continue;
         try {
-            remove_tree(work_dir_);
+            remove_work_dir(dir);
         } catch (const Error&) {
         }
     }
@@ -74,6 +75,16 @@ void PreparedMounts::materialize(const StoreAccess& store, const std::string& st
             work_dir_ = work_dir;
         }
         return work_dir_;
+    };
+    // Secrets copied with an owner live on a tmpfs: never on the disk.
+    auto secrets = [&]() -> const std::string& {
+        if (secrets_dir_.empty()) {
+            make_directories(work_dir + "-secrets", 0700);
+            secrets_dir_ = work_dir + "-secrets";
+            if (!mount_scratch_tmpfs(secrets_dir_))
+                throw_errno("mounting a tmpfs for the secrets on " + secrets_dir_);
+        }
+        return secrets_dir_;
     };
     int counter = 0;
     for (auto& source : sources) {
@@ -147,7 +158,7 @@ void PreparedMounts::materialize(const StoreAccess& store, const std::string& st
                 request.source = source.secret_path;
                 break;
             }
-            std::string copy = scratch() + "/secret-" + name;
+            std::string copy = secrets() + "/secret-" + name;
             std::string content = read_file(source.secret_path);
             UniqueFd file = open_fd(copy, O_WRONLY | O_CREAT | O_EXCL, 0400);
             write_all(file.get(), content, "writing " + copy);

@@ -2,7 +2,8 @@
 // what goes into the step's cache key, then, on a miss, the engine mounts
 // and what backs them (cache directories under <root>/build-cache held by
 // a lock as `sharing=` asks, images of stages mounted read-only, scratch
-// copies for `rw` binds and owned secrets), released by the destructor.
+// copies for `rw` binds, owned secrets on a tmpfs), released by the
+// destructor.
 #pragma once
 
 #include "berth/base/unique_fd.h"
@@ -49,6 +50,7 @@ class PreparedMounts {
     std::vector<image::Image> mounted_;
     std::vector<UniqueFd> locks_;
     std::string work_dir_;
+    std::string secrets_dir_; // a tmpfs
 };
 
 } // namespace berth::build::detail
