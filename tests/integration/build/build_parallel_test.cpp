@@ -38,6 +38,44 @@ TEST_F(BuildTest, IndependentStagesRunAtTheSameTime) {
     EXPECT_EQ(image_id("parallel:1"), id);
 }
 
+// Two stages at the same time with one cache id: `private` gives the second
+// a directory of its own, `locked` makes it wait for the first.
+TEST_F(BuildTest, CacheSharingPrivateAndLockedBetweenParallelStages) {
+    const std::string id = std::to_string(::getpid());
+    auto private_stage = [&](const std::string& mine, const std::string& other) {
+        return "FROM busybox AS " + mine + "\nRUN --mount=type=cache,id=meet-" + id +
+               ",target=/r --mount=type=cache,id=private-" + id +
+               ",target=/p,sharing=private touch /p/" + mine + " /r/" + mine +
+               " && for i in $(seq 150); do [ -e /r/" + other +
+               " ] && break; sleep 0.1; done && ls /p > /" + mine + "\n";
+    };
+    dockerfile(private_stage("one", "two") + private_stage("two", "one") +
+               "FROM busybox\nCOPY --from=one /one /\nCOPY --from=two /two /\n");
+    CommandResult built = build({"-t", "sharing:private"});
+    ASSERT_EQ(built.exit_code, 0) << built;
+    EXPECT_EQ(run({"sharing:private", "cat", "/one", "/two"}).out, "one\ntwo\n")
+        << "both stages saw one private cache directory";
+
+    auto locked_stage = [&](const std::string& mine) {
+        return "FROM busybox AS " + mine + "\nRUN --mount=type=cache,id=locked-" + id +
+               ",target=/l,sharing=locked echo start-" + mine +
+               " >> /l/log && sleep 0.5 && echo end-" + mine + " >> /l/log && cp /l/log /" + mine +
+               "\n";
+    };
+    dockerfile(locked_stage("first") + locked_stage("second") +
+               "FROM busybox\nCOPY --from=first /first /\nCOPY --from=second /second /\n");
+    CommandResult serialized = build({"-t", "sharing:locked"});
+    ASSERT_EQ(serialized.exit_code, 0) << serialized;
+    std::string full = trim(run({"sharing:locked", "sh", "-c",
+                                 "if [ $(wc -l < /first) -gt $(wc -l < /second) ]; then cat "
+                                 "/first; else cat /second; fi"})
+                                .out);
+    EXPECT_TRUE(full == "start-first\nend-first\nstart-second\nend-second" ||
+                full == "start-second\nend-second\nstart-first\nend-first")
+        << "the locked cache was used by both at once:\n"
+        << full;
+}
+
 TEST_F(BuildTest, AFailingParallelStageStopsTheBuildWithItsCodeAndLine) {
     dockerfile("FROM busybox AS bad\n"
                "RUN echo failing && exit 7\n"
