@@ -106,7 +106,10 @@ void PreparedMounts::materialize(const StoreAccess& store, const std::string& st
                     SourceTree::root_filesystem(root, "image " + source.image->id.short_hex()));
                 tree = image_tree.get();
             }
-            if (mount.read_only) {
+            // The context as the build sees it: what .dockerignore leaves out
+            // is not there (nor in the key), so a context with one is copied.
+            bool filtered = !source.image && !tree->ignore_rules().empty();
+            if (mount.read_only && !filtered) {
                 request.source = host_path_beneath(tree->root_fd(), path, "--mount source");
             } else {
                 // rw: the command writes into a copy, and what it writes is dropped.

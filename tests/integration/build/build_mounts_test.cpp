@@ -53,12 +53,15 @@ TEST_F(BuildTest, CacheMountSurvivesBetweenBuildsAndStaysOutOfTheImage) {
 
 TEST_F(BuildTest, BindMountIsReadInRunButNotInTheImage) {
     write_text(context_ / "src/input.txt", "bound content\n");
+    write_text(context_ / "src/ignored.txt", "left out\n");
+    write_text(context_ / ".dockerignore", "src/ignored.txt\n");
     dockerfile("FROM busybox AS tools\n"
                "RUN echo from-stage > /tool.txt\n"
                "FROM busybox\n"
                "RUN --mount=type=bind,source=src,target=/in "
                "--mount=type=bind,from=tools,source=/tool.txt,target=/tool.txt "
-               "cat /in/input.txt /tool.txt > /out.txt && ! touch /in/ro-check\n"
+               "cat /in/input.txt /tool.txt > /out.txt && ! touch /in/ro-check && "
+               "! test -e /in/ignored.txt\n"
                "RUN --mount=type=bind,source=src,target=/in,rw "
                "echo scribble > /in/input.txt && cat /in/input.txt\n");
     CommandResult built = build({"-t", "bindmount:1"});
