@@ -10,7 +10,9 @@
 #include "berth/image/layer_diff.h"
 #include "berth/image/rootfs.h"
 
+#include <cstdlib>
 #include <fcntl.h>
+#include <string_view>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -54,11 +56,23 @@ UniqueFd directory_in_root(const std::string& rootfs, int root_fd, const std::st
 } // namespace
 
 bool mount_scratch_tmpfs(const std::string& work_dir) {
-    // A quarter of the memory at most; a bigger COPY fails with ENOSPC and
-    // is done again on disk.
-    if (::mount("tmpfs", work_dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=25%,mode=0700") < 0)
-        return false;
-    return true;
+    // 256 MiB at most: tmpfs pages count against the memory cgroup of the
+    // build, which may be small (a CI container), and a bigger COPY fails
+    // with ENOSPC rather than being killed, then is done again on disk.
+    // BERTH_BUILD_TMPFS_SIZE (digits and k/m/g, 0 for none) changes it.
+    std::string size = "256m";
+    if (const char* given = std::getenv("BERTH_BUILD_TMPFS_SIZE"); given && *given) {
+        std::string text = given;
+        std::size_t digits = text.find_first_not_of("0123456789");
+        bool valid =
+            digits != 0 && (digits == std::string::npos ||
+                            (digits + 1 == text.size() &&
+                             std::string_view("kmg").find(text.back()) != std::string_view::npos));
+        if (valid) size = text;
+    }
+    if (size == "0") return false;
+    std::string options = "size=" + size + ",mode=0700";
+    return ::mount("tmpfs", work_dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) == 0;
 }
 
 void remove_work_dir(const std::string& work_dir) {

@@ -204,6 +204,16 @@ TEST_F(BuildTest, AKilledBuildsLeftoversAreRemovedByTheNext) {
     fs::remove_all(alive);
 }
 
+TEST_F(BuildTest, ACopyTooBigForItsTmpfsIsDoneOnDisk) {
+    write_text(context_ / "big.bin", std::string(1 << 20, 'x'));
+    dockerfile("FROM busybox\nCOPY big.bin /big.bin\n");
+    CommandResult built =
+        run_command({"env", "BERTH_BUILD_TMPFS_SIZE=64k", BERTH_PATH, "--root", root().string(),
+                     "build", "-t", "bigcopy:1", context_.string()});
+    ASSERT_EQ(built.exit_code, 0) << built;
+    EXPECT_EQ(run({"bigcopy:1", "wc", "-c", "/big.bin"}).out, "1048576 /big.bin\n");
+}
+
 TEST_F(BuildTest, CopyOutOfTheContextIsRefusedWithItsLine) {
     write_text(dir_->path() / "outside.txt", "outside\n");
     dockerfile("FROM busybox\n\nCOPY ../outside.txt /x\n");
