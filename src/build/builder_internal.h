@@ -67,6 +67,14 @@ inline std::optional<std::string> heredoc_name(const std::string& word) {
     return name;
 }
 
+// A stage being built in a worker process (stage_workers.cpp).
+struct Worker {
+    int stage = 0;
+    UniqueFd report; // the read end of the worker's pipe, non-blocking
+    UniqueFd pidfd;  // readable once the worker has exited
+    std::string text;
+};
+
 class Builder {
   public:
     Builder(const image::StoreOptions& store_options, engine::Engine& engine,
@@ -125,6 +133,8 @@ class Builder {
     // Builds the needed stages, those that do not depend on each other in
     // worker processes at the same time (stage_workers.cpp).
     void build_stages(const std::set<int>& needed);
+    // Forks a worker for stage `index` and adds it to `running`.
+    void start_worker(int index, std::map<pid_t, Worker>& running);
     // In a forked worker: builds the stage, commits it, reports on `fd`; never returns.
     [[noreturn]] void stage_worker(int index, int fd);
     StageState adopt_worker_result(const std::string& report, int index);

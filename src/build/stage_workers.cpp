@@ -24,13 +24,6 @@ namespace berth::build::detail {
 
 namespace {
 
-struct Worker {
-    int stage = 0;
-    UniqueFd report; // the read end of the worker's pipe, non-blocking
-    UniqueFd pidfd;  // readable once the worker has exited
-    std::string text;
-};
-
 // What the pipe holds now. Its end of file cannot be waited for: a daemon
 // the worker forked (a network's resolver) may hold the write end for long.
 void drain(Worker& worker) {
@@ -108,6 +101,36 @@ StageState Builder::adopt_worker_result(const std::string& text, int index) {
     return state;
 }
 
+void Builder::start_worker(int index, std::map<pid_t, Worker>& running) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) < 0) throw_errno("creating a pipe for a stage worker");
+    UniqueFd read_end(fds[0]), write_end(fds[1]);
+    // Nothing buffered or open crosses the fork.
+    store_access().close();
+    std::cout.flush();
+    std::fflush(nullptr);
+    pid_t pid = ::fork();
+    if (pid < 0) throw_errno("forking a stage worker");
+    if (pid == 0) {
+        read_end.reset();
+        for (auto& [other, worker] : running) {
+            worker.report.reset();
+            worker.pidfd.reset();
+        }
+        stage_worker(index, write_end.get());
+    }
+    ::fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
+    UniqueFd pidfd(pidfd_open(pid));
+    if (!pidfd) {
+        int saved = errno;
+        while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+        }
+        errno = saved;
+        throw_errno("opening a pidfd for a stage worker");
+    }
+    running.emplace(pid, Worker{index, std::move(read_end), std::move(pidfd), {}});
+}
+
 void Builder::build_stages(const std::set<int>& needed) {
     std::map<int, std::set<int>> uses;
     for (int index : needed)
@@ -131,28 +154,15 @@ void Builder::build_stages(const std::set<int>& needed) {
             continue;
         }
         for (int index : now) {
-            int fds[2];
-            if (::pipe2(fds, O_CLOEXEC) < 0) throw_errno("creating a pipe for a stage worker");
-            UniqueFd read_end(fds[0]), write_end(fds[1]);
-            // Nothing buffered or open crosses the fork.
-            store_access().close();
-            std::cout.flush();
-            std::fflush(nullptr);
-            pid_t pid = ::fork();
-            if (pid < 0) throw_errno("forking a stage worker");
-            if (pid == 0) {
-                read_end.reset();
-                for (auto& [other, worker] : running) {
-                    worker.report.reset();
-                    worker.pidfd.reset();
-                }
-                stage_worker(index, write_end.get());
+            // A worker that cannot be started fails the build, once those
+            // already running are done.
+            try {
+                start_worker(index, running);
+            } catch (...) {
+                failure = std::current_exception();
+                break;
             }
             pending.erase(index);
-            ::fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
-            Worker worker{index, std::move(read_end), UniqueFd(pidfd_open(pid)), {}};
-            if (!worker.pidfd) throw_errno("opening a pidfd for a stage worker");
-            running.emplace(pid, std::move(worker));
         }
         if (running.empty()) {
             if (failure) break;
