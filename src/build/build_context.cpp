@@ -260,6 +260,26 @@ SourceTree SourceTree::context(const std::string& directory) {
     return SourceTree(std::move(root), "the build context", std::move(rules));
 }
 
+SourceTree SourceTree::excluding(const std::string& base,
+                                 const std::vector<std::string>& patterns) const {
+    int copy = ::fcntl(root_.get(), F_DUPFD_CLOEXEC, 3);
+    if (copy < 0) throw_errno("duplicating the fd of " + description_);
+    SourceTree tree(UniqueFd(copy), description_, ignore_);
+    std::string text;
+    for (const auto& pattern : patterns)
+        text += pattern + "\n";
+    tree.exclude_base_ = base;
+    tree.exclude_ = with_context("--exclude", [&] { return IgnoreRules(text); });
+    return tree;
+}
+
+bool SourceTree::excluded_below(const std::string& relative_path) const {
+    if (exclude_.empty()) return false;
+    if (exclude_base_.empty()) return !relative_path.empty() && exclude_.excluded(relative_path);
+    if (!relative_path.starts_with(exclude_base_ + "/")) return false;
+    return exclude_.excluded(relative_path.substr(exclude_base_.size() + 1));
+}
+
 SourceTree SourceTree::root_filesystem(const std::string& directory, std::string description) {
     return SourceTree(open_fd(directory, O_RDONLY | O_DIRECTORY), std::move(description), {});
 }

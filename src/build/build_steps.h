@@ -50,6 +50,11 @@ struct RunSpec {
     std::string network; // "bridge", "none", "host"
     bool quiet = false;
     std::optional<std::int64_t> clamp_mtime;
+    // RUN --mount: what the engine mounts, and the targets (absolute) whose
+    // mount points the runtime may have made in the upper, removed before
+    // the diff so that they never reach the layer.
+    std::vector<engine::MountRequest> mounts;
+    std::vector<std::string> mount_targets;
 };
 
 // The store, opened on demand, and closed before a container's monitor is
@@ -73,6 +78,8 @@ struct CopySource {
     const SourceTree* tree = nullptr;
     std::string path; // "" for the tree's root
     bool extract = false;
+    // COPY --parents: the path it gets beneath the destination ("" without).
+    std::string keep_path;
 };
 
 struct InlineFile {
@@ -89,6 +96,16 @@ struct CopySpec {
     std::optional<std::uint32_t> chmod;
     std::optional<std::int64_t> clamp_mtime;
 };
+
+// A COPY's work directory on a tmpfs of its own (false if it cannot be
+// mounted): its files cost no inode on the store's disk, which matters
+// when the layer turns out to be one the store has (a --no-cache rebuild),
+// and go at once with the unmount. A new layer's snapshot is then unpacked
+// from its blob when a later step mounts it (a rename cannot cross
+// filesystems), so a COPY costs no more files on disk than before.
+bool mount_scratch_tmpfs(const std::string& work_dir);
+// Unmounts the work directory's tmpfs, if any, and removes it.
+void remove_work_dir(const std::string& work_dir);
 
 // Copies into an overlay of `base` under `work_dir` and returns the layer.
 oci::Descriptor copy_step(image::ImageStore& store, const image::Image& base,

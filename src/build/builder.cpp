@@ -5,6 +5,7 @@
 #include "berth/base/error.h"
 #include "berth/base/files.h"
 #include "berth/build/build_cache.h"
+#include "berth/build/run_mount.h"
 #include "berth/image/rootfs.h"
 #include "berth/oci/reference.h"
 #include "builder_internal.h"
@@ -26,7 +27,7 @@ namespace detail {
 
 Builder::Builder(const image::StoreOptions& store_options, engine::Engine& engine,
                  const BuildOptions& options)
-    : store_options_(store_options), engine_(engine), options_(options) {
+    : store_options_(store_options), engine_(&engine), options_(options) {
     file_ = parse_dockerfile(options.dockerfile_text, options.dockerfile_name);
     created_ = rfc3339(options.source_date_epoch ? *options.source_date_epoch : std::time(nullptr));
     oci::Platform host = oci::host_platform();
@@ -59,7 +60,7 @@ void Builder::remove_stale_work_dirs() {
     for (const auto& path : stale) {
         try {
             image::unmount_rootfs(path);
-            remove_tree(path);
+            detail::remove_work_dir(path);
         } catch (const Error& error) {
             say("[Warning] cannot remove the stale build directory " + path + ": " + error.what());
         }
@@ -72,10 +73,11 @@ image::Image Builder::build() {
     int target = target_stage();
     std::set<int> needed;
     need(target, needed);
-    for (int index : needed)
+    for (int index : needed) {
+        first_step_[index] = total_steps_;
         total_steps_ += 1 + static_cast<int>(stages_[index].body.size());
-    for (int index : needed)
-        built_[index] = build_stage(stages_[index]);
+    }
+    build_stages(needed);
     StageState& final_state = built_[target];
     if (!options_.labels.empty()) {
         std::string description = "LABELS";
@@ -187,13 +189,35 @@ int Builder::referenced_stage(const std::string& reference, int before) {
 
 void Builder::need(int index, std::set<int>& needed) {
     if (!needed.insert(index).second) return;
+    for (int used : dependencies(index))
+        need(used, needed);
+}
+
+std::set<int> Builder::dependencies(int index) {
+    std::set<int> used;
     const Stage& stage = stages_[index];
     auto words = expand_words(stage.from->arguments, global_lookup(), file_.escape);
     if (!words.empty()) {
         int base = referenced_stage(words[0], index);
-        if (base >= 0) need(base, needed);
+        if (base >= 0) used.insert(base);
     }
     for (const Instruction* instruction : stage.body) {
+        if (instruction->keyword == "RUN") {
+            // RUN --mount=type=bind,from=stage needs that stage.
+            for (const auto& flag : instruction->flags) {
+                if (flag.name != "mount" || !flag.value) continue;
+                std::string from;
+                try {
+                    from = parse_run_mount(expand_word(*flag.value, global_lookup(), file_.escape))
+                               .from;
+                } catch (const Error&) {
+                    continue; // reported with its line when the step runs
+                }
+                int source = from.empty() ? -1 : referenced_stage(from, index);
+                if (source >= 0) used.insert(source);
+            }
+            continue;
+        }
         if (instruction->keyword != "COPY") continue;
         const InstructionFlag* from = instruction->flag("from");
         if (!from || !from->value) continue;
@@ -201,8 +225,9 @@ void Builder::need(int index, std::set<int>& needed) {
         int source = referenced_stage(reference, index);
         if (source == -2 && stage_by_name(reference) >= 0)
             fail_at(*instruction, "COPY --from=" + reference + " names a later stage");
-        if (source >= 0) need(source, needed);
+        if (source >= 0) used.insert(source);
     }
+    return used;
 }
 
 VariableLookup Builder::lookup_for(const StageState& state) {
@@ -216,6 +241,7 @@ VariableLookup Builder::lookup_for(const StageState& state) {
 
 StageState Builder::build_stage(const Stage& stage) {
     current_stage_ = stage.index;
+    step_number_ = first_step_[stage.index];
     StageState state;
     step(*stage.from, [&] { from(state, stage); });
     // A base image's ONBUILD triggers run here, and are not passed on.
@@ -264,6 +290,12 @@ void Builder::from(StageState& state, const Stage& stage) {
         adopt(state, image);
         state.cache_key = oci::sha256_of("stage " + image.manifest_digest.str());
         return;
+    }
+    if (options_.pull && options_.pull_image) {
+        // Its own connection to berth.db, with ours closed meanwhile.
+        store_access().close();
+        say("Pulling " + base);
+        options_.pull_image(base);
     }
     auto image = store().find(base);
     if (!image)

@@ -6,6 +6,7 @@
 #include "berth/build/build_cache.h"
 #include "berth/build/builder.h"
 #include "build_steps.h"
+#include "run_mounts.h"
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,7 @@
 #include <memory>
 #include <random>
 #include <set>
+#include <unistd.h>
 
 namespace berth::build::detail {
 
@@ -65,6 +67,14 @@ inline std::optional<std::string> heredoc_name(const std::string& word) {
     return name;
 }
 
+// A stage being built in a worker process (stage_workers.cpp).
+struct Worker {
+    int stage = 0;
+    UniqueFd report; // the read end of the worker's pipe, non-blocking
+    UniqueFd pidfd;  // readable once the worker has exited
+    std::string text;
+};
+
 class Builder {
   public:
     Builder(const image::StoreOptions& store_options, engine::Engine& engine,
@@ -93,7 +103,7 @@ class Builder {
     }
 
     void say(const std::string& line) {
-        if (!options_.quiet && options_.progress) options_.progress(line);
+        if (!options_.quiet && options_.progress) options_.progress(say_prefix_ + line);
     }
 
     [[noreturn]] void fail_at(const Instruction& instruction, const std::string& message) {
@@ -117,6 +127,17 @@ class Builder {
     int referenced_stage(const std::string& reference, int before);
 
     void need(int index, std::set<int>& needed);
+    // The stages `index` uses: its FROM, COPY --from and RUN --mount from=.
+    std::set<int> dependencies(int index);
+
+    // Builds the needed stages, those that do not depend on each other in
+    // worker processes at the same time (stage_workers.cpp).
+    void build_stages(const std::set<int>& needed);
+    // Forks a worker for stage `index` and adds it to `running`.
+    void start_worker(int index, std::map<pid_t, Worker>& running);
+    // In a forked worker: builds the stage, commits it, reports on `fd`; never returns.
+    [[noreturn]] void stage_worker(int index, int fd);
+    StageState adopt_worker_result(const std::string& report, int index);
 
     VariableLookup lookup_for(const StageState& state);
 
@@ -164,6 +185,14 @@ class Builder {
 
     void run(StageState& state, const Instruction& instruction);
 
+    // RUN --mount: parsed, sources found, their part of the key (run_mounts.cpp).
+    void collect_mounts(StageState& state, const std::vector<std::string>& flags,
+                        PreparedMounts& mounts);
+
+    std::string new_work_dir() {
+        return store().root() + "/build/" + std::to_string(::getpid()) + "-" + random_hex();
+    }
+
     const SourceTree& context();
 
     void copy(StageState& state, const Instruction& instruction);
@@ -173,7 +202,8 @@ class Builder {
     image::StoreOptions store_options_;
     std::unique_ptr<image::ImageStore> store_;
     std::unique_ptr<BuildCache> cache_;
-    engine::Engine& engine_;
+    engine::Engine* engine_;
+    std::unique_ptr<engine::Engine> worker_engine_; // a stage worker's own (stage_workers.cpp)
     const BuildOptions& options_;
     Dockerfile file_;
     std::string created_;
@@ -183,6 +213,8 @@ class Builder {
     std::map<int, StageState> built_;
     std::unique_ptr<SourceTree> context_;
     std::set<std::string> consumed_args_;
+    std::map<int, int> first_step_; // each stage's first step number, less one
+    std::string say_prefix_;        // "[stage] " in a worker while others run too
     int step_number_ = 0;
     int total_steps_ = 0;
     int current_stage_ = 0;

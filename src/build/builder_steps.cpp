@@ -37,7 +37,12 @@ std::vector<std::string> Builder::run_env(const StageState& state) {
 
 void Builder::run(StageState& state, const Instruction& instruction) {
     std::string network = "bridge";
+    std::vector<std::string> mount_flags;
     for (const auto& flag : instruction.flags) {
+        if (flag.name == "mount") {
+            mount_flags.push_back(flag.value.value_or(""));
+            continue;
+        }
         if (flag.name == "network") {
             std::string value = flag.value.value_or("");
             if (value == "none" || value == "host")
@@ -85,164 +90,17 @@ void Builder::run(StageState& state, const Instruction& instruction) {
     spec.network = network;
     spec.quiet = options_.quiet;
     spec.clamp_mtime = options_.source_date_epoch;
+    detail::PreparedMounts mounts;
+    collect_mounts(state, mount_flags, mounts);
     std::string description = "RUN\n" + nlohmann::json(args).dump() + "\n" +
-                              nlohmann::json(spec.env).dump() + "\nnetwork=" + network;
+                              nlohmann::json(spec.env).dump() + "\nnetwork=" + network + mounts.key;
     state.cache_key = chain(state.cache_key, description);
     if (try_cache(state)) return;
     image::Image base = commit(state);
-    oci::Descriptor layer = detail::run_step(engine_, store_access(), base, spec);
-    add_layer(state, layer, instruction.text);
-}
-
-const SourceTree& Builder::context() {
-    if (!context_) {
-        if (options_.context_dir.empty())
-            fail("no build context: the Dockerfile came on stdin without one");
-        context_ = std::make_unique<SourceTree>(SourceTree::context(options_.context_dir));
-    }
-    return *context_;
-}
-
-void Builder::copy(StageState& state, const Instruction& instruction) {
-    bool add = instruction.keyword == "ADD";
-    VariableLookup lookup = lookup_for(state);
-    detail::CopySpec spec;
-    spec.clamp_mtime = options_.source_date_epoch;
-    std::string description = instruction.keyword;
-    std::optional<image::Image> from_image;
-    for (const auto& flag : instruction.flags) {
-        std::string value = expand_word(flag.value.value_or(""), lookup, file_.escape);
-        if (flag.name == "chown") {
-            spec.chown = value;
-        } else if (flag.name == "chmod") {
-            char* end = nullptr;
-            unsigned long mode = std::strtoul(value.c_str(), &end, 8);
-            if (value.empty() || *end || mode > 07777)
-                fail("--chmod=" + value + ": expected an octal mode such as 0755");
-            spec.chmod = static_cast<std::uint32_t>(mode);
-        } else if (flag.name == "from") {
-            int stage = referenced_stage(value, current_stage_limit());
-            if (stage >= 0) {
-                from_image = commit(built_.at(stage));
-            } else {
-                from_image = store().find(value);
-                if (!from_image)
-                    fail("--from=" + value +
-                         ": no such stage or image (berth build does not pull)");
-            }
-        } else if (flag.name == "link") {
-            // Our layers never depend on the layers below them for their content.
-        } else {
-            fail(instruction.keyword + " --" + flag.name + " is not supported yet");
-        }
-        description += " --" + flag.name + "=" + value;
-    }
-    std::vector<std::string> words = instruction.json_form
-                                         ? instruction.json_arguments
-                                         : split_quoted_words(instruction.arguments, file_.escape);
-    if (words.size() < 2) fail(instruction.keyword + " needs a source and a destination");
-    std::string dest = expand_word(words.back(), lookup, file_.escape);
-    if (instruction.json_form) dest = words.back();
-    words.pop_back();
-    bool dest_slash = dest.ends_with("/") || dest == "." || dest.ends_with("/.");
-    if (dest.empty() || dest.front() != '/') {
-        std::string workdir = state.config.config.working_dir.empty()
-                                  ? std::string("/")
-                                  : state.config.config.working_dir;
-        dest = workdir + "/" + dest;
-    }
-    spec.destination = "/" + confined_path(dest, "destination");
-    spec.destination_is_directory = dest_slash;
-
-    // Sources: heredocs, then files matched in the context (whose content
-    // goes into the key) or in a stage's or image's root (whose digest
-    // does, so it is mounted only when the step really runs).
-    std::vector<std::string> patterns;
-    std::size_t count = 0;
-    for (const auto& word : words) {
-        if (auto name = heredoc_name(word); name && !instruction.json_form) {
-            auto heredoc = std::find_if(instruction.heredocs.begin(), instruction.heredocs.end(),
-                                        [&](const Heredoc& h) { return h.delimiter == *name; });
-            if (heredoc == instruction.heredocs.end()) fail("no heredoc named " + *name);
-            std::string content = heredoc->expand
-                                      ? expand_variables(heredoc->body, lookup, file_.escape)
-                                      : heredoc->body;
-            spec.inline_files.push_back({*name, content});
-            description += "\ninline " + *name + " " + oci::sha256_of(content).str();
-            ++count;
-            continue;
-        }
-        std::string source = instruction.json_form ? word : expand_word(word, lookup, file_.escape);
-        if (add && (source.starts_with("http://") || source.starts_with("https://") ||
-                    source.starts_with("git@")))
-            fail("ADD from a URL is not supported yet: " + source);
-        patterns.push_back(source);
-        description += "\nsource " + source;
-    }
-    auto match_sources = [&](const SourceTree& tree) {
-        for (const auto& source : patterns) {
-            std::vector<std::string> paths = tree.match(source);
-            for (const auto& path : paths) {
-                spec.sources.push_back(detail::CopySource{
-                    &tree, path, add && !from_image && is_tar_archive(tree, path)});
-                ++count;
-            }
-            if (!from_image) description += " " + tree.content_digest(paths).str();
-        }
-        if (count > 1 && !dest_slash)
-            fail("When using " + instruction.keyword +
-                 " with more than one source file, the destination must be a directory and "
-                 "end with a /");
-        if (count > 1) spec.destination_is_directory = true;
-    };
-    if (from_image)
-        description += "\nfrom " + from_image->manifest_digest.str();
-    else
-        match_sources(context());
-    description += "\nto " + spec.destination + (dest_slash ? "/" : "");
-    state.cache_key = chain(state.cache_key, description);
-    if (try_cache(state)) return;
-
-    std::unique_ptr<SourceTree> image_tree;
-    if (from_image) {
-        std::string mount = image::mount_image(store(), *from_image);
-        image_tree = std::make_unique<SourceTree>(
-            SourceTree::root_filesystem(mount, "image " + from_image->id.short_hex()));
-    }
-    struct Unmount {
-        image::ImageStore& store;
-        std::optional<image::Image>& image;
-        ~Unmount() {
-            try {
-                if (image) image::unmount_image(store, *image);
-            } catch (const Error&) {
-            }
-        }
-    } unmount{store(), from_image};
-    if (image_tree) match_sources(*image_tree);
-    // COPY needs only the stage's layers mounted, not an image in the store:
-    // no commit (two blob writes and an index row) for the config steps before it.
-    image::Image base;
-    if (state.committed) {
-        base = *state.committed;
-    } else {
-        base.config = state.config;
-        base.manifest.layers = state.layers;
-    }
-    std::string work_dir =
-        store().root() + "/build/" + std::to_string(::getpid()) + "-" + random_hex();
-    make_directories(work_dir, 0700);
-    oci::Descriptor layer;
-    try {
-        layer = detail::copy_step(store(), base, work_dir, spec);
-    } catch (...) {
-        try {
-            remove_tree(work_dir);
-        } catch (const Error&) {
-        }
-        throw;
-    }
-    remove_tree(work_dir);
+    mounts.materialize(store_access(), store().root(), new_work_dir());
+    spec.mounts = mounts.requests;
+    spec.mount_targets = mounts.targets;
+    oci::Descriptor layer = detail::run_step(*engine_, store_access(), base, spec);
     add_layer(state, layer, instruction.text);
 }
 

@@ -10,7 +10,10 @@
 #include "berth/image/layer_diff.h"
 #include "berth/image/rootfs.h"
 
+#include <cstdlib>
 #include <fcntl.h>
+#include <string_view>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,6 +55,32 @@ UniqueFd directory_in_root(const std::string& rootfs, int root_fd, const std::st
 
 } // namespace
 
+bool mount_scratch_tmpfs(const std::string& work_dir) {
+    // 256 MiB at most: tmpfs pages count against the memory cgroup of the
+    // build, which may be small (a CI container), and a bigger COPY fails
+    // with ENOSPC rather than being killed, then is done again on disk.
+    // BERTH_BUILD_TMPFS_SIZE (digits and k/m/g, 0 for none) changes it.
+    std::string size = "256m";
+    if (const char* given = std::getenv("BERTH_BUILD_TMPFS_SIZE"); given && *given) {
+        std::string text = given;
+        std::size_t digits = text.find_first_not_of("0123456789");
+        bool valid =
+            digits != 0 && (digits == std::string::npos ||
+                            (digits + 1 == text.size() &&
+                             std::string_view("kmg").find(text.back()) != std::string_view::npos));
+        if (valid) size = text;
+    }
+    if (size == "0") return false;
+    std::string options = "size=" + size + ",mode=0700";
+    return ::mount("tmpfs", work_dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) == 0;
+}
+
+void remove_work_dir(const std::string& work_dir) {
+    if (image::is_mount_point(work_dir) && ::umount2(work_dir.c_str(), MNT_DETACH) < 0)
+        throw_errno("unmounting " + work_dir);
+    remove_tree(work_dir);
+}
+
 void adopt_as_snapshot(image::ImageStore& store, const image::Image& base,
                        const image::StoredLayer& stored, const std::string& upper) {
     std::vector<oci::Digest> diff_ids = base.config.diff_ids;
@@ -62,7 +91,9 @@ void adopt_as_snapshot(image::ImageStore& store, const image::Image& base,
 
 oci::Descriptor copy_step(image::ImageStore& store, const image::Image& base,
                           const std::string& work_dir, const CopySpec& spec) {
-    std::string rootfs = image::mount_rootfs(store, base, work_dir);
+    // The upper is read once into the layer, then renamed or dropped: no
+    // sync of the filesystem at unmount (overlayfs's "volatile").
+    std::string rootfs = image::mount_rootfs(store, base, work_dir, {.scratch_upper = true});
     try {
         UniqueFd root = open_fd(rootfs, O_RDONLY | O_DIRECTORY);
         CopyOwnership owner;
@@ -77,7 +108,13 @@ oci::Descriptor copy_step(image::ImageStore& store, const image::Image& base,
             spec.destination_is_directory || is_directory_in_root(root.get(), dest);
 
         for (const auto& source : spec.sources) {
-            if (source.extract) {
+            if (!source.keep_path.empty()) {
+                // --parents: the source's own path, beneath the destination.
+                auto [parent, name] =
+                    split_last(dest + (dest == "/" ? "" : "/") + source.keep_path);
+                UniqueFd dir = directory_in_root(rootfs, root.get(), parent);
+                copy_from_tree(*source.tree, source.path, dir.get(), name, owner);
+            } else if (source.extract) {
                 UniqueFd dir = directory_in_root(rootfs, root.get(), dest);
                 extract_archive(*source.tree, source.path, dir.get());
             } else if (is_directory_source(source)) {
@@ -110,6 +147,7 @@ oci::Descriptor copy_step(image::ImageStore& store, const image::Image& base,
                 ::fchmod(out.get(), spec.chmod.value_or(0644)) < 0)
                 throw_errno("setting the owner and mode of " + name);
         }
+        root.reset(); // no open file left in the overlay: its unmount is not deferred
         image::unmount_rootfs(work_dir);
         UniqueFd upper = open_fd(work_dir + "/upper", O_RDONLY | O_DIRECTORY);
         image::LayerDiffOptions options;

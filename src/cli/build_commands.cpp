@@ -9,10 +9,12 @@
 #include "berth/base/syscalls.h"
 #include "berth/build/build_context.h"
 #include "berth/build/builder.h"
+#include "berth/build/run_mount.h"
 #include "berth/image/byte_stream.h"
 #include "berth/image/decompress.h"
 #include "berth/image/layer_apply.h"
 #include "berth/image/tar_reader.h"
+#include "berth/registry/download.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -35,6 +37,7 @@ struct BuildFlags {
     bool no_cache = false;
     bool pull = false;
     std::vector<std::string> labels;
+    std::vector<std::string> secrets;
     bool quiet = false;
     std::string iidfile;
     std::string context;
@@ -117,7 +120,6 @@ void unpack_context(std::string_view head, int rest_fd, const std::string& direc
 }
 
 void run_build(BuildFlags& flags, GlobalOptions& global) {
-    if (flags.pull) fail("--pull is not supported yet: berth build uses the images in the store");
     image::StoreOptions store_options;
     store_options.root = global.root.empty() ? image::default_root() : global.root;
     store_options.apply.preserve_ownership = ::geteuid() == 0;
@@ -132,6 +134,13 @@ void run_build(BuildFlags& flags, GlobalOptions& global) {
     for (const auto& label : flags.labels) {
         auto [key, value] = key_value(label, "--label", false);
         options.labels[key] = value;
+    }
+    for (const auto& text : flags.secrets) {
+        build::SecretSource secret = build::parse_secret_flag(text);
+        secret.path = absolute_path_of(secret.path);
+        if (!path_exists(secret.path))
+            fail("--secret " + text + ": " + secret.path + " does not exist");
+        options.secrets[secret.id] = secret.path;
     }
     options.tags = flags.tags;
     options.target = flags.target;
@@ -149,6 +158,13 @@ void run_build(BuildFlags& flags, GlobalOptions& global) {
         options.source_date_epoch = value;
     }
     options.progress = [](const std::string& line) { std::cout << line << std::endl; };
+    options.pull = flags.pull;
+    options.pull_image = [&global, quiet = flags.quiet](const std::string& image) {
+        pull_for_build(global, image, quiet);
+    };
+    options.fetch_url = [](const std::string& url, int fd) {
+        return registry::download_url(url, fd).last_modified;
+    };
 
     std::unique_ptr<ScratchDirectory> unpacked;
     std::string stdin_dockerfile;
@@ -223,7 +239,9 @@ void add_build_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& glo
                             "Set a build-time variable (KEY=value)");
         command->add_option("--target", flags->target, "Build this stage and what it needs");
         command->add_flag("--no-cache", flags->no_cache, "Do not use the cache");
-        command->add_flag("--pull", flags->pull, "Pull newer base images (not supported yet)");
+        command->add_flag("--pull", flags->pull, "Always pull the FROM images");
+        command->add_option("--secret", flags->secrets,
+                            "A secret for RUN --mount=type=secret (id=NAME,src=FILE)");
         command->add_option("--label", flags->labels, "Set a label on the image (KEY=value)");
         command->add_flag("-q,--quiet", flags->quiet, "Print only the image ID");
         command->add_option("--iidfile", flags->iidfile, "Write the image ID to this file");

@@ -39,6 +39,8 @@ void add_registry_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& 
 // `berth run`/`create` of an image the store lacks: pulls it (progress on
 // stderr), as docker does. False when the store has it (or it is no name).
 bool pull_if_missing(const GlobalOptions& global, const std::string& image);
+// `build --pull`: pulls `image` again (its progress on stderr, none when quiet).
+void pull_for_build(const GlobalOptions& global, const std::string& image, bool quiet);
 void add_build_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& global);
 
 // "docker.io/library/busybox:latest" -> "busybox:latest".

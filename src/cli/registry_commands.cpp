@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <termios.h>
 #include <unistd.h>
 
@@ -386,6 +387,18 @@ bool pull_if_missing(const GlobalOptions& global, const std::string& image) {
     std::cerr << "Unable to find image '" << reference.familiar_string() << "' locally\n";
     pull_with_progress(*store, image, PullFlags{}, std::cerr, STDERR_FILENO);
     return true;
+}
+
+void pull_for_build(const GlobalOptions& global, const std::string& image, bool quiet) {
+    auto store = open_store(global);
+    PullFlags flags;
+    flags.quiet = quiet;
+    if (quiet) {
+        std::ostringstream ignored;
+        pull_with_progress(*store, image, flags, ignored, -1);
+        return;
+    }
+    pull_with_progress(*store, image, flags, std::cout, STDOUT_FILENO);
 }
 
 void add_registry_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& global) {

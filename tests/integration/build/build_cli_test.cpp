@@ -1,128 +1,11 @@
 // `berth build` end to end: Dockerfiles built on a busybox image in a
 // private root, the images run with `berth run`, and what must be refused
 // refused. Each test writes its own context directory.
-#include "berth_test/run_command.hpp"
-#include "berth_test/temp_dir.hpp"
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "build_test_fixture.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
-using berth_test::CommandResult;
-using berth_test::run_command;
-using nlohmann::json;
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-void write_text(const fs::path& path, const std::string& text) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path) << text;
-}
-
-std::string trim(std::string text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-        text.pop_back();
-    return text;
-}
-
-int count_of(const std::string& text, const std::string& needle) {
-    int count = 0;
-    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
-        ++count;
-    return count;
-}
-
-class BuildTest : public ::testing::Test {
-  protected:
-    static void SetUpTestSuite() {
-        ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-        dir_ = new berth_test::TempDir("berth-build-test");
-        ::setenv("BERTH_RUNROOT", (dir_->path() / "run").c_str(), 1);
-        ::setenv("BERTH_SECCOMP_PROFILE", BERTH_SECCOMP_DEFAULT_PROFILE, 1);
-        ::unsetenv("SOURCE_DATE_EPOCH");
-        CommandResult made = run_command({"bash", "-c", "trap '' PIPE; exec \"$@\"", "bash",
-                                          BERTH_MAKE_BUSYBOX_IMAGE, "--berth", BERTH_PATH, "--root",
-                                          root().string()},
-                                         {}, 60000);
-        ASSERT_EQ(made.exit_code, 0) << made;
-    }
-
-    static void TearDownTestSuite() {
-        CommandResult all = berth({"ps", "-aq", "--no-trunc"});
-        std::stringstream ids(all.out);
-        for (std::string id; std::getline(ids, id);)
-            if (!id.empty()) berth({"rm", "-f", id});
-        while (::waitpid(-1, nullptr, WNOHANG) > 0) {
-        }
-        delete dir_;
-        dir_ = nullptr;
-    }
-
-    void SetUp() override {
-        context_ =
-            dir_->path() /
-            ("ctx-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-        fs::create_directories(context_);
-    }
-
-    void TearDown() override {
-        // No build container is left behind, running or not.
-        EXPECT_EQ(trim(berth({"ps", "-aq"}).out), "");
-        EXPECT_TRUE(fs::is_empty(root() / "containers"));
-        if (fs::exists(root() / "build")) {
-            EXPECT_TRUE(fs::is_empty(root() / "build"));
-        }
-        EXPECT_EQ(read_text("/proc/self/mountinfo").find(root().string()), std::string::npos)
-            << "a mount left under the root";
-    }
-
-    static fs::path root() { return dir_->path() / "root"; }
-
-    static CommandResult berth(std::vector<std::string> args, const std::string& input = {},
-                               int timeout_ms = 60000) {
-        args.insert(args.begin(), {BERTH_PATH, "--root", root().string()});
-        return run_command(args, input, timeout_ms);
-    }
-
-    CommandResult build(std::vector<std::string> args) {
-        args.insert(args.begin(), "build");
-        args.push_back(context_.string());
-        return berth(args);
-    }
-
-    void dockerfile(const std::string& text) { write_text(context_ / "Dockerfile", text); }
-
-    static std::string image_id(const std::string& reference) {
-        CommandResult inspected = berth({"image", "inspect", reference});
-        if (inspected.exit_code != 0) return "";
-        return json::parse(inspected.out)[0]["Id"].get<std::string>();
-    }
-
-    static CommandResult run(std::vector<std::string> args) {
-        args.insert(args.begin(), {"run", "--rm"});
-        return berth(args);
-    }
-
-    static berth_test::TempDir* dir_;
-    fs::path context_;
-};
-
-berth_test::TempDir* BuildTest::dir_ = nullptr;
+using namespace berth_build_test;
 
 TEST_F(BuildTest, MultiStageBuildsOnlyWhatTheTargetNeeds) {
     write_text(context_ / "hello.txt", "hello\n");
@@ -302,9 +185,11 @@ TEST_F(BuildTest, ScratchImagesCopyFromAnImageAndPlatforms) {
 }
 
 TEST_F(BuildTest, AKilledBuildsLeftoversAreRemovedByTheNext) {
-    // What a build killed during a COPY leaves: its work directory with the
-    // overlay still mounted, named after its (now gone) pid.
+    // What a build killed during a COPY leaves: its work directory (a tmpfs)
+    // with the overlay still mounted, named after its (now gone) pid.
     fs::path stale = root() / "build" / "4194303-0123456789abcdef";
+    fs::create_directories(stale);
+    ASSERT_EQ(run_command({"mount", "-t", "tmpfs", "tmpfs", stale.string()}).exit_code, 0);
     fs::create_directories(stale / "rootfs");
     fs::create_directories(stale / "upper");
     ASSERT_EQ(run_command({"mount", "-t", "tmpfs", "tmpfs", (stale / "rootfs").string()}).exit_code,
@@ -317,6 +202,16 @@ TEST_F(BuildTest, AKilledBuildsLeftoversAreRemovedByTheNext) {
     EXPECT_FALSE(fs::exists(stale));
     EXPECT_TRUE(fs::exists(alive)) << "a running build's directory was removed";
     fs::remove_all(alive);
+}
+
+TEST_F(BuildTest, ACopyTooBigForItsTmpfsIsDoneOnDisk) {
+    write_text(context_ / "big.bin", std::string(1 << 20, 'x'));
+    dockerfile("FROM busybox\nCOPY big.bin /big.bin\n");
+    CommandResult built =
+        run_command({"env", "BERTH_BUILD_TMPFS_SIZE=64k", BERTH_PATH, "--root", root().string(),
+                     "build", "-t", "bigcopy:1", context_.string()});
+    ASSERT_EQ(built.exit_code, 0) << built;
+    EXPECT_EQ(run({"bigcopy:1", "wc", "-c", "/big.bin"}).out, "1048576 /big.bin\n");
 }
 
 TEST_F(BuildTest, CopyOutOfTheContextIsRefusedWithItsLine) {

@@ -28,8 +28,14 @@ class SourceTree {
     const std::string& description() const { return description_; }
     const IgnoreRules& ignore_rules() const { return ignore_; }
     bool excluded(const std::string& relative_path) const {
-        return !ignore_.empty() && ignore_.excluded(relative_path);
+        return (!ignore_.empty() && ignore_.excluded(relative_path)) ||
+               excluded_below(relative_path);
     }
+
+    // The same tree (its root fd duplicated) that also leaves out what
+    // `patterns` (.dockerignore syntax) match beneath `base`, matched on
+    // paths relative to `base`: COPY --exclude.
+    SourceTree excluding(const std::string& base, const std::vector<std::string>& patterns) const;
 
     // The paths (relative to the root, cleaned) a COPY source names: itself,
     // or what its glob matches, sorted. Error when it names a path outside
@@ -48,9 +54,13 @@ class SourceTree {
         : root_(std::move(root)), description_(std::move(description)), ignore_(std::move(ignore)) {
     }
 
+    bool excluded_below(const std::string& relative_path) const;
+
     UniqueFd root_;
     std::string description_;
     IgnoreRules ignore_;
+    std::string exclude_base_; // "" for the root
+    IgnoreRules exclude_;      // --exclude patterns, relative to exclude_base_
 };
 
 struct CopyOwnership {

@@ -28,9 +28,18 @@ struct BuildOptions {
     bool no_cache = false;
     std::map<std::string, std::string> labels;
     bool quiet = false; // no step output, no RUN output
+    // --secret id=..,src=..: id -> a file on the host, for RUN --mount=type=secret.
+    std::map<std::string, std::string> secrets;
     // SOURCE_DATE_EPOCH: every timestamp (config, history, files in new
     // layers) at most this, so the same inputs give the same image.
     std::optional<std::int64_t> source_date_epoch;
+    // --pull: every FROM image is pulled again, through `pull_image`
+    // (the registry layer is the CLI's to call), with berth.db closed.
+    bool pull = false;
+    std::function<void(const std::string& reference)> pull_image;
+    // ADD http(s)://...: writes the URL's body into `fd` and returns its
+    // Last-Modified header ("" if none); Error when it cannot (not a 2xx).
+    std::function<std::string(const std::string& url, int fd)> fetch_url;
     // Where progress lines go ("Step 2/5 : RUN make").
     std::function<void(const std::string&)> progress;
 };

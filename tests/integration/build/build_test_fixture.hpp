@@ -1,0 +1,127 @@
+// The fixture of the `berth build` integration tests: a private root with a
+// busybox image, a context directory per test, and the checks every test
+// ends with (no container, work directory or mount left behind).
+#pragma once
+
+#include "berth_test/run_command.hpp"
+#include "berth_test/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace berth_build_test {
+
+namespace fs = std::filesystem;
+using berth_test::CommandResult;
+using berth_test::run_command;
+using nlohmann::json;
+
+inline std::string read_text(const fs::path& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+inline void write_text(const fs::path& path, const std::string& text) {
+    fs::create_directories(path.parent_path());
+    std::ofstream(path) << text;
+}
+
+inline std::string trim(std::string text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+        text.pop_back();
+    return text;
+}
+
+inline int count_of(const std::string& text, const std::string& needle) {
+    int count = 0;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+        ++count;
+    return count;
+}
+
+class BuildTest : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() {
+        ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+        dir_ = new berth_test::TempDir("berth-build-test");
+        ::setenv("BERTH_RUNROOT", (dir_->path() / "run").c_str(), 1);
+        ::setenv("BERTH_SECCOMP_PROFILE", BERTH_SECCOMP_DEFAULT_PROFILE, 1);
+        ::unsetenv("SOURCE_DATE_EPOCH");
+        CommandResult made = run_command({"bash", "-c", "trap '' PIPE; exec \"$@\"", "bash",
+                                          BERTH_MAKE_BUSYBOX_IMAGE, "--berth", BERTH_PATH, "--root",
+                                          root().string()},
+                                         {}, 60000);
+        ASSERT_EQ(made.exit_code, 0) << made;
+    }
+
+    static void TearDownTestSuite() {
+        CommandResult all = berth({"ps", "-aq", "--no-trunc"});
+        std::stringstream ids(all.out);
+        for (std::string id; std::getline(ids, id);)
+            if (!id.empty()) berth({"rm", "-f", id});
+        while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+        }
+        delete dir_;
+        dir_ = nullptr;
+    }
+
+    void SetUp() override {
+        context_ =
+            dir_->path() /
+            ("ctx-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+        fs::create_directories(context_);
+    }
+
+    void TearDown() override {
+        // No build container is left behind, running or not.
+        EXPECT_EQ(trim(berth({"ps", "-aq"}).out), "");
+        EXPECT_TRUE(fs::is_empty(root() / "containers"));
+        if (fs::exists(root() / "build")) {
+            EXPECT_TRUE(fs::is_empty(root() / "build"));
+        }
+        EXPECT_EQ(read_text("/proc/self/mountinfo").find(root().string()), std::string::npos)
+            << "a mount left under the root";
+    }
+
+    static fs::path root() { return dir_->path() / "root"; }
+
+    static CommandResult berth(std::vector<std::string> args, const std::string& input = {},
+                               int timeout_ms = 60000) {
+        args.insert(args.begin(), {BERTH_PATH, "--root", root().string()});
+        return run_command(args, input, timeout_ms);
+    }
+
+    CommandResult build(std::vector<std::string> args) {
+        args.insert(args.begin(), "build");
+        args.push_back(context_.string());
+        return berth(args);
+    }
+
+    void dockerfile(const std::string& text) { write_text(context_ / "Dockerfile", text); }
+
+    static std::string image_id(const std::string& reference) {
+        CommandResult inspected = berth({"image", "inspect", reference});
+        if (inspected.exit_code != 0) return "";
+        return json::parse(inspected.out)[0]["Id"].get<std::string>();
+    }
+
+    static CommandResult run(std::vector<std::string> args) {
+        args.insert(args.begin(), {"run", "--rm"});
+        return berth(args);
+    }
+
+    inline static berth_test::TempDir* dir_ = nullptr;
+    fs::path context_;
+};
+
+} // namespace berth_build_test
