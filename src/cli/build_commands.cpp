@@ -7,6 +7,7 @@
 #include "berth/base/error.h"
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
+#include "berth/base/user_namespace.h"
 #include "berth/build/build_context.h"
 #include "berth/build/builder.h"
 #include "berth/image/byte_stream.h"
@@ -120,7 +121,7 @@ void run_build(BuildFlags& flags, GlobalOptions& global) {
     if (flags.pull) fail("--pull is not supported yet: berth build uses the images in the store");
     image::StoreOptions store_options;
     store_options.root = global.root.empty() ? image::default_root() : global.root;
-    store_options.apply.preserve_ownership = ::geteuid() == 0;
+    store_options.apply.preserve_ownership = !rootless();
     build::BuildOptions options;
     for (const auto& arg : flags.build_args) {
         // "--build-arg NAME" takes NAME's value from the environment, and

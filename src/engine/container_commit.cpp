@@ -6,6 +6,7 @@
 #include "berth/base/error.h"
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
+#include "berth/base/user_namespace.h"
 #include "berth/image/archive.h"
 #include "berth/image/image_store.h"
 #include "berth/image/layer_diff.h"
@@ -59,7 +60,7 @@ std::string Engine::commit(const std::string& reference, const CommitOptions& op
 
     image::StoreOptions store_options;
     store_options.root = options_.root;
-    store_options.apply.preserve_ownership = ::geteuid() == 0;
+    store_options.apply.preserve_ownership = !rootless();
     image::ImageStore store(store_options);
     image::Image base = store.resolve(record.image_id);
 

@@ -4,6 +4,7 @@
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
 #include "berth/base/text.h"
+#include "berth/base/user_namespace.h"
 #include "berth/engine/identity.h"
 #include "berth/engine/network_options.h"
 #include "berth/engine/network_resolver.h"
@@ -14,6 +15,7 @@
 #include "berth/network/ports.h"
 #include "berth/network/route_netlink.h"
 #include "process_identity.h"
+#include "rootless_network.h"
 
 #include <chrono>
 #include <cstdio>
@@ -290,6 +292,25 @@ void connect_container(image::Database& database, const std::string& root,
     StepTimer timer("setup");
     // Left by a start that did not finish (a killed monitor).
     disconnect_container(database, run_root, record.id, true);
+    if (rootless()) {
+        // No bridge or veth for an unprivileged user: slirp4netns.
+        std::string netns_path = netns_path_for(run_root, record.id);
+        make_directories(run_root + "/netns", 0700);
+        try {
+            UniqueFd netns = network::hold_network_namespace(
+                "/proc/" + std::to_string(init_pid) + "/ns/net", netns_path);
+            network::RouteNetlink(netns.get()).set_up("lo");
+            connect_rootless_network(run_root, record.id, netns_path, request);
+            add_hosts_line(container_dir, slirp_container_address);
+        } catch (...) {
+            try {
+                disconnect_container(database, run_root, record.id);
+            } catch (...) {
+            }
+            throw;
+        }
+        return;
+    }
     NetworkStore store(database);
     NetworkRecord network = network_for_mode(store, request.network);
     std::string netns_path = netns_path_for(run_root, record.id);
@@ -354,6 +375,7 @@ void disconnect_container(image::Database& database, const std::string& run_root
     // every container's exit.
     network::remove_network_namespace(netns_path_for(run_root, id));
     Undo undo;
+    undo.run([&] { disconnect_rootless_network(run_root, id); });
     for (const auto& endpoint : endpoints)
         undo.run([&] {
             if (!endpoint.nft_table.empty()) network::delete_nft_table(endpoint.nft_table);

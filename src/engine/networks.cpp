@@ -2,6 +2,7 @@
 
 #include "berth/base/error.h"
 #include "berth/base/files.h"
+#include "berth/base/user_namespace.h"
 #include "berth/engine/identity.h"
 #include "berth/engine/network_resolver.h"
 #include "berth/engine/run_request.h"
@@ -41,6 +42,9 @@ Networks::Networks(EngineOptions options) : options_(std::move(options)) {
 Networks::~Networks() = default;
 
 NetworkRecord Networks::create(const NetworkCreateRequest& request) {
+    if (rootless())
+        fail("network create: user-defined networks need root (bridges and nftables rules are "
+             "the host's); rootless containers get slirp4netns on the default network");
     if (!valid_network_name(request.name))
         fail("invalid network name \"" + request.name +
              "\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
