@@ -456,6 +456,41 @@ TEST_F(NetworkTest, TwoContainersTalkByNameOverAUserNetwork) {
     EXPECT_EQ(berth({"network", "rm", "talk", "elsewhere"}).exit_code, 0);
 }
 
+// A query over TCP (2-byte length, then the message), sent by busybox's nc
+// from a container: the same A record as over UDP.
+TEST_F(NetworkTest, ResolverAnswersOverTcpToo) {
+    std::string tag = std::to_string(::getpid() % 200 + 20);
+    ASSERT_EQ(
+        berth({"network", "create", "--subnet", "10.219." + tag + ".0/24", "tcpdns"}).exit_code, 0);
+    run_detached({"--name", "named", "--network", "tcpdns", "busybox", "sleep", "60"});
+    std::string address = address_of("tcpdns", "named");
+    ASSERT_FALSE(address.empty());
+    // id 0x1234, RD, one question: "named" IN A; 12 + 7 + 4 = 23 bytes.
+    std::string query = "\\000\\027\\022\\064\\001\\000\\000\\001\\000\\000\\000\\000\\000\\000"
+                        "\\005named\\000\\000\\001\\000\\001";
+    CommandResult asked =
+        berth({"run", "--rm", "--network", "tcpdns", "busybox", "sh", "-c",
+               "printf '" + query + "' | nc -w 3 10.219." + tag + ".1 53 | od -An -tu1 -v"});
+    ASSERT_EQ(asked.exit_code, 0) << asked;
+    std::vector<int> bytes;
+    std::stringstream numbers(asked.out);
+    for (int byte; numbers >> byte;)
+        bytes.push_back(byte);
+    // Length prefix, the same id, a response with one answer, whose last 4 bytes are the address.
+    ASSERT_GE(bytes.size(), 2u + 12u + 16u) << asked.out;
+    EXPECT_EQ(bytes[0] << 8 | bytes[1], static_cast<int>(bytes.size()) - 2);
+    EXPECT_EQ(bytes[2], 0x12);
+    EXPECT_EQ(bytes[3], 0x34);
+    EXPECT_TRUE(bytes[4] & 0x80) << "not a response";
+    EXPECT_EQ(bytes[9], 1) << "answer count";
+    std::string answered;
+    for (std::size_t i = bytes.size() - 4; i < bytes.size(); ++i)
+        answered += (answered.empty() ? "" : ".") + std::to_string(bytes[i]);
+    EXPECT_EQ(answered, address);
+    EXPECT_EQ(berth({"rm", "-f", "named"}).exit_code, 0);
+    EXPECT_EQ(berth({"network", "rm", "tcpdns"}).exit_code, 0);
+}
+
 TEST_F(NetworkTest, FiftyContainersStartedAtOnceGetDistinctAddresses) {
     ASSERT_EQ(berth({"network", "create", "--subnet",
                      "10.216." + std::to_string(::getpid() % 200 + 20) + ".0/24", "crowd"})
