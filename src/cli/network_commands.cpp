@@ -156,13 +156,15 @@ void add_network_commands(CLI::App& app, GlobalOptions& global) {
     {
         auto* command = group->add_subcommand("inspect", "Show networks in detail");
         auto names = std::make_shared<std::vector<std::string>>();
+        auto format = std::make_shared<std::string>();
+        command->add_option("-f,--format", *format, "Go-template-like format for each network");
         command->add_option("NETWORK", *names, "Networks")->required();
-        command->callback([&global, names] {
+        command->callback([&global, names, format] {
             auto networks = open_networks(global);
             json all = json::array();
             for (const auto& name : *names)
                 all.push_back(network_json(networks, networks.get(name)));
-            std::cout << all.dump(4) << "\n";
+            print_inspected(all, *format);
         });
     }
     {

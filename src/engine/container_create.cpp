@@ -110,7 +110,7 @@ void check_network_request(RunRequest& request, const oci::ContainerConfig& imag
         if (!network::parse_ipv4(server))
             fail("invalid --dns \"" + server + "\": give an IPv4 address");
     for (const auto& port : options.publish)
-        network::parse_port_mapping(port);
+        network::parse_port_mappings(port);
     if (options.publish_all) {
         for (const auto& port : image_config.exposed_ports) {
             auto mapping = network::parse_exposed_port(port);

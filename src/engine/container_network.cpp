@@ -112,22 +112,22 @@ void publish_ports(NetworkStore& store, const NetworkRecord& network,
                     return true;
             return false;
         };
-        for (const auto& text : options.publish) {
-            network::PortMapping port = network::parse_port_mapping(text);
-            if (port.host_port == 0) {
-                for (int attempt = 0; attempt < 20 && port.host_port == 0; ++attempt) {
-                    port.host_port = network::free_host_port(port.protocol);
-                    if (clashes(port)) port.host_port = 0;
+        for (const auto& text : options.publish)
+            for (network::PortMapping port : network::parse_port_mappings(text)) {
+                if (port.host_port == 0) {
+                    for (int attempt = 0; attempt < 20 && port.host_port == 0; ++attempt) {
+                        port.host_port = network::free_host_port(port.protocol);
+                        if (clashes(port)) port.host_port = 0;
+                    }
+                    if (port.host_port == 0) fail("no free host port for " + text);
+                } else if (clashes(port)) {
+                    fail("Bind for " + network::to_string(port.host_ip) + ":" +
+                         std::to_string(port.host_port) + " failed: port is already allocated");
                 }
-                if (port.host_port == 0) fail("no free host port for " + text);
-            } else if (clashes(port)) {
-                fail("Bind for " + network::to_string(port.host_ip) + ":" +
-                     std::to_string(port.host_port) + " failed: port is already allocated");
+                taken.push_back(port);
+                rules.ports.push_back(port);
+                ports.push_back(port_json(port));
             }
-            taken.push_back(port);
-            rules.ports.push_back(port);
-            ports.push_back(port_json(port));
-        }
         // The row names the table before it exists, so a crash cannot leak it.
         store.set_ports(endpoint.container_id, endpoint.network, rules.table, ports.dump());
     });

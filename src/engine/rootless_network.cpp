@@ -140,7 +140,8 @@ void connect_rootless_network(const std::string& run_root, const std::string& id
         if (polled <= 0 || ::read(ready_read.get(), &byte, 1) != 1 || byte != '1')
             fail("slirp4netns did not start for " + netns_path);
         for (const auto& text : request.network_options.publish)
-            add_host_forward(socket_path, network::parse_port_mapping(text));
+            for (const auto& port : network::parse_port_mappings(text))
+                add_host_forward(socket_path, port);
     } catch (...) {
         disconnect_rootless_network(run_root, id);
         throw;

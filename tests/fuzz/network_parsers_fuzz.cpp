@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } catch (const berth::Error&) {
     }
     try {
-        parse_port_mapping(input);
+        parse_port_mappings(input);
     } catch (const berth::Error&) {
     }
     try {

@@ -363,6 +363,55 @@ TEST_F(NetworkTest, PublishedPortIsReachableFromHostLoopbackAndFromContainers) {
     EXPECT_EQ(tcp_exchange("127.0.0.1", port, "GET / HTTP/1.0\r\n\r\n"), "");
 }
 
+// -p 8000-8002:80-82: three ports, each reachable; a bad range is one line,
+// 125, and no container.
+TEST_F(NetworkTest, PortRangesPublishOnePortEach) {
+    int first = 20000 + ::getpid() % 20000;
+    std::string range = std::to_string(first) + "-" + std::to_string(first + 2);
+    run_detached({"--name", "ranged", "-p", "127.0.0.1:" + range + ":7000-7002", "busybox", "sh",
+                  "-c",
+                  "for p in 7000 7001 7002; do (while true; do echo port-$p | nc -l -p $p; done) "
+                  "& done; wait"});
+    CommandResult ports = berth({"port", "ranged"});
+    EXPECT_EQ(lines_of(ports.out).size(), 3u) << ports;
+    for (int i = 0; i < 3; ++i) {
+        std::string reply;
+        for (int attempt = 0; attempt < 50 && reply.empty(); ++attempt) {
+            reply = tcp_exchange("127.0.0.1", first + i, "");
+            if (reply.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        EXPECT_EQ(trim(reply), "port-" + std::to_string(7000 + i));
+    }
+    EXPECT_EQ(berth({"rm", "-f", "ranged"}).exit_code, 0);
+    for (const char* bad : {"8000-8001:80-82", "90-80", "8000-8001:80"}) {
+        CommandResult failed = berth({"run", "--rm", "-p", bad, "busybox", "true"});
+        EXPECT_EQ(failed.exit_code, 125) << failed;
+        EXPECT_EQ(lines_of(failed.err).size(), 1u) << failed.err;
+    }
+    EXPECT_TRUE(lines_of(berth({"ps", "-aq"}).out).empty());
+}
+
+// network inspect --format, as docker's: one rendered line per network.
+TEST_F(NetworkTest, NetworkInspectFormat) {
+    std::string tag = std::to_string(::getpid() % 200 + 20);
+    ASSERT_EQ(berth({"network", "create", "--subnet", "10.220." + tag + ".0/24", "--internal",
+                     "formatted"})
+                  .exit_code,
+              0);
+    CommandResult shown =
+        berth({"network", "inspect", "--format",
+               "{{.Name}} {{.Driver}} {{.Internal}} {{json .IPAM.Config}}", "formatted"});
+    ASSERT_EQ(shown.exit_code, 0) << shown;
+    EXPECT_EQ(trim(shown.out), "formatted bridge true [{\"Gateway\":\"10.220." + tag +
+                                   ".1\",\"Subnet\":\"10.220." + tag + ".0/24\"}]");
+    CommandResult driver = berth({"network", "create", "-d", "macvlan", "other"});
+    EXPECT_NE(driver.exit_code, 0);
+    EXPECT_NE(driver.err.find("network driver macvlan is not supported"), std::string::npos)
+        << driver;
+    EXPECT_EQ(berth({"network", "inspect", "other"}).exit_code, 1);
+    EXPECT_EQ(berth({"network", "rm", "formatted"}).exit_code, 0);
+}
+
 TEST_F(NetworkTest, NetworksAreIsolatedAndInternalHasNoWayOut) {
     std::string tag = std::to_string(::getpid() % 200 + 20);
     ASSERT_EQ(berth({"network", "create", "--subnet", "10.214." + tag + ".0/24", "neta"}).exit_code,

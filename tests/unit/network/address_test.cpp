@@ -96,6 +96,26 @@ TEST(Ports, ParsesEveryDockerForm) {
         EXPECT_THROW(parse_port_mapping(bad), berth::Error) << bad;
 }
 
+TEST(Ports, RangesAreOneMappingPerPort) {
+    auto three = parse_port_mappings("127.0.0.1:8000-8002:80-82/udp");
+    ASSERT_EQ(three.size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(three[i].host_port, 8000 + i);
+        EXPECT_EQ(three[i].container_port, 80 + i);
+        EXPECT_EQ(three[i].protocol, "udp");
+        EXPECT_EQ(to_string(three[i].host_ip), "127.0.0.1");
+    }
+    auto free_ports = parse_port_mappings("80-81");
+    ASSERT_EQ(free_ports.size(), 2u);
+    EXPECT_EQ(free_ports[1].host_port, 0);
+    EXPECT_EQ(free_ports[1].container_port, 81);
+    EXPECT_EQ(parse_port_mappings("8080:80").size(), 1u);
+    for (const char* bad : {"8000-8001:80-82", "82-80", "8002-8000:80-82", "80-", "-80",
+                            "8000-8001:80", "0-2:1-3", "80-70000"})
+        EXPECT_THROW(parse_port_mappings(bad), berth::Error) << bad;
+    EXPECT_THROW(parse_port_mapping("8000-8001:80-81"), berth::Error);
+}
+
 TEST(Ports, FreeHostPortIsBindable) {
     EXPECT_GT(free_host_port("tcp"), 0);
     EXPECT_GT(free_host_port("udp"), 0);
