@@ -30,13 +30,21 @@ json network_json(engine::Networks& networks, const engine::NetworkRecord& netwo
              endpoint.address + "/" + network.subnet.substr(network.subnet.find('/') + 1)},
             {"Interface", endpoint.interface},
             {"HostInterface", endpoint.host_veth},
+            {"IPv6Address",
+             endpoint.address6.empty()
+                 ? ""
+                 : endpoint.address6 + "/" + network.subnet6.substr(network.subnet6.find('/') + 1)},
             {"Aliases", json::parse(endpoint.aliases_json, nullptr, false)}};
+    json ipam_config = json::array({{{"Subnet", network.subnet}, {"Gateway", network.gateway}}});
+    if (!network.subnet6.empty())
+        ipam_config.push_back({{"Subnet", network.subnet6}, {"Gateway", network.gateway6}});
     return {{"Name", network.name},
             {"Id", network.id},
             {"Created", network.created},
             {"Driver", "bridge"},
             {"Internal", network.internal},
-            {"IPAM", {{"Config", {{{"Subnet", network.subnet}, {"Gateway", network.gateway}}}}}},
+            {"EnableIPv6", !network.subnet6.empty()},
+            {"IPAM", {{"Config", ipam_config}}},
             {"Options", {{"com.docker.network.bridge.name", network.bridge}}},
             {"Containers", containers}};
 }
@@ -73,6 +81,8 @@ json network_settings_json(const GlobalOptions& global, const std::string& id) {
             {"IPAddress", endpoint.address},
             {"IPPrefixLen", prefix},
             {"Gateway", network.gateway},
+            {"GlobalIPv6Address", endpoint.address6},
+            {"IPv6Gateway", network.gateway6},
             {"Aliases", json::parse(endpoint.aliases_json, nullptr, false)}};
         if (settings["IPAddress"] == "") {
             settings["IPAddress"] = endpoint.address;
@@ -122,14 +132,30 @@ void add_network_commands(CLI::App& app, GlobalOptions& global) {
         auto* command = group->add_subcommand("create", "Create a network");
         auto request = std::make_shared<engine::NetworkCreateRequest>();
         auto driver = std::make_shared<std::string>("bridge");
-        command->add_option("--subnet", request->subnet,
-                            "Subnet in CIDR form (default: a free /16)");
-        command->add_option("--gateway", request->gateway, "Gateway address (default: the first)");
+        auto subnets = std::make_shared<std::vector<std::string>>();
+        auto gateways = std::make_shared<std::vector<std::string>>();
+        command->add_option("--subnet", *subnets,
+                            "Subnet in CIDR form, IPv4 (default: a free /16) and with --ipv6 an "
+                            "IPv6 one (default: a unique local /64)");
+        command->add_option("--gateway", *gateways, "Gateway address (default: the first)");
         command->add_flag("--internal", request->internal, "No access from or to the outside");
+        command->add_flag("--ipv6", request->ipv6, "IPv6 addresses too");
         command->add_option("-d,--driver", *driver, "Only bridge is supported");
         command->add_option("NAME", request->name, "The network's name")->required();
-        command->callback([&global, request, driver] {
+        command->callback([&global, request, driver, subnets, gateways] {
             if (*driver != "bridge") fail("network driver " + *driver + " is not supported yet");
+            // One of each family, told apart as Docker does: by the colons.
+            auto sort_out = [](const std::vector<std::string>& values, std::string& v4,
+                               std::string& v6, const char* what) {
+                for (const auto& value : values) {
+                    std::string& slot = value.find(':') != std::string::npos ? v6 : v4;
+                    if (!slot.empty())
+                        fail(std::string("give at most one IPv4 and one IPv6 ") + what);
+                    slot = value;
+                }
+            };
+            sort_out(*subnets, request->subnet, request->subnet6, "--subnet");
+            sort_out(*gateways, request->gateway, request->gateway6, "--gateway");
             auto networks = open_networks(global);
             std::cout << networks.create(*request).id << "\n";
         });

@@ -9,6 +9,7 @@
 #include "berth/engine/network_options.h"
 #include "berth/engine/network_resolver.h"
 #include "berth/network/address.h"
+#include "berth/network/address6.h"
 #include "berth/network/firewall.h"
 #include "berth/network/ipam.h"
 #include "berth/network/netns.h"
@@ -86,6 +87,7 @@ void publish_ports(NetworkStore& store, const NetworkRecord& network,
     rules.table = table_for_container(endpoint.container_id);
     rules.bridge = network.bridge;
     rules.container_ip = *network::parse_ipv4(endpoint.address);
+    rules.container_ip6 = network::parse_ipv6(endpoint.address6);
     json ports = json::array();
     // Checked and recorded in one transaction: two containers never get one
     // host port, whatever starts at once (as Docker's "port is already allocated").
@@ -134,7 +136,8 @@ void publish_ports(NetworkStore& store, const NetworkRecord& network,
     network::run_nft(network::publish_ruleset(rules));
 }
 
-void add_hosts_line(const std::string& container_dir, const std::string& address) {
+void add_hosts_line(const std::string& container_dir, const std::string& address,
+                    const std::string& address6) {
     std::string hosts_file = container_dir + "/hosts";
     std::string hostname;
     try {
@@ -147,11 +150,14 @@ void add_hosts_line(const std::string& container_dir, const std::string& address
     std::string kept;
     for (const auto& line : split_lines(read_file(hosts_file)))
         if (!(line.ends_with(own_line) &&
-              network::parse_ipv4(line.substr(0, line.size() - own_line.size()))))
+              (network::parse_ipv4(line.substr(0, line.size() - own_line.size())) ||
+               network::parse_ipv6(line.substr(0, line.size() - own_line.size())))))
             kept += line + "\n";
+    kept += address + own_line + "\n";
+    if (!address6.empty()) kept += address6 + own_line + "\n";
     // In place: the container's /etc/hosts is a bind mount of this very file.
     UniqueFd hosts = open_fd(hosts_file, O_WRONLY | O_TRUNC);
-    write_all(hosts.get(), kept + address + own_line + "\n", hosts_file);
+    write_all(hosts.get(), kept, hosts_file);
 }
 
 // With BERTH_NETWORK_TIMING set, how long a network step took goes to
@@ -224,9 +230,15 @@ void ensure_bridge(const NetworkRecord& network) {
     try {
         network::Subnet subnet = network::parse_subnet(network.subnet);
         host.add_address(network.bridge, *network::parse_ipv4(network.gateway), subnet.prefix);
-        network::enable_forwarding(network.bridge);
+        std::optional<network::Subnet6> subnet6;
+        if (!network.subnet6.empty()) {
+            subnet6 = network::parse_subnet6(network.subnet6);
+            host.add_address6(network.bridge, *network::parse_ipv6(network.gateway6),
+                              subnet6->prefix);
+        }
+        network::enable_forwarding(network.bridge, subnet6.has_value());
         network::run_nft(network::network_ruleset(
-            {table_for_network(network), network.bridge, subnet, network.internal}));
+            {table_for_network(network), network.bridge, subnet, subnet6, network.internal}));
     } catch (...) {
         try {
             remove_bridge(network);
@@ -272,9 +284,15 @@ void connect_endpoint(NetworkStore& store, const NetworkRecord& network,
         inside.add_address(endpoint.interface, *network::parse_ipv4(endpoint.address),
                            subnet.prefix);
         inside.set_up(endpoint.interface);
+        if (!endpoint.address6.empty())
+            inside.add_address6(endpoint.interface, *network::parse_ipv6(endpoint.address6),
+                                network::parse_subnet6(network.subnet6).prefix);
         // An internal network has no way out: no default route either.
-        if (default_route && !network.internal)
+        if (default_route && !network.internal) {
             inside.add_default_route(*network::parse_ipv4(network.gateway));
+            if (!endpoint.address6.empty())
+                inside.add_default_route6(*network::parse_ipv6(network.gateway6));
+        }
     } catch (...) {
         try {
             disconnect_endpoint(store, endpoint);
@@ -301,7 +319,7 @@ void connect_container(image::Database& database, const std::string& root,
                 "/proc/" + std::to_string(init_pid) + "/ns/net", netns_path);
             network::RouteNetlink(netns.get()).set_up("lo");
             connect_rootless_network(run_root, record.id, netns_path, request);
-            add_hosts_line(container_dir, slirp_container_address);
+            add_hosts_line(container_dir, slirp_container_address, "");
         } catch (...) {
             try {
                 disconnect_container(database, run_root, record.id);
@@ -338,7 +356,7 @@ void connect_container(image::Database& database, const std::string& root,
                              false);
             ensure_network_resolver(root, run_root, *extra);
         }
-        add_hosts_line(container_dir, endpoints.front().address);
+        add_hosts_line(container_dir, endpoints.front().address, endpoints.front().address6);
         // Names on user-defined networks (Docker's default network has none).
         if (network.name != "bridge") ensure_network_resolver(root, run_root, network);
     } catch (...) {

@@ -133,9 +133,13 @@ class Resolver {
         : database_(root + "/berth.db"), containers_(database_), store_(database_),
           network_(std::move(network)), upstreams_(host_resolvers()) {}
 
+    struct Addresses {
+        std::vector<network::Ipv4> v4;
+        std::vector<network::Ipv6> v6;
+    };
     // The addresses of `name` on the network; nullopt if no container has it.
-    std::optional<std::vector<network::Ipv4>> lookup(const std::string& name) {
-        std::vector<network::Ipv4> found;
+    std::optional<Addresses> lookup(const std::string& name) {
+        Addresses found;
         for (const auto& endpoint : store_.endpoints_on_network(network_)) {
             auto record = containers_.find(endpoint.container_id);
             if (!record) continue;
@@ -145,10 +149,11 @@ class Resolver {
             if (aliases.is_array())
                 for (const auto& alias : aliases)
                     if (alias.is_string() && alias.get<std::string>() == name) match = true;
-            if (match)
-                if (auto address = network::parse_ipv4(endpoint.address)) found.push_back(*address);
+            if (!match) continue;
+            if (auto address = network::parse_ipv4(endpoint.address)) found.v4.push_back(*address);
+            if (auto address = network::parse_ipv6(endpoint.address6)) found.v6.push_back(*address);
         }
-        if (found.empty()) return std::nullopt;
+        if (found.v4.empty()) return std::nullopt;
         return found;
     }
 
@@ -171,17 +176,20 @@ class Resolver {
                     const network::Subnet& subnet) {
         auto question = network::parse_dns_query(query);
         if (!question || !subnet.contains(client)) return {};
-        std::optional<std::vector<network::Ipv4>> local;
+        std::optional<Addresses> local;
         if (question->klass == network::dns_class_in &&
             question->name.find('.') == std::string::npos)
             local = lookup(question->name);
         if (!local && network.internal)
             return {Decision::answer, network::build_dns_answer(query, *question, {}, false, 0)};
         if (!local) return {Decision::forward, {}};
-        // A name of ours: its IPv4 addresses, and no IPv6 one (NOERROR, empty).
+        // A name of ours: the addresses of the type asked (none is NOERROR, empty).
         std::vector<network::Ipv4> answers;
-        if (question->type == network::dns_type_a) answers = *local;
-        return {Decision::answer, network::build_dns_answer(query, *question, answers, true, 0)};
+        std::vector<network::Ipv6> answers6;
+        if (question->type == network::dns_type_a) answers = local->v4;
+        if (question->type == network::dns_type_aaaa) answers6 = local->v6;
+        return {Decision::answer,
+                network::build_dns_answer(query, *question, answers, answers6, true, 0)};
     }
 
     // UDP on `udp`, and TCP (RFC 7766: for a truncated reply, or a client

@@ -8,6 +8,7 @@
 #include "berth/engine/run_request.h"
 #include "berth/image/image_store.h"
 #include "berth/network/address.h"
+#include "berth/network/address6.h"
 #include "berth/network/ipam.h"
 #include "berth/network/route_netlink.h"
 #include "container_network.h"
@@ -78,6 +79,20 @@ NetworkRecord Networks::create(const NetworkCreateRequest& request) {
     if (!subnet.contains(gateway) || gateway == subnet.network || gateway == subnet.broadcast())
         fail("gateway " + request.gateway + " is not a host address of subnet " + network.subnet);
     network.gateway = network::to_string(gateway);
+    if (!request.ipv6 && (!request.subnet6.empty() || !request.gateway6.empty()))
+        fail("an IPv6 --subnet or --gateway needs --ipv6");
+    if (request.ipv6) {
+        network::Subnet6 subnet6 = request.subnet6.empty()
+                                       ? network::unique_local_subnet(network.id)
+                                       : network::parse_subnet6(request.subnet6);
+        network.subnet6 = network::to_string(subnet6);
+        auto gateway6 = request.gateway6.empty() ? std::optional(subnet6.first_host())
+                                                 : network::parse_ipv6(request.gateway6);
+        if (!gateway6 || !subnet6.contains(*gateway6) || *gateway6 == subnet6.network)
+            fail("gateway " + request.gateway6 + " is not a host address of subnet " +
+                 network.subnet6);
+        network.gateway6 = network::to_string(*gateway6);
+    }
     network.created = now_rfc3339_nano();
     store_->insert_network(network);
     return network;

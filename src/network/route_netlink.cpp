@@ -247,6 +247,40 @@ void RouteNetlink::add_default_route(Ipv4 gateway) {
     request(message, "adding the default route via " + to_string(gateway));
 }
 
+void RouteNetlink::add_address6(const std::string& link, const Ipv6& address, int prefix) {
+    int index = link_index(link);
+    if (index == 0) fail("adding an address to " + link + ": no such link");
+    ifaddrmsg header{};
+    header.ifa_family = AF_INET6;
+    header.ifa_prefixlen = static_cast<unsigned char>(prefix);
+    header.ifa_scope = RT_SCOPE_UNIVERSE;
+    header.ifa_index = static_cast<unsigned>(index);
+    // No duplicate address detection: berth's IPAM already guarantees the
+    // address is unique, and DAD would keep it unusable for a second or two.
+    NetlinkMessage message(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+    message.header(header)
+        .attribute(IFA_LOCAL, address.bytes.data(), address.bytes.size())
+        .attribute(IFA_ADDRESS, address.bytes.data(), address.bytes.size())
+        .attribute_u32(IFA_FLAGS, IFA_F_NODAD);
+    int error = transact(message);
+    if (error == EEXIST) return;
+    if (error)
+        throw_errno("adding " + to_string(address) + "/" + std::to_string(prefix) + " to " + link,
+                    error);
+}
+
+void RouteNetlink::add_default_route6(const Ipv6& gateway) {
+    rtmsg header{};
+    header.rtm_family = AF_INET6;
+    header.rtm_table = RT_TABLE_MAIN;
+    header.rtm_protocol = RTPROT_BOOT;
+    header.rtm_scope = RT_SCOPE_UNIVERSE;
+    header.rtm_type = RTN_UNICAST;
+    NetlinkMessage message(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+    message.header(header).attribute(RTA_GATEWAY, gateway.bytes.data(), gateway.bytes.size());
+    request(message, "adding the IPv6 default route via " + to_string(gateway));
+}
+
 std::vector<Subnet> RouteNetlink::ipv4_subnets() {
     ifaddrmsg header{};
     header.ifa_family = AF_INET;

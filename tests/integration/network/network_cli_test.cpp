@@ -122,6 +122,27 @@ std::string tcp_exchange(const std::string& address, int port, const std::string
     return reply;
 }
 
+// The same over IPv6 ("[addr]:port").
+std::string tcp_exchange6(const std::string& address, int port, const std::string& request) {
+    int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in6 to{};
+    to.sin6_family = AF_INET6;
+    to.sin6_port = htons(static_cast<std::uint16_t>(port));
+    ::inet_pton(AF_INET6, address.c_str(), &to.sin6_addr);
+    timeval timeout{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    std::string reply;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
+        (void)!::write(fd, request.data(), request.size());
+        char buffer[4096];
+        ssize_t got;
+        while ((got = ::read(fd, buffer, sizeof buffer)) > 0)
+            reply.append(buffer, static_cast<std::size_t>(got));
+    }
+    ::close(fd);
+    return reply;
+}
+
 class NetworkTest : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
@@ -503,6 +524,70 @@ TEST_F(NetworkTest, TwoContainersTalkByNameOverAUserNetwork) {
     }
     EXPECT_TRUE(resolver_gone);
     EXPECT_EQ(berth({"network", "rm", "talk", "elsewhere"}).exit_code, 0);
+}
+
+// network create --ipv6: a second address from the same IPAM, the default
+// route, /etc/hosts, AAAA answers, ip6 rules (isolation, -p DNAT), real
+// traffic over IPv6 between containers and from the host.
+TEST_F(NetworkTest, Ipv6NetworksCarryTrafficNamesAndPublishedPorts) {
+    std::string tag = std::to_string(::getpid() % 200 + 20);
+    std::string prefix6 = "fd00:" + tag + ":21::";
+    ASSERT_EQ(berth({"network", "create", "--ipv6", "--subnet", "10.221." + tag + ".0/24",
+                     "--subnet", prefix6 + "/64", "six"})
+                  .exit_code,
+              0);
+    ASSERT_EQ(berth({"network", "create", "--ipv6", "--subnet", "10.222." + tag + ".0/24",
+                     "--subnet", "fd00:" + tag + ":22::/64", "six-other"})
+                  .exit_code,
+              0);
+    json inspected = json::parse(berth({"network", "inspect", "six"}).out)[0];
+    EXPECT_EQ(inspected["EnableIPv6"], true);
+    EXPECT_EQ(inspected["IPAM"]["Config"][1]["Gateway"], prefix6 + "1");
+    int port = 30000 + ::getpid() % 20000;
+    run_detached({"--name", "srv6", "--network", "six", "-p", std::to_string(port) + ":80",
+                  "busybox", "sh", "-c",
+                  "echo over-ipv6 > /tmp/index.html; httpd -f -p 80 -h /tmp"});
+    json endpoints = endpoints_on("six");
+    ASSERT_EQ(endpoints.size(), 1u);
+    EXPECT_EQ(endpoints.begin().value()["IPv6Address"], prefix6 + "2/64");
+    CommandResult client =
+        berth({"run", "--rm", "--network", "six", "busybox", "sh", "-c",
+               "ip -6 addr show eth0; ip -6 route; cat /etc/hosts; ping -6 -c1 -W3 srv6; "
+               "nslookup -type=AAAA srv6; wget -qO- http://[" +
+                   prefix6 + "2]/index.html"});
+    EXPECT_EQ(client.exit_code, 0) << client;
+    EXPECT_NE(client.out.find("inet6 " + prefix6 + "3/64"), std::string::npos) << client.out;
+    EXPECT_NE(client.out.find("default via " + prefix6 + "1"), std::string::npos) << client.out;
+    EXPECT_NE(client.out.find(prefix6 + "3\t"), std::string::npos) << "hosts: " << client.out;
+    EXPECT_NE(client.out.find("1 packets received"), std::string::npos) << client.out;
+    EXPECT_NE(client.out.find("Address: " + prefix6 + "2"), std::string::npos) << client.out;
+    EXPECT_NE(client.out.find("over-ipv6"), std::string::npos) << client.out;
+    // The host reaches the published port on its IPv6 address of the network.
+    std::string reply;
+    for (int i = 0; i < 50 && reply.empty(); ++i) {
+        reply = tcp_exchange6(prefix6 + "1", port, "GET /index.html HTTP/1.0\r\n\r\n");
+        if (reply.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_NE(reply.find("over-ipv6"), std::string::npos) << reply;
+    // Another IPv6 network cannot reach it.
+    CommandResult stranger = berth({"run", "--rm", "--network", "six-other", "busybox", "sh", "-c",
+                                    "ping -6 -c1 -W1 " + prefix6 + "2 && echo reached"});
+    EXPECT_EQ(stranger.out.find("reached"), std::string::npos) << stranger;
+    EXPECT_EQ(berth({"rm", "-f", "srv6"}).exit_code, 0);
+    EXPECT_EQ(tcp_exchange6(prefix6 + "1", port, "GET / HTTP/1.0\r\n\r\n"), "");
+    // Bad input: one line, nothing made.
+    for (const std::vector<std::string>& bad :
+         {std::vector<std::string>{"network", "create", "--subnet", "fd00:1::/64", "bad6"},
+          std::vector<std::string>{"network", "create", "--ipv6", "--subnet", "fd00:1::/130",
+                                   "bad6"},
+          std::vector<std::string>{"network", "create", "--ipv6", "--subnet", "fd00:1::/64",
+                                   "--gateway", "fd00:2::1", "bad6"}}) {
+        CommandResult failed = berth(bad);
+        EXPECT_NE(failed.exit_code, 0) << failed;
+        EXPECT_EQ(lines_of(failed.err).size(), 1u) << failed.err;
+    }
+    EXPECT_NE(berth({"network", "inspect", "bad6"}).exit_code, 0);
+    EXPECT_EQ(berth({"network", "rm", "six", "six-other"}).exit_code, 0);
 }
 
 // A query over TCP (2-byte length, then the message), sent by busybox's nc

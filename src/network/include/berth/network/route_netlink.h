@@ -7,6 +7,7 @@
 
 #include "berth/base/unique_fd.h"
 #include "berth/network/address.h"
+#include "berth/network/address6.h"
 
 #include <array>
 #include <cstdint>
@@ -43,6 +44,9 @@ class RouteNetlink {
     void add_address(const std::string& link, Ipv4 address, int prefix);
     // The default route through `gateway`.
     void add_default_route(Ipv4 gateway);
+    // The same for IPv6 (usable at once: no duplicate address detection).
+    void add_address6(const std::string& link, const Ipv6& address, int prefix);
+    void add_default_route6(const Ipv6& gateway);
     // The subnet of every IPv4 address on this namespace's links.
     std::vector<Subnet> ipv4_subnets();
     // Names of the links whose name starts with `prefix`.
