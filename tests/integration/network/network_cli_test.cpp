@@ -357,6 +357,11 @@ TEST_F(NetworkTest, PublishedPortIsReachableFromHostLoopbackAndFromContainers) {
     EXPECT_NE(taken.exit_code, 0);
     EXPECT_NE(taken.err.find("port is already allocated"), std::string::npos) << taken;
     EXPECT_EQ(berth({"rm", "-f", "clash"}).exit_code, 0);
+    // The failed start left no attach socket: only web's is there.
+    std::size_t sockets = 0;
+    for (const auto& entry : fs::directory_iterator(dir_->path() / "run" / "attach"))
+        sockets += entry.path().filename().string() == id.substr(0, 16) ? 0 : 1;
+    EXPECT_EQ(sockets, 0u);
     CommandResult inspected = berth({"inspect", "web"});
     json settings = json::parse(inspected.out)[0]["NetworkSettings"];
     EXPECT_EQ(settings["IPAddress"], address_of("bridge", "web"));
