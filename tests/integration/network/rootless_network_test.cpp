@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <chrono>
 #include <csignal>
@@ -249,6 +250,36 @@ TEST_F(RootlessNetworkTest, PublishedPortIsReachableFromHostLoopback) {
     EXPECT_EQ(berth({"rm", "-f", "web"}).exit_code, 0);
     EXPECT_TRUE(processes_of(uid_, "slirp4netns").empty());
     EXPECT_TRUE(empty_or_missing(run_root() / "slirp4netns"));
+}
+
+// kill -9 of the monitor: slirp4netns goes with it (its exit fd), and the
+// next command removes the netns file and what else is left.
+TEST_F(RootlessNetworkTest, KillingTheMonitorLeavesNothingAfterTheNextCommand) {
+    CommandResult started =
+        berth({"run", "-d", "--name", "victim", "-p",
+               "127.0.0.1:" + std::to_string(free_tcp_port()) + ":80", "busybox", "sleep", "60"});
+    ASSERT_EQ(started.exit_code, 0) << started;
+    // The monitor, not the container's init (forked from it, named the same until it execs).
+    std::vector<pid_t> monitors;
+    auto named = processes_of(uid_, "berth-monitor");
+    for (pid_t pid : named) {
+        std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
+        pid_t parent = std::atoi(stat.c_str() + stat.rfind(')') + 4);
+        if (std::find(named.begin(), named.end(), parent) == named.end()) monitors.push_back(pid);
+    }
+    ASSERT_EQ(monitors.size(), 1u);
+    EXPECT_EQ(processes_of(uid_, "slirp4netns").size(), 1u);
+    ::kill(monitors.front(), SIGKILL);
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i) {
+        gone = processes_of(uid_, "slirp4netns").empty();
+        if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(gone) << "slirp4netns outlived its monitor";
+    EXPECT_EQ(berth({"ps", "-a"}).exit_code, 0);
+    EXPECT_TRUE(empty_or_missing(run_root() / "netns"));
+    EXPECT_TRUE(empty_or_missing(run_root() / "slirp4netns"));
+    EXPECT_EQ(berth({"rm", "-f", "victim"}).exit_code, 0);
 }
 
 TEST_F(RootlessNetworkTest, OutboundReachesTheHostsLoopbackThroughTheGateway) {
