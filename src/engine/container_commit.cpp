@@ -68,8 +68,14 @@ std::string Engine::commit(const std::string& reference, const CommitOptions& op
     bool froze = false;
     runtime::Runtime runtime(runtime_root());
     if (options.pause && record.state == ContainerState::running && !record.paused) {
-        runtime.pause(record.id);
-        froze = true;
+        try {
+            runtime.pause(record.id);
+            froze = true;
+        } catch (const Error&) {
+            // A rootless container may have no cgroup to freeze (podman
+            // commits those unpaused too); root's always has one.
+            if (!rootless()) throw;
+        }
     }
     image::StoredLayer layer;
     try {

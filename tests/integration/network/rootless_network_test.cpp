@@ -229,6 +229,31 @@ TEST_F(RootlessNetworkTest, RunsWithTheUsersDefaultsAndItsExitCode) {
     EXPECT_EQ(processes_of(uid_, "berth-pause").size(), 1u);
 }
 
+// The engine's other commands as the user: exec, cp, and commit of a
+// running container that has no cgroup to freeze.
+TEST_F(RootlessNetworkTest, ExecCopyAndCommitWork) {
+    ASSERT_EQ(berth({"run", "-d", "--name", "busy", "--network", "none", "busybox", "sh", "-c",
+                     "echo changed > /etc/motd; sleep 60"})
+                  .exit_code,
+              0);
+    CommandResult exec = berth({"exec", "busy", "id", "-u"});
+    EXPECT_EQ(trim(exec.out), "0") << exec;
+    fs::path file = home() / "copied.txt";
+    std::ofstream(file) << "copied-in\n";
+    fs::permissions(file, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+    EXPECT_EQ(berth({"cp", file.string(), "busy:/tmp/copied.txt"}).exit_code, 0);
+    EXPECT_EQ(trim(berth({"exec", "busy", "cat", "/tmp/copied.txt"}).out), "copied-in");
+    for (int i = 0; i < 50; ++i)
+        if (trim(berth({"exec", "busy", "cat", "/etc/motd"}).out) == "changed") break;
+    CommandResult committed = berth({"commit", "busy", "committed:1"});
+    ASSERT_EQ(committed.exit_code, 0) << committed;
+    CommandResult ran =
+        berth({"run", "--rm", "--network", "none", "committed:1", "cat", "/etc/motd"});
+    EXPECT_EQ(trim(ran.out), "changed") << ran;
+    EXPECT_EQ(berth({"rm", "-f", "busy"}).exit_code, 0);
+    EXPECT_EQ(berth({"rmi", "committed:1"}).exit_code, 0);
+}
+
 TEST_F(RootlessNetworkTest, DefaultNetworkIsSlirp4netnsWithAddressRouteAndDns) {
     CommandResult ran = berth({"run", "--rm", "busybox", "sh", "-c",
                                "ip -4 addr show tap0; ip route; cat /etc/resolv.conf"});
