@@ -13,6 +13,7 @@
 #include "berth/network/route_netlink.h"
 #include "container_network.h"
 #include "process_identity.h"
+#include "rootless_network.h"
 
 #include <algorithm>
 #include <set>
@@ -103,6 +104,7 @@ std::vector<NetworkRecord> Networks::list() {
 }
 
 NetworkRecord Networks::get(const std::string& name_or_id) {
+    if (rootless() && name_or_id == slirp_network_name) return rootless_network_record();
     auto network = store_->find_network(name_or_id);
     if (!network) fail("network " + name_or_id + " not found");
     return *network;
@@ -184,7 +186,12 @@ void Networks::disconnect(const std::string& network_name, const std::string& co
 }
 
 std::vector<EndpointRecord> Networks::container_endpoints(const std::string& container) {
-    return store_->endpoints_of_container(containers_->get(container).id);
+    std::string id = containers_->get(container).id;
+    if (rootless()) {
+        if (auto endpoint = rootless_endpoint(options_.run_root, id)) return {*endpoint};
+        return {};
+    }
+    return store_->endpoints_of_container(id);
 }
 
 } // namespace berth::engine

@@ -40,6 +40,10 @@ std::string pid_file(const std::string& run_root, const std::string& id) {
     return slirp_dir(run_root) + "/" + id + ".pid";
 }
 
+std::string ports_file(const std::string& run_root, const std::string& id) {
+    return slirp_dir(run_root) + "/" + id + ".ports";
+}
+
 std::string api_socket(const std::string& run_root, const std::string& id) {
     // sun_path has room for 108 bytes: the short id keeps it under.
     return slirp_dir(run_root) + "/" + id.substr(0, 16) + ".sock";
@@ -72,7 +76,8 @@ json slirp_api(const std::string& socket_path, const json& request) {
     return parsed;
 }
 
-void add_host_forward(const std::string& socket_path, network::PortMapping port) {
+// The port as it was published (a chosen host port filled in).
+network::PortMapping add_host_forward(const std::string& socket_path, network::PortMapping port) {
     if (port.host_port == 0) port.host_port = network::free_host_port(port.protocol);
     json request = {{"execute", "add_hostfwd"},
                     {"arguments",
@@ -86,6 +91,7 @@ void add_host_forward(const std::string& socket_path, network::PortMapping port)
         fail("Bind for " + network::to_string(port.host_ip) + ":" + std::to_string(port.host_port) +
              " failed: " + why);
     }
+    return port;
 }
 
 } // namespace
@@ -139,13 +145,47 @@ void connect_rootless_network(const std::string& run_root, const std::string& id
         char byte = 0;
         if (polled <= 0 || ::read(ready_read.get(), &byte, 1) != 1 || byte != '1')
             fail("slirp4netns did not start for " + netns_path);
+        json published = json::array();
         for (const auto& text : request.network_options.publish)
-            for (const auto& port : network::parse_port_mappings(text))
-                add_host_forward(socket_path, port);
+            for (const auto& wanted : network::parse_port_mappings(text)) {
+                network::PortMapping port = add_host_forward(socket_path, wanted);
+                published.push_back({{"protocol", port.protocol},
+                                     {"host_ip", network::to_string(port.host_ip)},
+                                     {"host_port", port.host_port},
+                                     {"container_port", port.container_port}});
+            }
+        write_file_atomic(ports_file(run_root, id), published.dump());
     } catch (...) {
         disconnect_rootless_network(run_root, id);
         throw;
     }
+}
+
+std::optional<EndpointRecord> rootless_endpoint(const std::string& run_root,
+                                                const std::string& id) {
+    std::string ports;
+    try {
+        ports = read_file(ports_file(run_root, id));
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+    EndpointRecord endpoint;
+    endpoint.container_id = id;
+    endpoint.network = slirp_network_name;
+    endpoint.address = slirp_container_address;
+    endpoint.interface = "tap0";
+    endpoint.ports_json = ports;
+    endpoint.aliases_json = "[]";
+    return endpoint;
+}
+
+NetworkRecord rootless_network_record() {
+    NetworkRecord network;
+    network.name = slirp_network_name;
+    network.bridge = slirp_network_name;
+    network.subnet = "10.0.2.0/24";
+    network.gateway = "10.0.2.2";
+    return network;
 }
 
 void disconnect_rootless_network(const std::string& run_root, const std::string& id) {
@@ -164,6 +204,7 @@ void disconnect_rootless_network(const std::string& run_root, const std::string&
     }
     slirp_exit_writer.reset();
     ::unlink(api_socket(run_root, id).c_str());
+    ::unlink(ports_file(run_root, id).c_str());
     ::unlink(file.c_str());
 }
 

@@ -8,8 +8,10 @@
 // on Debian 12 is slirp4netns too.
 #pragma once
 
+#include "berth/engine/network_store.h"
 #include "berth/engine/run_request.h"
 
+#include <optional>
 #include <string>
 #include <sys/types.h>
 
@@ -24,6 +26,14 @@ inline constexpr const char* slirp_dns_server = "10.0.2.3";
 // or at disconnect_rootless_network.
 void connect_rootless_network(const std::string& run_root, const std::string& id,
                               const std::string& netns_path, const RunRequest& request);
+
+// What `berth port`, `ps` and `inspect` show of a rootless container's
+// network: an endpoint on the network "slirp4netns" with the ports it
+// publishes (kept in <run root>/slirp4netns/<id>.ports while it runs), and
+// that network. nullopt when the container has no slirp4netns.
+inline constexpr const char* slirp_network_name = "slirp4netns";
+std::optional<EndpointRecord> rootless_endpoint(const std::string& run_root, const std::string& id);
+NetworkRecord rootless_network_record();
 
 // Stops the container's slirp4netns, if one runs. Idempotent.
 void disconnect_rootless_network(const std::string& run_root, const std::string& id);

@@ -271,6 +271,28 @@ TEST_F(RootlessNetworkTest, PublishedPortIsReachableFromHostLoopback) {
     ASSERT_EQ(started.exit_code, 0) << started;
     EXPECT_EQ(processes_of(uid_, "slirp4netns").size(), 1u);
     EXPECT_EQ(trim(read_from_loopback(port)), "hello-rootless");
+    // As docker shows them: port, ps, inspect.
+    EXPECT_EQ(trim(berth({"port", "web"}).out), "80/tcp -> 127.0.0.1:" + std::to_string(port));
+    EXPECT_NE(berth({"ps"}).out.find("127.0.0.1:" + std::to_string(port) + "->80/tcp"),
+              std::string::npos);
+    CommandResult inspected =
+        berth({"inspect", "--format", "{{.NetworkSettings.IPAddress}}", "web"});
+    EXPECT_EQ(trim(inspected.out), "10.0.2.100") << inspected;
+    // A range, and a host port chosen by berth.
+    CommandResult ranged = berth(
+        {"run", "-d", "--name", "ranged", "-p", "127.0.0.1::7000", "-p",
+         "127.0.0.1:" + std::to_string(port + 1) + "-" + std::to_string(port + 2) + ":7001-7002",
+         "busybox", "sh", "-c",
+         "for p in 7000 7001 7002; do (while true; do echo port-$p | nc "
+         "-l -p $p; done) & done; wait"});
+    ASSERT_EQ(ranged.exit_code, 0) << ranged;
+    CommandResult ports = berth({"port", "ranged", "7000"});
+    auto colon = ports.out.rfind(':');
+    ASSERT_NE(colon, std::string::npos) << ports;
+    auto chosen = static_cast<std::uint16_t>(std::atoi(ports.out.c_str() + colon + 1));
+    EXPECT_EQ(trim(read_from_loopback(chosen)), "port-7000");
+    EXPECT_EQ(trim(read_from_loopback(static_cast<std::uint16_t>(port + 2))), "port-7002");
+    EXPECT_EQ(berth({"rm", "-f", "ranged"}).exit_code, 0);
     // slirp4netns goes with the container.
     EXPECT_EQ(berth({"rm", "-f", "web"}).exit_code, 0);
     EXPECT_TRUE(processes_of(uid_, "slirp4netns").empty());
