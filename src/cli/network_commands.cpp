@@ -41,11 +41,13 @@ json network_json(engine::Networks& networks, const engine::NetworkRecord& netwo
     return {{"Name", network.name},
             {"Id", network.id},
             {"Created", network.created},
-            {"Driver", "bridge"},
+            {"Driver", network.driver},
             {"Internal", network.internal},
             {"EnableIPv6", !network.subnet6.empty()},
             {"IPAM", {{"Config", ipam_config}}},
-            {"Options", {{"com.docker.network.bridge.name", network.bridge}}},
+            {"Options", network.driver == "bridge"
+                            ? json{{"com.docker.network.bridge.name", network.bridge}}
+                            : json{{"parent", network.parent}}},
             {"Containers", containers}};
 }
 
@@ -131,7 +133,6 @@ void add_network_commands(CLI::App& app, GlobalOptions& global) {
     {
         auto* command = group->add_subcommand("create", "Create a network");
         auto request = std::make_shared<engine::NetworkCreateRequest>();
-        auto driver = std::make_shared<std::string>("bridge");
         auto subnets = std::make_shared<std::vector<std::string>>();
         auto gateways = std::make_shared<std::vector<std::string>>();
         command->add_option("--subnet", *subnets,
@@ -140,10 +141,10 @@ void add_network_commands(CLI::App& app, GlobalOptions& global) {
         command->add_option("--gateway", *gateways, "Gateway address (default: the first)");
         command->add_flag("--internal", request->internal, "No access from or to the outside");
         command->add_flag("--ipv6", request->ipv6, "IPv6 addresses too");
-        command->add_option("-d,--driver", *driver, "Only bridge is supported");
+        command->add_option("-d,--driver", request->driver, "bridge, macvlan or ipvlan");
+        command->add_option("-o,--opt", request->options, "Driver option: parent=LINK");
         command->add_option("NAME", request->name, "The network's name")->required();
-        command->callback([&global, request, driver, subnets, gateways] {
-            if (*driver != "bridge") fail("network driver " + *driver + " is not supported yet");
+        command->callback([&global, request, subnets, gateways] {
             // One of each family, told apart as Docker does: by the colons.
             auto sort_out = [](const std::vector<std::string>& values, std::string& v4,
                                std::string& v6, const char* what) {
@@ -173,8 +174,8 @@ void add_network_commands(CLI::App& app, GlobalOptions& global) {
                     std::cout << network.name << "\n";
                     continue;
                 }
-                rows.push_back({network.id.substr(0, 12), network.name, "bridge", network.subnet,
-                                network.internal ? "true" : "false"});
+                rows.push_back({network.id.substr(0, 12), network.name, network.driver,
+                                network.subnet, network.internal ? "true" : "false"});
             }
             if (!*quiet) std::cout << table(rows);
         });

@@ -190,7 +190,8 @@ ContainerRecord Engine::create(const RunRequest& given) {
             NetworkStore networks(*database_);
             NetworkRecord network = network_for_mode(networks, request.network);
             request.network = network.name;
-            if (network.name != "bridge") network_resolver = network.gateway;
+            if (network.name != "bridge" && network.driver == "bridge")
+                network_resolver = network.gateway;
         }
     } else if (request.network.starts_with("container:")) {
         ContainerRecord other = get(request.network.substr(10));

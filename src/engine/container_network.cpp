@@ -83,6 +83,9 @@ class Undo {
 void publish_ports(NetworkStore& store, const NetworkRecord& network,
                    const EndpointRecord& endpoint, const NetworkOptions& options) {
     if (options.publish.empty()) return;
+    if (network.driver != "bridge")
+        fail("published ports need a bridge network: on " + network.driver + " network " +
+             network.name + " the container is reached at its own address");
     network::PublishRules rules;
     rules.table = table_for_container(endpoint.container_id);
     rules.bridge = network.bridge;
@@ -223,6 +226,7 @@ NetworkRecord network_for_mode(NetworkStore& store, const std::string& name) {
 }
 
 void ensure_bridge(const NetworkRecord& network) {
+    if (network.driver != "bridge") return; // macvlan, ipvlan: the parent is the host's
     network::RouteNetlink host;
     // A bridge that exists was set up by whoever made it (berth keeps
     // bridges as Docker keeps docker0): nothing more to pay per container.
@@ -277,8 +281,12 @@ void connect_endpoint(NetworkStore& store, const NetworkRecord& network,
         UniqueFd netns = open_fd(netns_path, O_RDONLY);
         network::RouteNetlink host;
         auto mac = network::mac_for(*network::parse_ipv4(endpoint.address));
-        host.create_veth(endpoint.host_veth, network.bridge, 0, endpoint.interface, netns.get(),
-                         &mac);
+        if (network.driver == "bridge")
+            host.create_veth(endpoint.host_veth, network.bridge, 0, endpoint.interface, netns.get(),
+                             &mac);
+        else // no host end: the link goes with the namespace
+            host.create_sublink(network.driver, network.parent, endpoint.interface, netns.get(),
+                                &mac);
         network::RouteNetlink inside(netns.get());
         network::Subnet subnet = network::parse_subnet(network.subnet);
         inside.add_address(endpoint.interface, *network::parse_ipv4(endpoint.address),

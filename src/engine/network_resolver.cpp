@@ -303,6 +303,9 @@ int run_network_resolver(const std::string& root, const std::string& run_root,
 
 void ensure_network_resolver(const std::string& root, const std::string& run_root,
                              const NetworkRecord& network) {
+    // Its address is the host's bridge's: macvlan and ipvlan networks have
+    // none on the host, so no resolver (their containers use the host's).
+    if (network.driver != "bridge") return;
     make_directories(run_root + "/dns", 0700);
     {
         // Held by a running resolver: nothing to do (the common case, no fork).

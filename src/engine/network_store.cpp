@@ -47,16 +47,19 @@ const std::vector<std::string> migrations = {
     "ALTER TABLE network_endpoints ADD COLUMN address6 TEXT NOT NULL DEFAULT '';"
     "CREATE UNIQUE INDEX network_endpoints_address6 ON network_endpoints (network, address6)"
     " WHERE address6 != ''",
+    // Drivers other than bridge: macvlan and ipvlan on a parent link.
+    "ALTER TABLE networks ADD COLUMN driver TEXT NOT NULL DEFAULT 'bridge';"
+    "ALTER TABLE networks ADD COLUMN parent TEXT NOT NULL DEFAULT ''",
 };
 
 constexpr const char* network_columns =
-    "name, id, bridge, subnet, gateway, internal, created, subnet6, gateway6";
+    "name, id, bridge, subnet, gateway, internal, created, subnet6, gateway6, driver, parent";
 constexpr const char* endpoint_columns = "container_id, network, address, interface, host_veth, "
                                          "netns_path, nft_table, ports, aliases, address6";
 
 NetworkRecord read_network(const image::Statement& row) {
-    return {row.text(0),         row.text(1), row.text(2), row.text(3), row.text(4),
-            row.integer(5) != 0, row.text(6), row.text(7), row.text(8)};
+    return {row.text(0), row.text(1), row.text(2), row.text(3), row.text(4), row.integer(5) != 0,
+            row.text(6), row.text(7), row.text(8), row.text(9), row.text(10)};
 }
 
 EndpointRecord read_endpoint(const image::Statement& row) {
@@ -97,7 +100,7 @@ void NetworkStore::insert_network(const NetworkRecord& network) {
         }
         database_
             .prepare(std::string("INSERT INTO networks (") + network_columns +
-                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
             .bind(1, network.name)
             .bind(2, network.id)
             .bind(3, network.bridge)
@@ -107,6 +110,8 @@ void NetworkStore::insert_network(const NetworkRecord& network) {
             .bind(7, network.created)
             .bind(8, network.subnet6)
             .bind(9, network.gateway6)
+            .bind(10, network.driver.empty() ? "bridge" : network.driver)
+            .bind(11, network.parent)
             .run();
     });
 }

@@ -59,6 +59,30 @@ NetworkRecord Networks::create(const NetworkCreateRequest& request) {
     network.id = new_container_id();
     network.bridge = "br-" + network.id.substr(0, 12);
     network.internal = request.internal;
+    network.driver = request.driver;
+    for (const auto& option : request.options) {
+        if (option.starts_with("parent=") && network.driver != "bridge")
+            network.parent = option.substr(7);
+        else
+            fail("network option \"" + option + "\" is not supported (" +
+                 (network.driver == "bridge" ? "bridge networks take none" : "give parent=LINK") +
+                 ")");
+    }
+    if (network.driver == "macvlan" || network.driver == "ipvlan") {
+        // No bridge of berth's: the containers' links hang on the parent.
+        network.bridge = "mv-" + network.id.substr(0, 12);
+        if (network.parent.empty())
+            fail("a " + network.driver + " network needs -o parent=LINK (a host interface)");
+        if (network::RouteNetlink().link_index(network.parent) == 0)
+            fail("parent " + network.parent + " of the " + network.driver +
+                 " network is not a link of this host");
+        if (request.internal || request.ipv6)
+            fail("--internal and --ipv6 are for bridge networks (" + network.driver +
+                 " networks have the parent's reach)");
+    } else if (network.driver != "bridge") {
+        fail("network driver " + network.driver +
+             " is not supported (berth has bridge, macvlan and ipvlan)");
+    }
     network::Subnet subnet;
     if (!request.subnet.empty()) {
         subnet = network::parse_subnet(request.subnet);

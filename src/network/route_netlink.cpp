@@ -18,6 +18,11 @@
 namespace berth::network {
 
 namespace {
+// IFLA_IPVLAN_MODE is a u16.
+const std::uint16_t ipvlan_l2 = IPVLAN_MODE_L2;
+} // namespace
+
+namespace {
 
 UniqueFd open_route_socket() {
     int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -188,6 +193,28 @@ void RouteNetlink::create_veth(const std::string& name, const std::string& maste
     message.end_nested(data);
     message.end_nested(info);
     request(message, "creating veth pair " + name + " / " + peer_name);
+}
+
+void RouteNetlink::create_sublink(const std::string& kind, const std::string& parent,
+                                  const std::string& name, int netns_fd,
+                                  const std::array<std::uint8_t, 6>* mac) {
+    int parent_index = link_index(parent);
+    if (parent_index == 0) fail("creating " + kind + " " + name + ": no parent link " + parent);
+    NetlinkMessage message(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+    message.header(link_header()).attribute(IFLA_IFNAME, name);
+    message.attribute_u32(IFLA_LINK, static_cast<std::uint32_t>(parent_index));
+    message.attribute_u32(IFLA_NET_NS_FD, static_cast<std::uint32_t>(netns_fd));
+    if (mac && kind == "macvlan") message.attribute(IFLA_ADDRESS, mac->data(), mac->size());
+    auto info = message.begin_nested(IFLA_LINKINFO);
+    message.attribute(IFLA_INFO_KIND, kind);
+    auto data = message.begin_nested(IFLA_INFO_DATA);
+    if (kind == "macvlan")
+        message.attribute_u32(IFLA_MACVLAN_MODE, MACVLAN_MODE_BRIDGE);
+    else
+        message.attribute(IFLA_IPVLAN_MODE, &ipvlan_l2, sizeof ipvlan_l2);
+    message.end_nested(data);
+    message.end_nested(info);
+    request(message, "creating " + kind + " " + name + " on " + parent);
 }
 
 void RouteNetlink::set_up(const std::string& name) {

@@ -430,9 +430,9 @@ TEST_F(NetworkTest, NetworkInspectFormat) {
     ASSERT_EQ(shown.exit_code, 0) << shown;
     EXPECT_EQ(trim(shown.out), "formatted bridge true [{\"Gateway\":\"10.220." + tag +
                                    ".1\",\"Subnet\":\"10.220." + tag + ".0/24\"}]");
-    CommandResult driver = berth({"network", "create", "-d", "macvlan", "other"});
+    CommandResult driver = berth({"network", "create", "-d", "overlay", "other"});
     EXPECT_NE(driver.exit_code, 0);
-    EXPECT_NE(driver.err.find("network driver macvlan is not supported"), std::string::npos)
+    EXPECT_NE(driver.err.find("network driver overlay is not supported"), std::string::npos)
         << driver;
     EXPECT_EQ(berth({"network", "inspect", "other"}).exit_code, 1);
     EXPECT_EQ(berth({"network", "rm", "formatted"}).exit_code, 0);
@@ -593,6 +593,66 @@ TEST_F(NetworkTest, Ipv6NetworksCarryTrafficNamesAndPublishedPorts) {
     }
     EXPECT_NE(berth({"network", "inspect", "bad6"}).exit_code, 0);
     EXPECT_EQ(berth({"network", "rm", "six", "six-other"}).exit_code, 0);
+}
+
+// -d macvlan and -d ipvlan on a parent link (a dummy one the test makes):
+// containers on one network reach each other at their own addresses; no
+// bridge, veth or rule of berth's; bad options are one line and make nothing.
+TEST_F(NetworkTest, MacvlanAndIpvlanNetworksOnAParentLink) {
+    std::string tag = std::to_string(::getpid() % 200 + 20);
+    std::string parent = "bmv" + std::to_string(::getpid());
+    // A veth pair's end as the parent (this kernel may lack the dummy driver).
+    ASSERT_EQ(
+        run_command({"ip", "link", "add", parent, "type", "veth", "peer", "name", parent + "p"})
+            .exit_code,
+        0);
+    run_command({"ip", "link", "set", parent, "up"});
+    run_command({"ip", "link", "set", parent + "p", "up"});
+    std::vector<std::string> drivers = {"macvlan"};
+    // ipvlan only where the kernel has it.
+    if (run_command({"ip", "link", "add", "link", parent, "name", parent + "i", "type", "ipvlan"})
+            .exit_code == 0) {
+        run_command({"ip", "link", "del", parent + "i"});
+        drivers.push_back("ipvlan");
+    }
+    int third = 0;
+    for (const auto& driver : drivers) {
+        std::string subnet = "10.22" + std::to_string(3 + third++) + "." + tag + ".";
+        CommandResult made = berth({"network", "create", "-d", driver, "-o", "parent=" + parent,
+                                    "--subnet", subnet + "0/24", "sub"});
+        ASSERT_EQ(made.exit_code, 0) << made;
+        EXPECT_EQ(
+            trim(berth({"network", "inspect", "--format", "{{.Driver}} {{.Options.parent}}", "sub"})
+                     .out),
+            std::string(driver) + " " + parent);
+        run_detached({"--name", "first", "--network", "sub", "busybox", "sh", "-c",
+                      "while true; do nc -l -p 7000 -e echo pong; done"});
+        CommandResult client =
+            berth({"run", "--rm", "--network", "sub", "busybox", "sh", "-c",
+                   "ip -4 addr show eth0; echo hi | nc -w 3 " + subnet + "2 7000"});
+        EXPECT_NE(client.out.find("inet " + subnet + "3/24"), std::string::npos) << client;
+        EXPECT_NE(client.out.find("pong"), std::string::npos) << driver << ": " << client;
+        // Ports are a bridge's: refused, and nothing stays.
+        CommandResult published =
+            berth({"run", "--rm", "--network", "sub", "-p", "80", "busybox", "true"});
+        EXPECT_EQ(published.exit_code, 125) << published;
+        EXPECT_NE(published.err.find("published ports need a bridge network"), std::string::npos)
+            << published;
+        EXPECT_EQ(berth({"rm", "-f", "first"}).exit_code, 0);
+        EXPECT_EQ(berth({"network", "rm", "sub"}).exit_code, 0);
+    }
+    for (const std::vector<std::string>& bad :
+         {std::vector<std::string>{"network", "create", "-d", "macvlan", "nosub"},
+          std::vector<std::string>{"network", "create", "-d", "macvlan", "-o",
+                                   "parent=nonexistent0", "nosub"},
+          std::vector<std::string>{"network", "create", "-d", "overlay", "nosub"},
+          std::vector<std::string>{"network", "create", "-o", "mtu=9000", "nosub"}}) {
+        CommandResult failed = berth(bad);
+        EXPECT_NE(failed.exit_code, 0) << failed;
+        EXPECT_EQ(lines_of(failed.err).size(), 1u) << failed.err;
+    }
+    EXPECT_NE(berth({"network", "inspect", "nosub"}).exit_code, 0);
+    run_command({"ip", "link", "del", parent});
 }
 
 // A query over TCP (2-byte length, then the message), sent by busybox's nc

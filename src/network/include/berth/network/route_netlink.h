@@ -36,6 +36,10 @@ class RouteNetlink {
     void create_veth(const std::string& name, const std::string& master, int mtu,
                      const std::string& peer_name, int peer_netns_fd,
                      const std::array<std::uint8_t, 6>* peer_mac = nullptr);
+    // A macvlan (bridge mode) or ipvlan (L2) link on `parent`, created
+    // directly in the namespace `netns_fd` as `name`, with `mac` (macvlan only).
+    void create_sublink(const std::string& kind, const std::string& parent, const std::string& name,
+                        int netns_fd, const std::array<std::uint8_t, 6>* mac = nullptr);
     // Brings a link up.
     void set_up(const std::string& name);
     // Deletes a link (a veth takes its peer with it); false if there was none.
