@@ -7,6 +7,7 @@
 #include "berth/base/error.h"
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
+#include "berth/base/user_namespace.h"
 #include "berth/build/build_context.h"
 #include "berth/build/builder.h"
 #include "berth/build/run_mount.h"
@@ -122,7 +123,7 @@ void unpack_context(std::string_view head, int rest_fd, const std::string& direc
 void run_build(BuildFlags& flags, GlobalOptions& global) {
     image::StoreOptions store_options;
     store_options.root = global.root.empty() ? image::default_root() : global.root;
-    store_options.apply.preserve_ownership = ::geteuid() == 0;
+    store_options.apply.preserve_ownership = !rootless();
     build::BuildOptions options;
     for (const auto& arg : flags.build_args) {
         // "--build-arg NAME" takes NAME's value from the environment, and

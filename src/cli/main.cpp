@@ -4,7 +4,9 @@
 #include "container_commands.h"
 
 #include "berth/base/error.h"
+#include "berth/base/user_namespace.h"
 #include "berth/engine/container_store.h"
+#include "berth/engine/rootless.h"
 #include "berth/oci/reference.h"
 
 #include <cstdio>
@@ -19,7 +21,7 @@ namespace berth::cli {
 std::unique_ptr<image::ImageStore> open_store(const GlobalOptions& global) {
     image::StoreOptions options;
     options.root = global.root.empty() ? image::default_root() : global.root;
-    options.apply.preserve_ownership = ::geteuid() == 0;
+    options.apply.preserve_ownership = !rootless();
     options.images_in_use = [root = options.root] {
         image::Database database(root + "/berth.db");
         std::map<oci::Digest, std::string> in_use;
@@ -62,6 +64,13 @@ std::vector<std::string> command_words_of(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
+    try {
+        // Before anything else, while the process has one thread.
+        engine::enter_rootless_namespace(argv);
+    } catch (const Error& error) {
+        std::cerr << "berth: rootless: " << error.what() << "\n";
+        return 125;
+    }
     CLI::App app{"berth: build, ship and run containers", "berth"};
     app.require_subcommand(1);
     app.fallthrough();
@@ -70,7 +79,7 @@ int main(int argc, char** argv) {
     global.command_words = command_words_of(argc, argv);
     app.add_option("--root", global.root, "Where images and containers are stored")
         ->envname("BERTH_ROOT")
-        ->default_str("/var/lib/berth");
+        ->default_str("/var/lib/berth, rootless ~/.local/share/berth");
 
     CLI::App* image_group = app.add_subcommand("image", "Manage images");
     image_group->require_subcommand(1);

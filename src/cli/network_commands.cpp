@@ -30,14 +30,24 @@ json network_json(engine::Networks& networks, const engine::NetworkRecord& netwo
              endpoint.address + "/" + network.subnet.substr(network.subnet.find('/') + 1)},
             {"Interface", endpoint.interface},
             {"HostInterface", endpoint.host_veth},
+            {"IPv6Address",
+             endpoint.address6.empty()
+                 ? ""
+                 : endpoint.address6 + "/" + network.subnet6.substr(network.subnet6.find('/') + 1)},
             {"Aliases", json::parse(endpoint.aliases_json, nullptr, false)}};
+    json ipam_config = json::array({{{"Subnet", network.subnet}, {"Gateway", network.gateway}}});
+    if (!network.subnet6.empty())
+        ipam_config.push_back({{"Subnet", network.subnet6}, {"Gateway", network.gateway6}});
     return {{"Name", network.name},
             {"Id", network.id},
             {"Created", network.created},
-            {"Driver", "bridge"},
+            {"Driver", network.driver},
             {"Internal", network.internal},
-            {"IPAM", {{"Config", {{{"Subnet", network.subnet}, {"Gateway", network.gateway}}}}}},
-            {"Options", {{"com.docker.network.bridge.name", network.bridge}}},
+            {"EnableIPv6", !network.subnet6.empty()},
+            {"IPAM", {{"Config", ipam_config}}},
+            {"Options", network.driver == "bridge"
+                            ? json{{"com.docker.network.bridge.name", network.bridge}}
+                            : json{{"parent", network.parent}}},
             {"Containers", containers}};
 }
 
@@ -73,6 +83,8 @@ json network_settings_json(const GlobalOptions& global, const std::string& id) {
             {"IPAddress", endpoint.address},
             {"IPPrefixLen", prefix},
             {"Gateway", network.gateway},
+            {"GlobalIPv6Address", endpoint.address6},
+            {"IPv6Gateway", network.gateway6},
             {"Aliases", json::parse(endpoint.aliases_json, nullptr, false)}};
         if (settings["IPAddress"] == "") {
             settings["IPAddress"] = endpoint.address;
@@ -121,15 +133,30 @@ void add_network_commands(CLI::App& app, GlobalOptions& global) {
     {
         auto* command = group->add_subcommand("create", "Create a network");
         auto request = std::make_shared<engine::NetworkCreateRequest>();
-        auto driver = std::make_shared<std::string>("bridge");
-        command->add_option("--subnet", request->subnet,
-                            "Subnet in CIDR form (default: a free /16)");
-        command->add_option("--gateway", request->gateway, "Gateway address (default: the first)");
+        auto subnets = std::make_shared<std::vector<std::string>>();
+        auto gateways = std::make_shared<std::vector<std::string>>();
+        command->add_option("--subnet", *subnets,
+                            "Subnet in CIDR form, IPv4 (default: a free /16) and with --ipv6 an "
+                            "IPv6 one (default: a unique local /64)");
+        command->add_option("--gateway", *gateways, "Gateway address (default: the first)");
         command->add_flag("--internal", request->internal, "No access from or to the outside");
-        command->add_option("-d,--driver", *driver, "Only bridge is supported");
+        command->add_flag("--ipv6", request->ipv6, "IPv6 addresses too");
+        command->add_option("-d,--driver", request->driver, "bridge, macvlan or ipvlan");
+        command->add_option("-o,--opt", request->options, "Driver option: parent=LINK");
         command->add_option("NAME", request->name, "The network's name")->required();
-        command->callback([&global, request, driver] {
-            if (*driver != "bridge") fail("network driver " + *driver + " is not supported yet");
+        command->callback([&global, request, subnets, gateways] {
+            // One of each family, told apart as Docker does: by the colons.
+            auto sort_out = [](const std::vector<std::string>& values, std::string& v4,
+                               std::string& v6, const char* what) {
+                for (const auto& value : values) {
+                    std::string& slot = value.find(':') != std::string::npos ? v6 : v4;
+                    if (!slot.empty())
+                        fail(std::string("give at most one IPv4 and one IPv6 ") + what);
+                    slot = value;
+                }
+            };
+            sort_out(*subnets, request->subnet, request->subnet6, "--subnet");
+            sort_out(*gateways, request->gateway, request->gateway6, "--gateway");
             auto networks = open_networks(global);
             std::cout << networks.create(*request).id << "\n";
         });
@@ -147,8 +174,8 @@ void add_network_commands(CLI::App& app, GlobalOptions& global) {
                     std::cout << network.name << "\n";
                     continue;
                 }
-                rows.push_back({network.id.substr(0, 12), network.name, "bridge", network.subnet,
-                                network.internal ? "true" : "false"});
+                rows.push_back({network.id.substr(0, 12), network.name, network.driver,
+                                network.subnet, network.internal ? "true" : "false"});
             }
             if (!*quiet) std::cout << table(rows);
         });
@@ -156,13 +183,15 @@ void add_network_commands(CLI::App& app, GlobalOptions& global) {
     {
         auto* command = group->add_subcommand("inspect", "Show networks in detail");
         auto names = std::make_shared<std::vector<std::string>>();
+        auto format = std::make_shared<std::string>();
+        command->add_option("-f,--format", *format, "Go-template-like format for each network");
         command->add_option("NETWORK", *names, "Networks")->required();
-        command->callback([&global, names] {
+        command->callback([&global, names, format] {
             auto networks = open_networks(global);
             json all = json::array();
             for (const auto& name : *names)
                 all.push_back(network_json(networks, networks.get(name)));
-            std::cout << all.dump(4) << "\n";
+            print_inspected(all, *format);
         });
     }
     {

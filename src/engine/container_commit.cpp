@@ -6,6 +6,7 @@
 #include "berth/base/error.h"
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
+#include "berth/base/user_namespace.h"
 #include "berth/image/archive.h"
 #include "berth/image/image_store.h"
 #include "berth/image/layer_diff.h"
@@ -59,7 +60,7 @@ std::string Engine::commit(const std::string& reference, const CommitOptions& op
 
     image::StoreOptions store_options;
     store_options.root = options_.root;
-    store_options.apply.preserve_ownership = ::geteuid() == 0;
+    store_options.apply.preserve_ownership = !rootless();
     image::ImageStore store(store_options);
     image::Image base = store.resolve(record.image_id);
 
@@ -67,8 +68,14 @@ std::string Engine::commit(const std::string& reference, const CommitOptions& op
     bool froze = false;
     runtime::Runtime runtime(runtime_root());
     if (options.pause && record.state == ContainerState::running && !record.paused) {
-        runtime.pause(record.id);
-        froze = true;
+        try {
+            runtime.pause(record.id);
+            froze = true;
+        } catch (const Error&) {
+            // A rootless container may have no cgroup to freeze (podman
+            // commits those unpaused too); root's always has one.
+            if (!rootless()) throw;
+        }
     }
     image::StoredLayer layer;
     try {

@@ -2,6 +2,7 @@
 #include "berth/base/error.h"
 #include "berth/base/files.h"
 #include "berth/base/text.h"
+#include "berth/base/user_namespace.h"
 #include "berth/engine/engine.h"
 #include "berth/engine/identity.h"
 #include "berth/engine/json_log.h"
@@ -13,6 +14,7 @@
 #include "berth/network/address.h"
 #include "berth/network/ports.h"
 #include "container_network.h"
+#include "rootless_network.h"
 #include "teardown.h"
 
 #include <cstdlib>
@@ -108,7 +110,7 @@ void check_network_request(RunRequest& request, const oci::ContainerConfig& imag
         if (!network::parse_ipv4(server))
             fail("invalid --dns \"" + server + "\": give an IPv4 address");
     for (const auto& port : options.publish)
-        network::parse_port_mapping(port);
+        network::parse_port_mappings(port);
     if (options.publish_all) {
         for (const auto& port : image_config.exposed_ports) {
             auto mapping = network::parse_exposed_port(port);
@@ -176,15 +178,21 @@ ContainerRecord Engine::create(const RunRequest& given) {
     // A network's row (the default one is made on first use) before anything else.
     std::string joined_netns, network_resolver;
     if (uses_endpoints(request.network)) {
-        if (::geteuid() != 0)
-            fail("network " + request.network +
-                 ": rootless networking (slirp4netns or pasta) is not supported yet; run as "
-                 "root, or use --network none or --network host");
-        containers();
-        NetworkStore networks(*database_);
-        NetworkRecord network = network_for_mode(networks, request.network);
-        request.network = network.name;
-        if (network.name != "bridge") network_resolver = network.gateway;
+        if (rootless()) {
+            // slirp4netns gives each container a network of its own.
+            if (request.network != "bridge")
+                fail("network " + request.network +
+                     ": user-defined networks need root; rootless containers have the default "
+                     "network (slirp4netns), none, host and container:NAME");
+            network_resolver = slirp_dns_server;
+        } else {
+            containers();
+            NetworkStore networks(*database_);
+            NetworkRecord network = network_for_mode(networks, request.network);
+            request.network = network.name;
+            if (network.name != "bridge" && network.driver == "bridge")
+                network_resolver = network.gateway;
+        }
     } else if (request.network.starts_with("container:")) {
         ContainerRecord other = get(request.network.substr(10));
         if (other.state != ContainerState::running || other.pid <= 0)
@@ -194,7 +202,7 @@ ContainerRecord Engine::create(const RunRequest& given) {
 
     image::StoreOptions store_options;
     store_options.root = options_.root;
-    store_options.apply.preserve_ownership = ::geteuid() == 0;
+    store_options.apply.preserve_ownership = !rootless();
     image::ImageStore store(store_options);
     image::Image image = store.resolve(request.image);
     const oci::ContainerConfig& image_config = image.config.config;

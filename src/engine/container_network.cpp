@@ -4,16 +4,19 @@
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
 #include "berth/base/text.h"
+#include "berth/base/user_namespace.h"
 #include "berth/engine/identity.h"
 #include "berth/engine/network_options.h"
 #include "berth/engine/network_resolver.h"
 #include "berth/network/address.h"
+#include "berth/network/address6.h"
 #include "berth/network/firewall.h"
 #include "berth/network/ipam.h"
 #include "berth/network/netns.h"
 #include "berth/network/ports.h"
 #include "berth/network/route_netlink.h"
 #include "process_identity.h"
+#include "rootless_network.h"
 
 #include <chrono>
 #include <cstdio>
@@ -80,10 +83,14 @@ class Undo {
 void publish_ports(NetworkStore& store, const NetworkRecord& network,
                    const EndpointRecord& endpoint, const NetworkOptions& options) {
     if (options.publish.empty()) return;
+    if (network.driver != "bridge")
+        fail("published ports need a bridge network: on " + network.driver + " network " +
+             network.name + " the container is reached at its own address");
     network::PublishRules rules;
     rules.table = table_for_container(endpoint.container_id);
     rules.bridge = network.bridge;
     rules.container_ip = *network::parse_ipv4(endpoint.address);
+    rules.container_ip6 = network::parse_ipv6(endpoint.address6);
     json ports = json::array();
     // Checked and recorded in one transaction: two containers never get one
     // host port, whatever starts at once (as Docker's "port is already allocated").
@@ -110,29 +117,30 @@ void publish_ports(NetworkStore& store, const NetworkRecord& network,
                     return true;
             return false;
         };
-        for (const auto& text : options.publish) {
-            network::PortMapping port = network::parse_port_mapping(text);
-            if (port.host_port == 0) {
-                for (int attempt = 0; attempt < 20 && port.host_port == 0; ++attempt) {
-                    port.host_port = network::free_host_port(port.protocol);
-                    if (clashes(port)) port.host_port = 0;
+        for (const auto& text : options.publish)
+            for (network::PortMapping port : network::parse_port_mappings(text)) {
+                if (port.host_port == 0) {
+                    for (int attempt = 0; attempt < 20 && port.host_port == 0; ++attempt) {
+                        port.host_port = network::free_host_port(port.protocol);
+                        if (clashes(port)) port.host_port = 0;
+                    }
+                    if (port.host_port == 0) fail("no free host port for " + text);
+                } else if (clashes(port)) {
+                    fail("Bind for " + network::to_string(port.host_ip) + ":" +
+                         std::to_string(port.host_port) + " failed: port is already allocated");
                 }
-                if (port.host_port == 0) fail("no free host port for " + text);
-            } else if (clashes(port)) {
-                fail("Bind for " + network::to_string(port.host_ip) + ":" +
-                     std::to_string(port.host_port) + " failed: port is already allocated");
+                taken.push_back(port);
+                rules.ports.push_back(port);
+                ports.push_back(port_json(port));
             }
-            taken.push_back(port);
-            rules.ports.push_back(port);
-            ports.push_back(port_json(port));
-        }
         // The row names the table before it exists, so a crash cannot leak it.
         store.set_ports(endpoint.container_id, endpoint.network, rules.table, ports.dump());
     });
     network::run_nft(network::publish_ruleset(rules));
 }
 
-void add_hosts_line(const std::string& container_dir, const std::string& address) {
+void add_hosts_line(const std::string& container_dir, const std::string& address,
+                    const std::string& address6) {
     std::string hosts_file = container_dir + "/hosts";
     std::string hostname;
     try {
@@ -145,11 +153,14 @@ void add_hosts_line(const std::string& container_dir, const std::string& address
     std::string kept;
     for (const auto& line : split_lines(read_file(hosts_file)))
         if (!(line.ends_with(own_line) &&
-              network::parse_ipv4(line.substr(0, line.size() - own_line.size()))))
+              (network::parse_ipv4(line.substr(0, line.size() - own_line.size())) ||
+               network::parse_ipv6(line.substr(0, line.size() - own_line.size())))))
             kept += line + "\n";
+    kept += address + own_line + "\n";
+    if (!address6.empty()) kept += address6 + own_line + "\n";
     // In place: the container's /etc/hosts is a bind mount of this very file.
     UniqueFd hosts = open_fd(hosts_file, O_WRONLY | O_TRUNC);
-    write_all(hosts.get(), kept + address + own_line + "\n", hosts_file);
+    write_all(hosts.get(), kept, hosts_file);
 }
 
 // With BERTH_NETWORK_TIMING set, how long a network step took goes to
@@ -215,6 +226,7 @@ NetworkRecord network_for_mode(NetworkStore& store, const std::string& name) {
 }
 
 void ensure_bridge(const NetworkRecord& network) {
+    if (network.driver != "bridge") return; // macvlan, ipvlan: the parent is the host's
     network::RouteNetlink host;
     // A bridge that exists was set up by whoever made it (berth keeps
     // bridges as Docker keeps docker0): nothing more to pay per container.
@@ -222,9 +234,15 @@ void ensure_bridge(const NetworkRecord& network) {
     try {
         network::Subnet subnet = network::parse_subnet(network.subnet);
         host.add_address(network.bridge, *network::parse_ipv4(network.gateway), subnet.prefix);
-        network::enable_forwarding(network.bridge);
+        std::optional<network::Subnet6> subnet6;
+        if (!network.subnet6.empty()) {
+            subnet6 = network::parse_subnet6(network.subnet6);
+            host.add_address6(network.bridge, *network::parse_ipv6(network.gateway6),
+                              subnet6->prefix);
+        }
+        network::enable_forwarding(network.bridge, subnet6.has_value());
         network::run_nft(network::network_ruleset(
-            {table_for_network(network), network.bridge, subnet, network.internal}));
+            {table_for_network(network), network.bridge, subnet, subnet6, network.internal}));
     } catch (...) {
         try {
             remove_bridge(network);
@@ -263,16 +281,26 @@ void connect_endpoint(NetworkStore& store, const NetworkRecord& network,
         UniqueFd netns = open_fd(netns_path, O_RDONLY);
         network::RouteNetlink host;
         auto mac = network::mac_for(*network::parse_ipv4(endpoint.address));
-        host.create_veth(endpoint.host_veth, network.bridge, 0, endpoint.interface, netns.get(),
-                         &mac);
+        if (network.driver == "bridge")
+            host.create_veth(endpoint.host_veth, network.bridge, 0, endpoint.interface, netns.get(),
+                             &mac);
+        else // no host end: the link goes with the namespace
+            host.create_sublink(network.driver, network.parent, endpoint.interface, netns.get(),
+                                &mac);
         network::RouteNetlink inside(netns.get());
         network::Subnet subnet = network::parse_subnet(network.subnet);
         inside.add_address(endpoint.interface, *network::parse_ipv4(endpoint.address),
                            subnet.prefix);
         inside.set_up(endpoint.interface);
+        if (!endpoint.address6.empty())
+            inside.add_address6(endpoint.interface, *network::parse_ipv6(endpoint.address6),
+                                network::parse_subnet6(network.subnet6).prefix);
         // An internal network has no way out: no default route either.
-        if (default_route && !network.internal)
+        if (default_route && !network.internal) {
             inside.add_default_route(*network::parse_ipv4(network.gateway));
+            if (!endpoint.address6.empty())
+                inside.add_default_route6(*network::parse_ipv6(network.gateway6));
+        }
     } catch (...) {
         try {
             disconnect_endpoint(store, endpoint);
@@ -290,6 +318,25 @@ void connect_container(image::Database& database, const std::string& root,
     StepTimer timer("setup");
     // Left by a start that did not finish (a killed monitor).
     disconnect_container(database, run_root, record.id, true);
+    if (rootless()) {
+        // No bridge or veth for an unprivileged user: slirp4netns.
+        std::string netns_path = netns_path_for(run_root, record.id);
+        make_directories(run_root + "/netns", 0700);
+        try {
+            UniqueFd netns = network::hold_network_namespace(
+                "/proc/" + std::to_string(init_pid) + "/ns/net", netns_path);
+            network::RouteNetlink(netns.get()).set_up("lo");
+            connect_rootless_network(run_root, record.id, netns_path, request);
+            add_hosts_line(container_dir, slirp_container_address, "");
+        } catch (...) {
+            try {
+                disconnect_container(database, run_root, record.id);
+            } catch (...) {
+            }
+            throw;
+        }
+        return;
+    }
     NetworkStore store(database);
     NetworkRecord network = network_for_mode(store, request.network);
     std::string netns_path = netns_path_for(run_root, record.id);
@@ -317,7 +364,7 @@ void connect_container(image::Database& database, const std::string& root,
                              false);
             ensure_network_resolver(root, run_root, *extra);
         }
-        add_hosts_line(container_dir, endpoints.front().address);
+        add_hosts_line(container_dir, endpoints.front().address, endpoints.front().address6);
         // Names on user-defined networks (Docker's default network has none).
         if (network.name != "bridge") ensure_network_resolver(root, run_root, network);
     } catch (...) {
@@ -354,6 +401,7 @@ void disconnect_container(image::Database& database, const std::string& run_root
     // every container's exit.
     network::remove_network_namespace(netns_path_for(run_root, id));
     Undo undo;
+    undo.run([&] { disconnect_rootless_network(run_root, id); });
     for (const auto& endpoint : endpoints)
         undo.run([&] {
             if (!endpoint.nft_table.empty()) network::delete_nft_table(endpoint.nft_table);

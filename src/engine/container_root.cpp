@@ -2,6 +2,7 @@
 
 #include "berth/base/error.h"
 #include "berth/base/syscalls.h"
+#include "berth/base/user_namespace.h"
 #include "berth/image/image_store.h"
 #include "berth/image/rootfs.h"
 
@@ -34,7 +35,7 @@ ContainerRoot::ContainerRoot(const ContainerRecord& record, const std::string& c
     if (!image::is_mount_point(rootfs)) {
         image::StoreOptions options;
         options.root = engine_root;
-        options.apply.preserve_ownership = ::geteuid() == 0;
+        options.apply.preserve_ownership = !rootless();
         image::ImageStore store(options);
         image::mount_rootfs(store, store.resolve(record.image_id), container_dir);
         mounted_dir_ = container_dir;

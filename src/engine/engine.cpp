@@ -5,6 +5,7 @@
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
 #include "berth/base/unix_socket.h"
+#include "berth/base/user_namespace.h"
 #include "berth/engine/identity.h"
 #include "berth/engine/json_log.h"
 #include "berth/engine/restart_policy.h"
@@ -51,7 +52,13 @@ void mark_stopped_by_user(const std::string& container_dir) {
 
 std::string default_run_root() {
     const char* from_env = std::getenv("BERTH_RUNROOT");
-    return from_env && *from_env ? from_env : "/run/berth";
+    if (from_env && *from_env) return from_env;
+    if (::geteuid() == 0) return "/run/berth";
+    // Rootless, as podman: the user's runtime directory (a tmpfs the login
+    // made, gone at logout, as /run/berth is at reboot).
+    const char* runtime_dir = std::getenv("XDG_RUNTIME_DIR");
+    if (runtime_dir && *runtime_dir == '/') return std::string(runtime_dir) + "/berth";
+    return "/tmp/berth-run-" + std::to_string(::geteuid());
 }
 
 Engine::Engine(EngineOptions options) : options_(std::move(options)) {
@@ -182,7 +189,7 @@ Attachment Engine::start(const std::string& reference, bool attach) {
         // Restarting a stopped container: its upper layer is still there.
         image::StoreOptions store_options;
         store_options.root = options_.root;
-        store_options.apply.preserve_ownership = ::geteuid() == 0;
+        store_options.apply.preserve_ownership = !rootless();
         image::ImageStore store(store_options);
         image::mount_rootfs(store, store.resolve(record.image_id), dir,
                             {.scratch_upper = request.auto_remove});

@@ -126,6 +126,10 @@ class Monitor {
 int Monitor::fail_start(const std::string& message) {
     int code = exit_code_for_start_failure(message);
     std::fprintf(stderr, "berth monitor: start failed: %s\n", message.c_str());
+    if (attach_listener_) {
+        attach_listener_.reset();
+        ::unlink(plan_.attach_socket.c_str());
+    }
     try {
         ContainerRecord record = containers_.get(plan_.id);
         // Docker keeps a container that never ran "created", with the code.

@@ -72,15 +72,74 @@ void forward(int server, std::string query, sockaddr_in client,
     }).detach();
 }
 
+// DNS over TCP frames each message with its length (RFC 1035 4.2.2).
+std::optional<std::string> read_tcp_message(int fd) {
+    unsigned char length[2];
+    std::size_t have = 0;
+    while (have < 2) {
+        ssize_t got = ::read(fd, length + have, 2 - have);
+        if (got <= 0) return std::nullopt;
+        have += static_cast<std::size_t>(got);
+    }
+    std::string message(static_cast<std::size_t>(length[0] << 8 | length[1]), '\0');
+    have = 0;
+    while (have < message.size()) {
+        ssize_t got = ::read(fd, message.data() + have, message.size() - have);
+        if (got <= 0) return std::nullopt;
+        have += static_cast<std::size_t>(got);
+    }
+    return message;
+}
+
+bool send_tcp_message(int fd, const std::string& message) {
+    if (message.size() > 0xffff) return false;
+    std::string framed;
+    framed += static_cast<char>(message.size() >> 8);
+    framed += static_cast<char>(message.size() & 0xff);
+    framed += message;
+    return ::send(fd, framed.data(), framed.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(framed.size());
+}
+
+// The TCP form of forward(): the host's resolvers asked over TCP (the
+// answer may be one too large for UDP), on a thread of its own.
+void forward_tcp(UniqueFd client, std::string query, std::vector<network::Ipv4> upstreams) {
+    std::thread([client = std::move(client), query = std::move(query),
+                 upstreams = std::move(upstreams)] {
+        for (const auto& upstream : upstreams) {
+            UniqueFd socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+            sockaddr_in to{};
+            to.sin_family = AF_INET;
+            to.sin_port = htons(53);
+            to.sin_addr.s_addr = upstream.network_order();
+            timeval timeout{2, 0};
+            ::setsockopt(socket.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+            ::setsockopt(socket.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+            if (!socket ||
+                ::connect(socket.get(), reinterpret_cast<sockaddr*>(&to), sizeof to) < 0 ||
+                !send_tcp_message(socket.get(), query))
+                continue;
+            auto answer = read_tcp_message(socket.get());
+            if (!answer) continue;
+            send_tcp_message(client.get(), *answer);
+            return;
+        }
+    }).detach();
+}
+
 class Resolver {
   public:
     Resolver(const std::string& root, std::string network)
         : database_(root + "/berth.db"), containers_(database_), store_(database_),
           network_(std::move(network)), upstreams_(host_resolvers()) {}
 
+    struct Addresses {
+        std::vector<network::Ipv4> v4;
+        std::vector<network::Ipv6> v6;
+    };
     // The addresses of `name` on the network; nullopt if no container has it.
-    std::optional<std::vector<network::Ipv4>> lookup(const std::string& name) {
-        std::vector<network::Ipv4> found;
+    std::optional<Addresses> lookup(const std::string& name) {
+        Addresses found;
         for (const auto& endpoint : store_.endpoints_on_network(network_)) {
             auto record = containers_.find(endpoint.container_id);
             if (!record) continue;
@@ -90,10 +149,11 @@ class Resolver {
             if (aliases.is_array())
                 for (const auto& alias : aliases)
                     if (alias.is_string() && alias.get<std::string>() == name) match = true;
-            if (match)
-                if (auto address = network::parse_ipv4(endpoint.address)) found.push_back(*address);
+            if (!match) continue;
+            if (auto address = network::parse_ipv4(endpoint.address)) found.v4.push_back(*address);
+            if (auto address = network::parse_ipv6(endpoint.address6)) found.v6.push_back(*address);
         }
-        if (found.empty()) return std::nullopt;
+        if (found.v4.empty()) return std::nullopt;
         return found;
     }
 
@@ -103,10 +163,39 @@ class Resolver {
         return store_.find_network(network_) && !store_.endpoints_on_network(network_).empty();
     }
 
-    // Only the network's own containers are answered: the gateway address is
-    // the host's, which other networks' containers can reach too. An
-    // --internal network's names resolve, nothing else does (no way out).
-    void serve(int server, const NetworkRecord& network) {
+    // What to do with a query from `client`: answer it (the bytes), forward
+    // it to the host's resolvers, or drop it. Only the network's own
+    // containers are answered: the gateway address is the host's, which
+    // other networks' containers can reach too. An --internal network's
+    // names resolve, nothing else does (no way out).
+    struct Decision {
+        enum { answer, forward, drop } action = drop;
+        std::string bytes;
+    };
+    Decision decide(std::string_view query, network::Ipv4 client, const NetworkRecord& network,
+                    const network::Subnet& subnet) {
+        auto question = network::parse_dns_query(query);
+        if (!question || !subnet.contains(client)) return {};
+        std::optional<Addresses> local;
+        if (question->klass == network::dns_class_in &&
+            question->name.find('.') == std::string::npos)
+            local = lookup(question->name);
+        if (!local && network.internal)
+            return {Decision::answer, network::build_dns_answer(query, *question, {}, false, 0)};
+        if (!local) return {Decision::forward, {}};
+        // A name of ours: the addresses of the type asked (none is NOERROR, empty).
+        std::vector<network::Ipv4> answers;
+        std::vector<network::Ipv6> answers6;
+        if (question->type == network::dns_type_a) answers = local->v4;
+        if (question->type == network::dns_type_aaaa) answers6 = local->v6;
+        return {Decision::answer,
+                network::build_dns_answer(query, *question, answers, answers6, true, 0)};
+    }
+
+    // UDP on `udp`, and TCP (RFC 7766: for a truncated reply, or a client
+    // that asks so) on `tcp`, the same answers, until the network has no
+    // container left.
+    void serve(int udp, int tcp, const NetworkRecord& network) {
         network::Subnet subnet = network::parse_subnet(network.subnet);
         char buffer[4096];
         auto next_check = std::chrono::steady_clock::now();
@@ -115,41 +204,48 @@ class Resolver {
                 if (!network_in_use()) return;
                 next_check = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
             }
-            pollfd ready{server, POLLIN, 0};
-            if (::poll(&ready, 1, 300) <= 0) continue;
+            pollfd ready[2] = {{udp, POLLIN, 0}, {tcp, POLLIN, 0}};
+            if (::poll(ready, 2, 300) <= 0) continue;
+            if (ready[1].revents & POLLIN) serve_tcp_client(tcp, network, subnet);
+            if (!(ready[0].revents & POLLIN)) continue;
             sockaddr_in client{};
             socklen_t size = sizeof client;
-            ssize_t got = ::recvfrom(server, buffer, sizeof buffer, 0,
+            ssize_t got = ::recvfrom(udp, buffer, sizeof buffer, 0,
                                      reinterpret_cast<sockaddr*>(&client), &size);
             if (got <= 0) continue;
             std::string_view query(buffer, static_cast<std::size_t>(got));
-            auto question = network::parse_dns_query(query);
-            if (!question || !subnet.contains(network::Ipv4{ntohl(client.sin_addr.s_addr)}))
-                continue;
-            std::optional<std::vector<network::Ipv4>> local;
-            if (question->klass == network::dns_class_in &&
-                question->name.find('.') == std::string::npos)
-                local = lookup(question->name);
-            if (!local && network.internal) {
-                std::string refused = network::build_dns_answer(query, *question, {}, false, 0);
-                ::sendto(server, refused.data(), refused.size(), 0,
+            Decision decision =
+                decide(query, network::Ipv4{ntohl(client.sin_addr.s_addr)}, network, subnet);
+            if (decision.action == Decision::forward)
+                forward(udp, std::string(query), client, upstreams_);
+            else if (decision.action == Decision::answer)
+                ::sendto(udp, decision.bytes.data(), decision.bytes.size(), 0,
                          reinterpret_cast<sockaddr*>(&client), size);
-                continue;
-            }
-            if (!local) {
-                forward(server, std::string(query), client, upstreams_);
-                continue;
-            }
-            // A name of ours: its IPv4 addresses, and no IPv6 one (NOERROR, empty).
-            std::vector<network::Ipv4> answers;
-            if (question->type == network::dns_type_a) answers = *local;
-            std::string answer = network::build_dns_answer(query, *question, answers, true, 0);
-            ::sendto(server, answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&client),
-                     size);
         }
     }
 
   private:
+    // One query on a new TCP connection (a 2-byte length, then the message),
+    // read with a short timeout so a silent client cannot hold up the rest.
+    void serve_tcp_client(int tcp, const NetworkRecord& network, const network::Subnet& subnet) {
+        sockaddr_in client{};
+        socklen_t size = sizeof client;
+        UniqueFd connection(
+            ::accept4(tcp, reinterpret_cast<sockaddr*>(&client), &size, SOCK_CLOEXEC));
+        if (!connection) return;
+        timeval timeout{1, 0};
+        ::setsockopt(connection.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+        ::setsockopt(connection.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+        auto query = read_tcp_message(connection.get());
+        if (!query) return;
+        Decision decision =
+            decide(*query, network::Ipv4{ntohl(client.sin_addr.s_addr)}, network, subnet);
+        if (decision.action == Decision::answer)
+            send_tcp_message(connection.get(), decision.bytes);
+        else if (decision.action == Decision::forward)
+            forward_tcp(std::move(connection), std::move(*query), upstreams_);
+    }
+
     image::Database database_;
     ContainerStore containers_;
     NetworkStore store_;
@@ -193,13 +289,23 @@ int run_network_resolver(const std::string& root, const std::string& run_root,
         if (bound < 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     if (bound < 0) throw_errno("listening on " + network->gateway + ":53");
+    // TCP on the same address, once it is there.
+    UniqueFd tcp_server(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!tcp_server) throw_errno("opening the resolver's TCP socket");
+    ::setsockopt(tcp_server.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(tcp_server.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) < 0 ||
+        ::listen(tcp_server.get(), 64) < 0)
+        throw_errno("listening on " + network->gateway + ":53 (TCP)");
     signal_ready(ready_fd);
-    resolver.serve(server.get(), *network);
+    resolver.serve(server.get(), tcp_server.get(), *network);
     return 0;
 }
 
 void ensure_network_resolver(const std::string& root, const std::string& run_root,
                              const NetworkRecord& network) {
+    // Its address is the host's bridge's: macvlan and ipvlan networks have
+    // none on the host, so no resolver (their containers use the host's).
+    if (network.driver != "bridge") return;
     make_directories(run_root + "/dns", 0700);
     {
         // Held by a running resolver: nothing to do (the common case, no fork).

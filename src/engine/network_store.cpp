@@ -2,6 +2,7 @@
 
 #include "berth/base/error.h"
 #include "berth/network/address.h"
+#include "berth/network/address6.h"
 #include "berth/network/ipam.h"
 
 #include <set>
@@ -39,20 +40,31 @@ const std::vector<std::string> migrations = {
     " network TEXT NOT NULL,"
     " aliases TEXT NOT NULL DEFAULT '[]',"
     " PRIMARY KEY (container_id, network))",
+    // IPv6 (network create --ipv6): a second subnet and gateway, a second
+    // address per endpoint, unique per network as the IPv4 one.
+    "ALTER TABLE networks ADD COLUMN subnet6 TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE networks ADD COLUMN gateway6 TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE network_endpoints ADD COLUMN address6 TEXT NOT NULL DEFAULT '';"
+    "CREATE UNIQUE INDEX network_endpoints_address6 ON network_endpoints (network, address6)"
+    " WHERE address6 != ''",
+    // Drivers other than bridge: macvlan and ipvlan on a parent link.
+    "ALTER TABLE networks ADD COLUMN driver TEXT NOT NULL DEFAULT 'bridge';"
+    "ALTER TABLE networks ADD COLUMN parent TEXT NOT NULL DEFAULT ''",
 };
 
-constexpr const char* network_columns = "name, id, bridge, subnet, gateway, internal, created";
-constexpr const char* endpoint_columns =
-    "container_id, network, address, interface, host_veth, netns_path, nft_table, ports, aliases";
+constexpr const char* network_columns =
+    "name, id, bridge, subnet, gateway, internal, created, subnet6, gateway6, driver, parent";
+constexpr const char* endpoint_columns = "container_id, network, address, interface, host_veth, "
+                                         "netns_path, nft_table, ports, aliases, address6";
 
 NetworkRecord read_network(const image::Statement& row) {
-    return {row.text(0), row.text(1),         row.text(2), row.text(3),
-            row.text(4), row.integer(5) != 0, row.text(6)};
+    return {row.text(0), row.text(1), row.text(2), row.text(3), row.text(4), row.integer(5) != 0,
+            row.text(6), row.text(7), row.text(8), row.text(9), row.text(10)};
 }
 
 EndpointRecord read_endpoint(const image::Statement& row) {
     return {row.text(0), row.text(1), row.text(2), row.text(3), row.text(4),
-            row.text(5), row.text(6), row.text(7), row.text(8)};
+            row.text(5), row.text(6), row.text(7), row.text(8), row.text(9)};
 }
 
 std::vector<EndpointRecord> query_endpoints(image::Database& database, const std::string& where,
@@ -81,12 +93,14 @@ void NetworkStore::insert_network(const NetworkRecord& network) {
             if (network::parse_subnet(other.subnet).overlaps(subnet))
                 fail("subnet " + network.subnet + " overlaps network " + other.name + "'s " +
                      other.subnet);
+            if (!network.subnet6.empty() && other.subnet6 == network.subnet6)
+                fail("subnet " + network.subnet6 + " is network " + other.name + "'s");
             if (other.bridge == network.bridge)
                 fail("bridge " + network.bridge + " is network " + other.name + "'s");
         }
         database_
             .prepare(std::string("INSERT INTO networks (") + network_columns +
-                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
             .bind(1, network.name)
             .bind(2, network.id)
             .bind(3, network.bridge)
@@ -94,6 +108,10 @@ void NetworkStore::insert_network(const NetworkRecord& network) {
             .bind(5, network.gateway)
             .bind(6, static_cast<std::int64_t>(network.internal))
             .bind(7, network.created)
+            .bind(8, network.subnet6)
+            .bind(9, network.gateway6)
+            .bind(10, network.driver.empty() ? "bridge" : network.driver)
+            .bind(11, network.parent)
             .run();
     });
 }
@@ -143,9 +161,22 @@ EndpointRecord NetworkStore::allocate(EndpointRecord endpoint) {
         auto address = network::next_free_address(subnet, *gateway, taken);
         if (!address) fail("network " + network->name + " has no free address left");
         endpoint.address = network::to_string(*address);
+        if (!network->subnet6.empty()) {
+            network::Subnet6 subnet6 = network::parse_subnet6(network->subnet6);
+            auto gateway6 = network::parse_ipv6(network->gateway6);
+            if (!gateway6)
+                fail("network " + network->name + " has a bad IPv6 gateway " + network->gateway6);
+            std::set<network::Ipv6> taken6;
+            for (const auto& other :
+                 query_endpoints(database_, "WHERE network = ?1", network->name))
+                if (auto held = network::parse_ipv6(other.address6)) taken6.insert(*held);
+            auto address6 = network::next_free_address6(subnet6, *gateway6, taken6);
+            if (!address6) fail("network " + network->name + " has no free IPv6 address left");
+            endpoint.address6 = network::to_string(*address6);
+        }
         database_
             .prepare(std::string("INSERT INTO network_endpoints (") + endpoint_columns +
-                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
             .bind(1, endpoint.container_id)
             .bind(2, endpoint.network)
             .bind(3, endpoint.address)
@@ -155,6 +186,7 @@ EndpointRecord NetworkStore::allocate(EndpointRecord endpoint) {
             .bind(7, endpoint.nft_table)
             .bind(8, endpoint.ports_json.empty() ? "[]" : endpoint.ports_json)
             .bind(9, endpoint.aliases_json.empty() ? "[]" : endpoint.aliases_json)
+            .bind(10, endpoint.address6)
             .run();
     });
     return endpoint;

@@ -2,15 +2,18 @@
 
 #include "berth/base/error.h"
 #include "berth/base/files.h"
+#include "berth/base/user_namespace.h"
 #include "berth/engine/identity.h"
 #include "berth/engine/network_resolver.h"
 #include "berth/engine/run_request.h"
 #include "berth/image/image_store.h"
 #include "berth/network/address.h"
+#include "berth/network/address6.h"
 #include "berth/network/ipam.h"
 #include "berth/network/route_netlink.h"
 #include "container_network.h"
 #include "process_identity.h"
+#include "rootless_network.h"
 
 #include <algorithm>
 #include <set>
@@ -41,6 +44,9 @@ Networks::Networks(EngineOptions options) : options_(std::move(options)) {
 Networks::~Networks() = default;
 
 NetworkRecord Networks::create(const NetworkCreateRequest& request) {
+    if (rootless())
+        fail("network create: user-defined networks need root (bridges and nftables rules are "
+             "the host's); rootless containers get slirp4netns on the default network");
     if (!valid_network_name(request.name))
         fail("invalid network name \"" + request.name +
              "\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
@@ -53,6 +59,30 @@ NetworkRecord Networks::create(const NetworkCreateRequest& request) {
     network.id = new_container_id();
     network.bridge = "br-" + network.id.substr(0, 12);
     network.internal = request.internal;
+    network.driver = request.driver;
+    for (const auto& option : request.options) {
+        if (option.starts_with("parent=") && network.driver != "bridge")
+            network.parent = option.substr(7);
+        else
+            fail("network option \"" + option + "\" is not supported (" +
+                 (network.driver == "bridge" ? "bridge networks take none" : "give parent=LINK") +
+                 ")");
+    }
+    if (network.driver == "macvlan" || network.driver == "ipvlan") {
+        // No bridge of berth's: the containers' links hang on the parent.
+        network.bridge = "mv-" + network.id.substr(0, 12);
+        if (network.parent.empty())
+            fail("a " + network.driver + " network needs -o parent=LINK (a host interface)");
+        if (network::RouteNetlink().link_index(network.parent) == 0)
+            fail("parent " + network.parent + " of the " + network.driver +
+                 " network is not a link of this host");
+        if (request.internal || request.ipv6)
+            fail("--internal and --ipv6 are for bridge networks (" + network.driver +
+                 " networks have the parent's reach)");
+    } else if (network.driver != "bridge") {
+        fail("network driver " + network.driver +
+             " is not supported (berth has bridge, macvlan and ipvlan)");
+    }
     network::Subnet subnet;
     if (!request.subnet.empty()) {
         subnet = network::parse_subnet(request.subnet);
@@ -74,6 +104,20 @@ NetworkRecord Networks::create(const NetworkCreateRequest& request) {
     if (!subnet.contains(gateway) || gateway == subnet.network || gateway == subnet.broadcast())
         fail("gateway " + request.gateway + " is not a host address of subnet " + network.subnet);
     network.gateway = network::to_string(gateway);
+    if (!request.ipv6 && (!request.subnet6.empty() || !request.gateway6.empty()))
+        fail("an IPv6 --subnet or --gateway needs --ipv6");
+    if (request.ipv6) {
+        network::Subnet6 subnet6 = request.subnet6.empty()
+                                       ? network::unique_local_subnet(network.id)
+                                       : network::parse_subnet6(request.subnet6);
+        network.subnet6 = network::to_string(subnet6);
+        auto gateway6 = request.gateway6.empty() ? std::optional(subnet6.first_host())
+                                                 : network::parse_ipv6(request.gateway6);
+        if (!gateway6 || !subnet6.contains(*gateway6) || *gateway6 == subnet6.network)
+            fail("gateway " + request.gateway6 + " is not a host address of subnet " +
+                 network.subnet6);
+        network.gateway6 = network::to_string(*gateway6);
+    }
     network.created = now_rfc3339_nano();
     store_->insert_network(network);
     return network;
@@ -84,6 +128,7 @@ std::vector<NetworkRecord> Networks::list() {
 }
 
 NetworkRecord Networks::get(const std::string& name_or_id) {
+    if (rootless() && name_or_id == slirp_network_name) return rootless_network_record();
     auto network = store_->find_network(name_or_id);
     if (!network) fail("network " + name_or_id + " not found");
     return *network;
@@ -165,7 +210,12 @@ void Networks::disconnect(const std::string& network_name, const std::string& co
 }
 
 std::vector<EndpointRecord> Networks::container_endpoints(const std::string& container) {
-    return store_->endpoints_of_container(containers_->get(container).id);
+    std::string id = containers_->get(container).id;
+    if (rootless()) {
+        if (auto endpoint = rootless_endpoint(options_.run_root, id)) return {*endpoint};
+        return {};
+    }
+    return store_->endpoints_of_container(id);
 }
 
 } // namespace berth::engine

@@ -3,6 +3,7 @@
 #include "berth/runtime/runtime.h"
 
 #include "berth/base/error.h"
+#include "berth/base/user_namespace.h"
 #include "berth/engine/spec_options.h"
 
 #include <algorithm>
@@ -184,11 +185,14 @@ json build_oci_spec(const RunRequest& request, const oci::ContainerConfig& image
         {"noNewPrivileges", request.no_new_privileges},
     };
 
+    // A rootless namespace without /etc/subgid ranges has no group tty (5).
+    std::vector<std::string> devpts_options = {"nosuid", "noexec", "newinstance", "ptmxmode=0666",
+                                               "mode=0620"};
+    if (group_is_mapped(5)) devpts_options.push_back("gid=5");
     json mounts = json::array({
         mount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}),
         mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}),
-        mount("/dev/pts", "devpts", "devpts",
-              {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}),
+        mount("/dev/pts", "devpts", "devpts", devpts_options),
         mount("/sys", "sysfs", "sysfs",
               request.privileged ? std::vector<std::string>{"nosuid", "noexec", "nodev"}
                                  : std::vector<std::string>{"nosuid", "noexec", "nodev", "ro"}),

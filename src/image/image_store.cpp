@@ -42,7 +42,15 @@ std::string prepared_root(const std::string& root) {
 
 std::string default_root() {
     const char* from_env = std::getenv("BERTH_ROOT");
-    return from_env && *from_env ? from_env : "/var/lib/berth";
+    if (from_env && *from_env) return from_env;
+    if (::geteuid() == 0) return "/var/lib/berth";
+    // Rootless, as podman: the user's own data directory.
+    const char* data_home = std::getenv("XDG_DATA_HOME");
+    if (data_home && *data_home == '/') return std::string(data_home) + "/berth";
+    const char* home = std::getenv("HOME");
+    if (!home || *home != '/')
+        fail("rootless berth needs $HOME or $XDG_DATA_HOME (or --root) for its storage");
+    return std::string(home) + "/.local/share/berth";
 }
 
 ImageStore::ImageStore(StoreOptions options)

@@ -58,6 +58,13 @@ std::optional<DnsQuestion> parse_dns_query(std::string_view message) {
 std::string build_dns_answer(std::string_view query, const DnsQuestion& question,
                              const std::vector<Ipv4>& addresses, bool name_exists,
                              std::uint32_t ttl) {
+    return build_dns_answer(query, question, addresses, {}, name_exists, ttl);
+}
+
+std::string build_dns_answer(std::string_view query, const DnsQuestion& question,
+                             const std::vector<Ipv4>& addresses,
+                             const std::vector<Ipv6>& addresses6, bool name_exists,
+                             std::uint32_t ttl) {
     std::string out;
     put_u16(out, question.id);
     std::uint16_t request_flags = read_u16(query, 2);
@@ -66,7 +73,7 @@ std::string build_dns_answer(std::string_view query, const DnsQuestion& question
     if (!name_exists) flags |= 3; // NXDOMAIN
     put_u16(out, flags);
     put_u16(out, 1);
-    put_u16(out, static_cast<std::uint16_t>(addresses.size()));
+    put_u16(out, static_cast<std::uint16_t>(addresses.size() + addresses6.size()));
     put_u16(out, 0);
     put_u16(out, 0);
     out.append(query.substr(header_size, question.end - header_size));
@@ -77,6 +84,14 @@ std::string build_dns_answer(std::string_view query, const DnsQuestion& question
         put_u32(out, ttl);
         put_u16(out, 4);
         put_u32(out, address.value);
+    }
+    for (const auto& address : addresses6) {
+        put_u16(out, 0xc000 | header_size);
+        put_u16(out, dns_type_aaaa);
+        put_u16(out, dns_class_in);
+        put_u32(out, ttl);
+        put_u16(out, 16);
+        out.append(reinterpret_cast<const char*>(address.bytes.data()), address.bytes.size());
     }
     return out;
 }

@@ -18,6 +18,11 @@
 namespace berth::network {
 
 namespace {
+// IFLA_IPVLAN_MODE is a u16.
+const std::uint16_t ipvlan_l2 = IPVLAN_MODE_L2;
+} // namespace
+
+namespace {
 
 UniqueFd open_route_socket() {
     int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -190,6 +195,28 @@ void RouteNetlink::create_veth(const std::string& name, const std::string& maste
     request(message, "creating veth pair " + name + " / " + peer_name);
 }
 
+void RouteNetlink::create_sublink(const std::string& kind, const std::string& parent,
+                                  const std::string& name, int netns_fd,
+                                  const std::array<std::uint8_t, 6>* mac) {
+    int parent_index = link_index(parent);
+    if (parent_index == 0) fail("creating " + kind + " " + name + ": no parent link " + parent);
+    NetlinkMessage message(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+    message.header(link_header()).attribute(IFLA_IFNAME, name);
+    message.attribute_u32(IFLA_LINK, static_cast<std::uint32_t>(parent_index));
+    message.attribute_u32(IFLA_NET_NS_FD, static_cast<std::uint32_t>(netns_fd));
+    if (mac && kind == "macvlan") message.attribute(IFLA_ADDRESS, mac->data(), mac->size());
+    auto info = message.begin_nested(IFLA_LINKINFO);
+    message.attribute(IFLA_INFO_KIND, kind);
+    auto data = message.begin_nested(IFLA_INFO_DATA);
+    if (kind == "macvlan")
+        message.attribute_u32(IFLA_MACVLAN_MODE, MACVLAN_MODE_BRIDGE);
+    else
+        message.attribute(IFLA_IPVLAN_MODE, &ipvlan_l2, sizeof ipvlan_l2);
+    message.end_nested(data);
+    message.end_nested(info);
+    request(message, "creating " + kind + " " + name + " on " + parent);
+}
+
 void RouteNetlink::set_up(const std::string& name) {
     int index = link_index(name);
     if (index == 0) fail("bringing up " + name + ": no such link");
@@ -245,6 +272,40 @@ void RouteNetlink::add_default_route(Ipv4 gateway) {
     NetlinkMessage message(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
     message.header(header).attribute(RTA_GATEWAY, &via, sizeof via);
     request(message, "adding the default route via " + to_string(gateway));
+}
+
+void RouteNetlink::add_address6(const std::string& link, const Ipv6& address, int prefix) {
+    int index = link_index(link);
+    if (index == 0) fail("adding an address to " + link + ": no such link");
+    ifaddrmsg header{};
+    header.ifa_family = AF_INET6;
+    header.ifa_prefixlen = static_cast<unsigned char>(prefix);
+    header.ifa_scope = RT_SCOPE_UNIVERSE;
+    header.ifa_index = static_cast<unsigned>(index);
+    // No duplicate address detection: berth's IPAM already guarantees the
+    // address is unique, and DAD would keep it unusable for a second or two.
+    NetlinkMessage message(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+    message.header(header)
+        .attribute(IFA_LOCAL, address.bytes.data(), address.bytes.size())
+        .attribute(IFA_ADDRESS, address.bytes.data(), address.bytes.size())
+        .attribute_u32(IFA_FLAGS, IFA_F_NODAD);
+    int error = transact(message);
+    if (error == EEXIST) return;
+    if (error)
+        throw_errno("adding " + to_string(address) + "/" + std::to_string(prefix) + " to " + link,
+                    error);
+}
+
+void RouteNetlink::add_default_route6(const Ipv6& gateway) {
+    rtmsg header{};
+    header.rtm_family = AF_INET6;
+    header.rtm_table = RT_TABLE_MAIN;
+    header.rtm_protocol = RTPROT_BOOT;
+    header.rtm_scope = RT_SCOPE_UNIVERSE;
+    header.rtm_type = RTN_UNICAST;
+    NetlinkMessage message(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+    message.header(header).attribute(RTA_GATEWAY, gateway.bytes.data(), gateway.bytes.size());
+    request(message, "adding the IPv6 default route via " + to_string(gateway));
 }
 
 std::vector<Subnet> RouteNetlink::ipv4_subnets() {

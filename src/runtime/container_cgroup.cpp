@@ -2,6 +2,7 @@
 
 #include "berth/base/error.h"
 #include "berth/base/log.h"
+#include "berth/base/user_namespace.h"
 
 #include <cerrno>
 #include <unistd.h>
@@ -54,7 +55,7 @@ std::optional<cgroups::Cgroup> setup_cgroup(const oci::Spec& spec, const std::st
     } catch (const Error& error) {
         bool denied = error.errno_value() == EACCES || error.errno_value() == EPERM ||
                       error.errno_value() == EROFS;
-        if (::geteuid() == 0 || !denied) throw;
+        if (!rootless() || !denied) throw;
         log::warning(std::string("no cgroup for a rootless container: ") + error.what());
         return std::nullopt;
     }

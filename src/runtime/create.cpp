@@ -6,6 +6,7 @@
 #include "berth/base/files.h"
 #include "berth/base/log.h"
 #include "berth/base/syscalls.h"
+#include "berth/base/user_namespace.h"
 #include "console.h"
 #include "container_cgroup.h"
 #include "hooks.h"
@@ -161,7 +162,9 @@ CreatedContainer create_container(StateStore& store, const CreateOptions& given_
         if (!options.no_new_keyring) context.session_keyring = "_ses." + options.id;
         context.no_pivot = options.no_pivot;
         const oci::Namespace* user_ns = spec.linux.find_namespace("user");
-        context.in_user_namespace = user_ns != nullptr;
+        // Rootless berth runs the runtime as root of the user's namespace: no
+        // device nodes or sysfs of the host's there either.
+        context.in_user_namespace = user_ns != nullptr || !in_initial_user_namespace();
         context.new_user_namespace = user_ns && user_ns->path.empty();
         context.unshare_after_go = new_namespace_flags(spec) & CLONE_NEWCGROUP;
         context.init_sigmask = init_sigmask;

@@ -5,6 +5,7 @@
 // parsed query must itself parse back as that question's message.
 #include "berth/base/error.h"
 #include "berth/network/address.h"
+#include "berth/network/address6.h"
 #include "berth/network/dns_message.h"
 #include "berth/network/netlink_message.h"
 #include "berth/network/ports.h"
@@ -27,13 +28,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } catch (const berth::Error&) {
     }
     try {
-        parse_port_mapping(input);
+        parse_port_mappings(input);
     } catch (const berth::Error&) {
     }
     try {
         parse_subnet(input);
     } catch (const berth::Error&) {
     }
+    try {
+        parse_subnet6(input);
+    } catch (const berth::Error&) {
+    }
+    if (auto address = parse_ipv6(input))
+        if (parse_ipv6(to_string(*address)) != address) std::abort();
     parse_ipv4(input);
     return 0;
 }

@@ -1,5 +1,6 @@
 #include "berth/base/error.h"
 #include "berth/network/address.h"
+#include "berth/network/address6.h"
 #include "berth/network/firewall.h"
 #include "berth/network/ipam.h"
 #include "berth/network/ports.h"
@@ -96,13 +97,33 @@ TEST(Ports, ParsesEveryDockerForm) {
         EXPECT_THROW(parse_port_mapping(bad), berth::Error) << bad;
 }
 
+TEST(Ports, RangesAreOneMappingPerPort) {
+    auto three = parse_port_mappings("127.0.0.1:8000-8002:80-82/udp");
+    ASSERT_EQ(three.size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(three[i].host_port, 8000 + i);
+        EXPECT_EQ(three[i].container_port, 80 + i);
+        EXPECT_EQ(three[i].protocol, "udp");
+        EXPECT_EQ(to_string(three[i].host_ip), "127.0.0.1");
+    }
+    auto free_ports = parse_port_mappings("80-81");
+    ASSERT_EQ(free_ports.size(), 2u);
+    EXPECT_EQ(free_ports[1].host_port, 0);
+    EXPECT_EQ(free_ports[1].container_port, 81);
+    EXPECT_EQ(parse_port_mappings("8080:80").size(), 1u);
+    for (const char* bad : {"8000-8001:80-82", "82-80", "8002-8000:80-82", "80-", "-80",
+                            "8000-8001:80", "0-2:1-3", "80-70000"})
+        EXPECT_THROW(parse_port_mappings(bad), berth::Error) << bad;
+    EXPECT_THROW(parse_port_mapping("8000-8001:80-81"), berth::Error);
+}
+
 TEST(Ports, FreeHostPortIsBindable) {
     EXPECT_GT(free_host_port("tcp"), 0);
     EXPECT_GT(free_host_port("udp"), 0);
 }
 
 TEST(Firewall, NetworkTableMasqueradesAndIsolates) {
-    NetworkRules rules{"berth-br9", "br9", parse_subnet("10.9.0.0/16"), false};
+    NetworkRules rules{"berth-br9", "br9", parse_subnet("10.9.0.0/16"), std::nullopt, false};
     std::string text = network_ruleset(rules);
     EXPECT_NE(text.find("delete table ip berth-br9"), std::string::npos);
     EXPECT_NE(text.find("ip saddr 10.9.0.0/16 oifname != \"br9\" masquerade"), std::string::npos);
@@ -114,10 +135,58 @@ TEST(Firewall, NetworkTableMasqueradesAndIsolates) {
     EXPECT_NE(text.find("iifname \"br9\" drop"), std::string::npos);
 }
 
+TEST(Firewall, Ipv6NetworkGetsAnIp6TableOfTheSameName) {
+    NetworkRules rules{"berth-br9", "br9", parse_subnet("10.9.0.0/16"),
+                       parse_subnet6("fd00:9::/64"), false};
+    std::string text = network_ruleset(rules);
+    EXPECT_NE(text.find("delete table ip6 berth-br9"), std::string::npos);
+    EXPECT_NE(text.find("table ip6 berth-br9 {"), std::string::npos);
+    EXPECT_NE(text.find("ip6 saddr fd00:9::/64 oifname != \"br9\" masquerade"), std::string::npos);
+    PublishRules publish{
+        "berth-c-abc",
+        "br9",
+        ip("10.9.0.2"),
+        parse_ipv6("fd00:9::2"),
+        {parse_port_mapping("8080:80"), parse_port_mapping("127.0.0.1:53:53/udp")}};
+    text = publish_ruleset(publish);
+    EXPECT_NE(text.find("ip6 daddr != ::1 tcp dport 8080 dnat to [fd00:9::2]:80"),
+              std::string::npos);
+    // A port on one IPv4 host address has no IPv6 rule.
+    EXPECT_EQ(text.find("dport 53 dnat to [fd00:9::2]"), std::string::npos);
+}
+
+TEST(Address6, ParsesSubnetsAndHandsOutTheLowestFreeAddress) {
+    Subnet6 subnet = parse_subnet6("fd00:1:2:3::/64");
+    EXPECT_EQ(to_string(subnet), "fd00:1:2:3::/64");
+    EXPECT_EQ(to_string(subnet.first_host()), "fd00:1:2:3::1");
+    EXPECT_TRUE(subnet.contains(*parse_ipv6("fd00:1:2:3::ffff")));
+    EXPECT_FALSE(subnet.contains(*parse_ipv6("fd00:1:2:4::1")));
+    auto gateway = subnet.first_host();
+    EXPECT_EQ(to_string(*next_free_address6(subnet, gateway, {})), "fd00:1:2:3::2");
+    EXPECT_EQ(to_string(*next_free_address6(subnet, gateway, {*parse_ipv6("fd00:1:2:3::2")})),
+              "fd00:1:2:3::3");
+    Subnet6 tiny = parse_subnet6("fd00::/120");
+    std::set<Ipv6> all;
+    for (int i = 2; i < 255; ++i)
+        all.insert(tiny.network.with_low64(static_cast<std::uint64_t>(i)));
+    EXPECT_FALSE(next_free_address6(tiny, tiny.first_host(), all));
+    for (const char* bad : {"fd00::", "fd00::1/64", "fd00::/47", "fd00::/121", "10.0.0.0/8",
+                            "fd00::/x", "zz::/64", "fd00::/64/1"})
+        EXPECT_THROW(parse_subnet6(bad), berth::Error) << bad;
+    EXPECT_FALSE(parse_ipv6("1.2.3.4"));
+    EXPECT_FALSE(parse_ipv6("fe80::1%eth0"));
+    Subnet6 made = unique_local_subnet("abc");
+    EXPECT_EQ(made.network.bytes[0], 0xfd);
+    EXPECT_EQ(made.prefix, 64);
+    EXPECT_EQ(made, unique_local_subnet("abc"));
+    EXPECT_NE(made, unique_local_subnet("abd"));
+}
+
 TEST(Firewall, PublishTableDnatsFromHostAndLoopback) {
     PublishRules rules{"berth-c-abc",
                        "br9",
                        ip("10.9.0.2"),
+                       std::nullopt,
                        {parse_port_mapping("8080:80"), parse_port_mapping("127.0.0.1:53:53/udp")}};
     std::string text = publish_ruleset(rules);
     EXPECT_NE(text.find("fib daddr type local tcp dport 8080 dnat to 10.9.0.2:80"),
@@ -191,6 +260,19 @@ TEST(Dns, AnswersWithARecordsOrNxdomain) {
     std::string missing = build_dns_answer(query, question, {}, false);
     EXPECT_EQ(missing[3] & 0x0f, 3);
     EXPECT_EQ(missing[7], 0);
+}
+
+TEST(Dns, AnswersWithAaaaRecords) {
+    using namespace berth::network;
+    std::string query = dns_query("web", dns_type_aaaa);
+    auto question = *parse_dns_query(query);
+    Ipv6 address = *parse_ipv6("fd00::2");
+    std::string answer = build_dns_answer(query, question, {}, {address}, true);
+    ASSERT_EQ(answer.size(), query.size() + 28);
+    EXPECT_EQ(answer[7], 1);
+    EXPECT_EQ(answer[answer.size() - 28 + 3], dns_type_aaaa); // the record's type
+    EXPECT_EQ(answer.substr(answer.size() - 16),
+              std::string(reinterpret_cast<const char*>(address.bytes.data()), 16));
 }
 
 } // namespace

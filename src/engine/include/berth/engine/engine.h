@@ -18,7 +18,7 @@
 
 namespace berth::engine {
 
-// $BERTH_RUNROOT, else /run/berth.
+// $BERTH_RUNROOT, else /run/berth; rootless, $XDG_RUNTIME_DIR/berth.
 std::string default_run_root();
 
 struct EngineOptions {

@@ -26,6 +26,10 @@ struct NetworkRecord {
     std::string gateway; // "172.30.0.1"
     bool internal = false;
     std::string created;
+    std::string subnet6;           // "fd00:1::/64" with --ipv6, else ""
+    std::string gateway6;          // "fd00:1::1"
+    std::string driver = "bridge"; // or macvlan, ipvlan (on `parent`, no bridge of berth's)
+    std::string parent;            // macvlan/ipvlan: the host link they hang on
 };
 
 struct EndpointRecord {
@@ -39,6 +43,7 @@ struct EndpointRecord {
     std::string
         ports_json; // resolved PortMappings: [{"protocol","host_ip","host_port","container_port"}]
     std::string aliases_json;
+    std::string address6; // on a network with IPv6, else ""
 };
 
 class NetworkStore {

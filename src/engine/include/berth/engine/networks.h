@@ -19,6 +19,11 @@ struct NetworkCreateRequest {
     std::string subnet;  // "" for a free private /16
     std::string gateway; // "" for the subnet's first address
     bool internal = false;
+    bool ipv6 = false;                // --ipv6: a second, IPv6 subnet
+    std::string subnet6;              // "" for a unique local /64 made from the network's id
+    std::string gateway6;             // "" for the subnet's first address
+    std::string driver = "bridge";    // bridge, macvlan or ipvlan
+    std::vector<std::string> options; // -o key=value: parent=LINK
 };
 
 class Networks {

@@ -24,7 +24,8 @@ namespace berth::image {
 class ImageIndex;
 struct ImageRecord;
 
-// $BERTH_ROOT, else /var/lib/berth.
+// $BERTH_ROOT, else /var/lib/berth; rootless, $XDG_DATA_HOME/berth
+// (~/.local/share/berth).
 std::string default_root();
 
 struct StoreOptions {

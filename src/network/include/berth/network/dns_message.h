@@ -4,6 +4,7 @@
 #pragma once
 
 #include "berth/network/address.h"
+#include "berth/network/address6.h"
 
 #include <cstdint>
 #include <optional>
@@ -34,6 +35,11 @@ std::optional<DnsQuestion> parse_dns_query(std::string_view message);
 // additional records of the query (EDNS) are dropped.
 std::string build_dns_answer(std::string_view query, const DnsQuestion& question,
                              const std::vector<Ipv4>& addresses, bool name_exists,
+                             std::uint32_t ttl = 60);
+// The same with AAAA records for `addresses6` after the A records.
+std::string build_dns_answer(std::string_view query, const DnsQuestion& question,
+                             const std::vector<Ipv4>& addresses,
+                             const std::vector<Ipv6>& addresses6, bool name_exists,
                              std::uint32_t ttl = 60);
 
 } // namespace berth::network

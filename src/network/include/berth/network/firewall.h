@@ -7,8 +7,10 @@
 #pragma once
 
 #include "berth/network/address.h"
+#include "berth/network/address6.h"
 #include "berth/network/ports.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,14 +20,16 @@ struct NetworkRules {
     std::string table;  // "berth-<bridge>"
     std::string bridge; // the network's bridge
     Subnet subnet;
-    bool internal = false; // no way in or out but between its own containers
+    std::optional<Subnet6> subnet6; // a network with --ipv6: an ip6 table of the same name
+    bool internal = false;          // no way in or out but between its own containers
 };
 
 struct PublishRules {
     std::string table; // "berth-c-<short id>"
     std::string bridge;
     Ipv4 container_ip;
-    std::vector<PortMapping> ports; // host ports chosen already
+    std::optional<Ipv6> container_ip6; // ports on every host address get IPv6 DNAT too
+    std::vector<PortMapping> ports;    // host ports chosen already
 };
 
 // The nft commands (as `nft -f` reads them) that (re)create the table; pure,
@@ -35,12 +39,13 @@ std::string publish_ruleset(const PublishRules& rules);
 
 // Runs nft commands in one transaction; Error with nft's message.
 void run_nft(const std::string& commands);
-// Deletes table `ip <name>` if it exists.
+// Deletes tables `ip <name>` and `ip6 <name>` if they exist.
 void delete_nft_table(const std::string& name);
 
 // The kernel knobs a bridge network needs: IPv4 forwarding, and
 // route_localnet on the bridge so that the host's 127.0.0.1 reaches
-// published ports (DNAT in output, as Docker without its userland proxy).
-void enable_forwarding(const std::string& bridge);
+// published ports (DNAT in output, as Docker without its userland proxy);
+// with `ipv6`, IPv6 forwarding too (as Docker, for every interface).
+void enable_forwarding(const std::string& bridge, bool ipv6 = false);
 
 } // namespace berth::network

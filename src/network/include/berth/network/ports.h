@@ -1,4 +1,5 @@
-// Published ports as `-p` spells them: "[hostip:][hostport:]containerport[/tcp|udp]".
+// Published ports as `-p` spells them: "[hostip:][hostport:]containerport[/tcp|udp]",
+// each port possibly a range "first-last".
 #pragma once
 
 #include "berth/network/address.h"
@@ -18,8 +19,11 @@ struct PortMapping {
     auto operator<=>(const PortMapping&) const = default;
 };
 
-// One -p value; Error with the text on anything malformed (ranges are not
-// supported yet and say so).
+// One -p value, ranges included ("8000-8002:80-82" is three mappings,
+// "80-82" three to free host ports); Error with the text on anything
+// malformed.
+std::vector<PortMapping> parse_port_mappings(std::string_view text);
+// One -p value that must be a single port.
 PortMapping parse_port_mapping(std::string_view text);
 // "8080/tcp" / "53/udp" / "80" (an image's ExposedPorts key) -> a mapping to a free host port.
 PortMapping parse_exposed_port(std::string_view text);

@@ -7,6 +7,7 @@
 
 #include "berth/base/unique_fd.h"
 #include "berth/network/address.h"
+#include "berth/network/address6.h"
 
 #include <array>
 #include <cstdint>
@@ -35,6 +36,10 @@ class RouteNetlink {
     void create_veth(const std::string& name, const std::string& master, int mtu,
                      const std::string& peer_name, int peer_netns_fd,
                      const std::array<std::uint8_t, 6>* peer_mac = nullptr);
+    // A macvlan (bridge mode) or ipvlan (L2) link on `parent`, created
+    // directly in the namespace `netns_fd` as `name`, with `mac` (macvlan only).
+    void create_sublink(const std::string& kind, const std::string& parent, const std::string& name,
+                        int netns_fd, const std::array<std::uint8_t, 6>* mac = nullptr);
     // Brings a link up.
     void set_up(const std::string& name);
     // Deletes a link (a veth takes its peer with it); false if there was none.
@@ -43,6 +48,9 @@ class RouteNetlink {
     void add_address(const std::string& link, Ipv4 address, int prefix);
     // The default route through `gateway`.
     void add_default_route(Ipv4 gateway);
+    // The same for IPv6 (usable at once: no duplicate address detection).
+    void add_address6(const std::string& link, const Ipv6& address, int prefix);
+    void add_default_route6(const Ipv6& gateway);
     // The subnet of every IPv4 address on this namespace's links.
     std::vector<Subnet> ipv4_subnets();
     // Names of the links whose name starts with `prefix`.
