@@ -258,6 +258,8 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
           {"CapAdd", request.value("cap_add", json::array())},
           {"CapDrop", request.value("cap_drop", json::array())},
           {"CgroupParent", request.value("cgroup_parent", "")},
+          {"Runtime", request.value("runtime", "").empty() ? std::string("berth")
+                                                           : request.value("runtime", "")},
           {"MemorySwap", options.memory_swap},
           {"CpuShares", options.cpu_shares},
           {"CpusetCpus", options.cpuset_cpus},

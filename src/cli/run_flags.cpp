@@ -73,6 +73,9 @@ void add_run_flags(CLI::App& command, RunFlags& flags, bool is_run) {
                        "Signal `stop` sends (default: the image's, else SIGTERM)");
     command.add_option("--stop-timeout", request.stop_timeout,
                        "Seconds `stop` waits before SIGKILL (default 10)");
+    command.add_option("--runtime", request.runtime,
+                       "OCI runtime: berth (built in, the default; $BERTH_RUNTIME), crun, runc, "
+                       "or a runtime's path");
     add_option_flags(command, flags.options, request);
 }
 

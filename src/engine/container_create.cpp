@@ -13,6 +13,7 @@
 #include "berth/network/address.h"
 #include "berth/network/ports.h"
 #include "container_network.h"
+#include "container_runtime.h"
 #include "teardown.h"
 
 #include <cstdlib>
@@ -202,6 +203,7 @@ ContainerRecord Engine::create(const RunRequest& given) {
         request.stop_signal =
             image_config.stop_signal.empty() ? "SIGTERM" : image_config.stop_signal;
     // Errors the request alone shows come before anything is made.
+    request.runtime = resolve_runtime_name(request.runtime);
     process_args(request, image_config);
     check_network_request(request, image_config);
     effective_capabilities(request);

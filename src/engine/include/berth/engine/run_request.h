@@ -49,6 +49,9 @@ struct RunRequest {
     std::string cgroup_parent;
     std::string stop_signal; // "" for the image's, else SIGTERM
     int stop_timeout = -1;   // seconds; -1 for the default (10)
+    // --runtime: "berth" (the in-process runtime library), or a runc-compatible
+    // runtime's name in $PATH or path; "" until create resolves it.
+    std::string runtime;
     // Mounts, volumes, ulimits, labels, --init, the restart policy... (container_options.h).
     ContainerOptions options;
 };
