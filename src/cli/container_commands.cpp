@@ -292,6 +292,7 @@ void add_container_commands(CLI::App& app, GlobalOptions& global) {
          global);
     both(app, "exec", "Run a command in a running container", define_exec, global);
     both(app, "attach", "Attach this terminal to a running container", define_attach, global);
+    add_healthcheck_commands(app, global);
 }
 
 } // namespace berth::cli

@@ -204,6 +204,10 @@ ContainerRecord Engine::create(const RunRequest& given) {
             image_config.stop_signal.empty() ? "SIGTERM" : image_config.stop_signal;
     // Errors the request alone shows come before anything is made.
     request.runtime = resolve_runtime_name(request.runtime);
+    if (auto check = effective_healthcheck(request.healthcheck, image_config.healthcheck))
+        request.healthcheck = *check;
+    else
+        request.healthcheck = HealthcheckRequest{.test = {"NONE"}};
     process_args(request, image_config);
     check_network_request(request, image_config);
     effective_capabilities(request);

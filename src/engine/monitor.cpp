@@ -12,6 +12,7 @@
 #include "berth/engine/restart_policy.h"
 #include "container_network.h"
 #include "container_runtime.h"
+#include "periodic_command.h"
 #include "process_identity.h"
 #include "stdin_relay.h"
 #include "teardown.h"
@@ -120,6 +121,7 @@ class Monitor {
     UniqueFd console_;         // the pty master, with a terminal
     UniqueFd attach_listener_; // where `berth attach` connects
     StdinRelay stdin_;
+    PeriodicCommand health_check_; // `berth healthcheck run` every interval
     pid_t init_pid_ = 0;
     int init_status_ = -1;
 };
@@ -167,6 +169,8 @@ int Monitor::run() {
     record.error.clear();
     containers_.update_state(record);
     const RestartPolicy policy = request_of(record).options.restart;
+    health_check_ = healthcheck_schedule(plan_.root, run_root_of(plan_.runtime_root), plan_.id,
+                                         request_of(record));
     if (!plan_.attach_socket.empty()) {
         try {
             attach_listener_ =
@@ -185,6 +189,7 @@ int Monitor::run() {
             return fail_start(error.what());
         }
         auto started_at = Clock::now();
+        health_check_.restart();
         if (first) {
             forward(FrameType::started, {});
             // A detached starter has gone; output then only goes to the log.
@@ -336,7 +341,7 @@ void Monitor::pump_output() {
     bool console_open = static_cast<bool>(console_);
     while (stdout_open || stderr_open || console_open || !init_exited) {
         std::vector<pollfd> fds;
-        int timeout_ms = 1000;
+        int timeout_ms = health_check_.ms_until_due(1000);
         if (stdout_open) fds.push_back({stdout_read_.get(), POLLIN, 0});
         if (stderr_open) fds.push_back({stderr_read_.get(), POLLIN, 0});
         if (console_open) fds.push_back({console_.get(), POLLIN, 0});
@@ -387,6 +392,7 @@ void Monitor::pump_output() {
             }
         }
         reap();
+        if (!init_exited) health_check_.run_if_due();
     }
     if (log) log->flush();
     if (!init_exited) {

@@ -12,6 +12,7 @@ nlohmann::json to_json(const RunRequest& request) {
     nlohmann::json json;
     to_json(json, request);
     json["options"] = request.options;
+    json["healthcheck"] = request.healthcheck;
     return json;
 }
 
@@ -19,6 +20,8 @@ RunRequest run_request_from_json(const nlohmann::json& json) {
     RunRequest request;
     from_json(json, request);
     if (json.contains("options")) request.options = json["options"].get<ContainerOptions>();
+    if (json.contains("healthcheck"))
+        request.healthcheck = json["healthcheck"].get<HealthcheckRequest>();
     return request;
 }
 

@@ -5,6 +5,7 @@
 
 #include "berth/base/unique_fd.h"
 #include "berth/engine/container_store.h"
+#include "berth/engine/healthcheck.h"
 #include "berth/engine/oci_spec_builder.h"
 #include "berth/engine/run_request.h"
 #include "berth/engine/volume_store.h"
@@ -131,6 +132,12 @@ class Engine {
     int wait(const std::string& reference);
     // Another process in the running container; its exit status.
     int exec(const std::string& reference, const ExecRequest& request);
+
+    // Health checks (health_runner.cpp). One check run now in the running
+    // container, its result recorded; the state after it.
+    HealthState run_healthcheck(const std::string& reference);
+    // The state of this run's checks; nullopt if the container has none.
+    std::optional<HealthState> health(const ContainerRecord& record);
 
     // Both notice containers whose monitor died and record them as exited.
     ContainerRecord get(const std::string& reference);
