@@ -26,6 +26,11 @@ void add_registry_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& 
 // `berth run`/`create` of an image the store lacks: pulls it (progress on
 // stderr), as docker does. False when the store has it (or it is no name).
 bool pull_if_missing(const GlobalOptions& global, const std::string& image);
+// run/create's --pull always|missing|never and --platform os/arch[/variant]:
+// pulls as asked, or fails as Docker does (no such image; a local image of
+// another platform with --pull never).
+void prepare_image_for_run(const GlobalOptions& global, const std::string& image,
+                           const std::string& pull, const std::string& platform);
 void add_build_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& global);
 
 // "docker.io/library/busybox:latest" -> "busybox:latest".

@@ -54,6 +54,8 @@ struct RunFlags {
     std::string health_cmd, health_interval, health_timeout, health_start_period;
     int health_retries = 0;
     bool no_healthcheck = false;
+    std::string pull = "missing"; // --pull always|missing|never
+    std::string platform;         // --platform os/arch[/variant]
 };
 void add_run_flags(CLI::App& command, RunFlags& flags, bool is_run);
 // Checks and completes the request (env from the host, security options...).

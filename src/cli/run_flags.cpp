@@ -76,6 +76,10 @@ void add_run_flags(CLI::App& command, RunFlags& flags, bool is_run) {
     command.add_option("--runtime", request.runtime,
                        "OCI runtime: berth (built in, the default; $BERTH_RUNTIME), crun, runc, "
                        "or a runtime's path");
+    command.add_option("--pull", flags.pull,
+                       "Pull image before running (\"always\", \"missing\", \"never\")");
+    command.add_option("--platform", flags.platform,
+                       "Set platform if server is multi-platform capable (os/arch[/variant])");
     command.add_option("--health-cmd", flags.health_cmd, "Command to run to check health");
     command.add_option("--health-interval", flags.health_interval,
                        "Time between running the check (ms|s|m|h) (default 30s)");
