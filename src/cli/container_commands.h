@@ -21,6 +21,8 @@ void add_volume_commands(CLI::App& app, GlobalOptions& global);
 nlohmann::json volume_json(engine::Engine& engine, const engine::VolumeRecord& record);
 // rename, top, container prune, version, info, system df (admin_commands.cpp).
 void add_admin_commands(CLI::App& app, GlobalOptions& global);
+// berth system prune (system_prune_command.cpp).
+void define_system_prune(CLI::App* command, GlobalOptions& global);
 // berth healthcheck run (healthcheck_command.cpp).
 void add_healthcheck_commands(CLI::App& app, GlobalOptions& global);
 // `berth network ...` and `berth port` (network_commands.cpp).

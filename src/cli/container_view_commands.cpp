@@ -110,7 +110,7 @@ json ps_row(engine::Engine& engine, const engine::ContainerRecord& record,
 }
 
 struct ListOptions {
-    bool all = false, quiet = false, no_trunc = false, latest = false;
+    bool all = false, quiet = false, no_trunc = false, latest = false, size = false;
     int last = -1;
     std::string format;
     std::vector<std::string> filters;
@@ -144,6 +144,16 @@ void list_containers(const GlobalOptions& global, const ListOptions& options) {
         for (std::size_t i = 0; i < rows.size(); ++i)
             rows[i]["Ports"] = ports[i];
     }
+    if (options.size && !options.quiet) {
+        // Docker's "own (virtual own+image)": the writable layer, then with the image.
+        auto store = open_store(global);
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            auto own = static_cast<std::int64_t>(engine.container_size(records[i].id));
+            std::int64_t image_size = 0;
+            if (auto image = store->find(records[i].image_id)) image_size = image->size;
+            rows[i]["Size"] = human_size(own) + " (virtual " + human_size(own + image_size) + ")";
+        }
+    }
     if (options.quiet) {
         for (const auto& row : rows)
             std::cout << row["ID"].get<std::string>() << "\n";
@@ -176,9 +186,12 @@ void list_containers(const GlobalOptions& global, const ListOptions& options) {
     }
     std::vector<std::vector<std::string>> cells = {
         {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
-    for (const auto& row : rows)
+    if (options.size) cells.front().push_back("SIZE");
+    for (const auto& row : rows) {
         cells.push_back({row["ID"], row["Image"], row["Command"], row["RunningFor"], row["Status"],
                          row["Ports"], row["Names"]});
+        if (options.size) cells.back().push_back(row["Size"]);
+    }
     std::cout << table(cells);
 }
 
@@ -320,6 +333,7 @@ void add_container_view_commands(CLI::App& app, GlobalOptions& global) {
         command->add_flag("-a,--all", options->all, "Show all containers (default: running ones)");
         command->add_flag("-q,--quiet", options->quiet, "Only show container IDs");
         command->add_flag("--no-trunc", options->no_trunc, "Do not truncate output");
+        command->add_flag("-s,--size", options->size, "Display total file sizes");
         command->add_option("-n,--last", options->last,
                             "Show the N last created containers (all states)");
         command->add_flag("-l,--latest", options->latest,

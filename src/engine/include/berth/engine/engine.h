@@ -160,6 +160,11 @@ class Engine {
                              const std::string& host_path);
     void copy_to_container(const std::string& host_path, const std::string& reference,
                            const std::string& container_path);
+    // `cp CONTAINER:PATH -` and `cp - CONTAINER:DIR`: a tar on `fd`, as Docker's.
+    void copy_from_container_as_tar(const std::string& reference, const std::string& container_path,
+                                    int fd);
+    void copy_tar_into_container(int fd, const std::string& reference,
+                                 const std::string& container_path);
 
     // `export` (container_export.cpp): the container's filesystem (the image
     // and its changes, no volumes) as a tar on `fd`.
