@@ -3,6 +3,7 @@
 #include "berth/base/error.h"
 
 #include <cctype>
+#include <cstdlib>
 
 namespace berth::engine {
 
@@ -71,7 +72,11 @@ std::int64_t parse_go_duration(const std::string& text, const std::string& flag)
                (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.'))
             ++digits;
         if (digits == at) invalid();
-        double value = std::stod(text.substr(at, digits - at));
+        std::string number = text.substr(at, digits - at);
+        if (number.find_first_of("0123456789") == std::string::npos ||
+            number.find('.') != number.rfind('.'))
+            invalid();
+        double value = std::strtod(number.c_str(), nullptr);
         std::size_t unit_end = digits;
         while (unit_end < text.size() && std::isalpha(static_cast<unsigned char>(text[unit_end])))
             ++unit_end;
@@ -84,6 +89,9 @@ std::int64_t parse_go_duration(const std::string& text, const std::string& flag)
                        : unit == "h"  ? 3600e9
                                       : 0;
         if (scale == 0) invalid();
+        // Go's limit: about 290 years.
+        if (value * scale > 9.2e18 || static_cast<double>(total) + value * scale > 9.2e18)
+            invalid();
         total += static_cast<std::int64_t>(value * scale);
         at = unit_end;
     }
