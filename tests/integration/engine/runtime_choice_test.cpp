@@ -36,7 +36,8 @@ TEST_P(RuntimeChoiceTest, RunsTheWholeLifecycle) {
     EXPECT_EQ(missing.exit_code, 127) << missing;
 
     CommandResult started =
-        run({"-d", "--name", "long", "--runtime", runtime, "busybox", "sleep", "60"});
+        run({"-d", "--name", "long", "--runtime", runtime, "--health-cmd", "test -d /proc/1",
+             "--health-interval", "100ms", "busybox", "sleep", "60"});
     ASSERT_EQ(started.exit_code, 0) << started;
     json details = inspect("long");
     EXPECT_EQ(details["HostConfig"]["Runtime"], runtime);
@@ -44,6 +45,14 @@ TEST_P(RuntimeChoiceTest, RunsTheWholeLifecycle) {
         << "state under berth's own root for the runtime";
     pid_t init = details["State"]["Pid"].get<pid_t>();
     EXPECT_GT(init, 0);
+
+    // The monitor's health checks exec through the same runtime.
+    std::string health;
+    for (int i = 0; i < 100 && health != "healthy"; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        health = inspect("long")["State"]["Health"].value("Status", "");
+    }
+    EXPECT_EQ(health, "healthy");
 
     CommandResult exec = berth({"exec", "long", "sh", "-c", "echo $((6*7)); exit 3"});
     EXPECT_EQ(exec.exit_code, 3) << exec;
