@@ -429,6 +429,7 @@ void add_admin_commands(CLI::App& app, GlobalOptions& global) {
     system->require_subcommand(1);
     define_info(system->add_subcommand("info", "Show system-wide information"), global);
     define_system_df(system->add_subcommand("df", "Show disk usage"), global);
+    define_system_prune(system->add_subcommand("prune", "Remove unused data"), global);
 }
 
 } // namespace berth::cli

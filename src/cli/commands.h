@@ -41,6 +41,11 @@ void add_registry_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& 
 bool pull_if_missing(const GlobalOptions& global, const std::string& image);
 // `build --pull`: pulls `image` again (its progress on stderr, none when quiet).
 void pull_for_build(const GlobalOptions& global, const std::string& image, bool quiet);
+// run/create's --pull always|missing|never and --platform os/arch[/variant]:
+// pulls as asked, or fails as Docker does (no such image; a local image of
+// another platform with --pull never).
+void prepare_image_for_run(const GlobalOptions& global, const std::string& image,
+                           const std::string& pull, const std::string& platform);
 void add_build_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& global);
 
 // "docker.io/library/busybox:latest" -> "busybox:latest".

@@ -52,12 +52,14 @@ void define_create_or_run(CLI::App* command, GlobalOptions& global, bool is_run)
             if (is_run && !flags->detach && request.tty && request.interactive &&
                 !::isatty(STDIN_FILENO))
                 fail("the input device is not a TTY");
+            if (flags->pull != "missing" || !flags->platform.empty())
+                prepare_image_for_run(global, request.image, flags->pull, flags->platform);
             engine.emplace(open_engine(global));
             try {
                 record = engine->create(request);
             } catch (const Error&) {
                 // An image the store lacks is pulled first, as docker does.
-                if (!pull_if_missing(global, request.image)) throw;
+                if (flags->pull == "never" || !pull_if_missing(global, request.image)) throw;
                 record = engine->create(request);
             }
         } catch (const std::exception& error) {
@@ -295,6 +297,7 @@ void add_container_commands(CLI::App& app, GlobalOptions& global) {
          global);
     both(app, "exec", "Run a command in a running container", define_exec, global);
     both(app, "attach", "Attach this terminal to a running container", define_attach, global);
+    add_healthcheck_commands(app, global);
 }
 
 } // namespace berth::cli

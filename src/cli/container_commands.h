@@ -21,6 +21,10 @@ void add_volume_commands(CLI::App& app, GlobalOptions& global);
 nlohmann::json volume_json(engine::Engine& engine, const engine::VolumeRecord& record);
 // rename, top, container prune, version, info, system df (admin_commands.cpp).
 void add_admin_commands(CLI::App& app, GlobalOptions& global);
+// berth system prune (system_prune_command.cpp).
+void define_system_prune(CLI::App* command, GlobalOptions& global);
+// berth healthcheck run (healthcheck_command.cpp).
+void add_healthcheck_commands(CLI::App& app, GlobalOptions& global);
 // `berth network ...` and `berth port` (network_commands.cpp).
 void add_network_commands(CLI::App& app, GlobalOptions& global);
 // `inspect`'s NetworkSettings of a container: Docker's IPAddress, Ports, Networks.
@@ -48,6 +52,12 @@ struct RunFlags {
     bool detach = false;
     std::vector<std::string> image_and_command; // what follows the flags
     OptionFlags options;                        // run_option_flags.h
+    // --health-cmd, --health-interval, --health-timeout, --health-start-period (Go durations).
+    std::string health_cmd, health_interval, health_timeout, health_start_period;
+    int health_retries = 0;
+    bool no_healthcheck = false;
+    std::string pull = "missing"; // --pull always|missing|never
+    std::string platform;         // --platform os/arch[/variant]
 };
 void add_run_flags(CLI::App& command, RunFlags& flags, bool is_run);
 // Checks and completes the request (env from the host, security options...).

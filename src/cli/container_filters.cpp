@@ -20,11 +20,14 @@ ContainerFilter::ContainerFilter(const std::vector<std::string>& filters) {
             fail("bad format of filter (expected name=value): " + filter);
         std::string key = filter.substr(0, equals), value = filter.substr(equals + 1);
         if (key != "id" && key != "name" && key != "label" && key != "status" && key != "exited" &&
-            key != "ancestor")
+            key != "ancestor" && key != "health")
             fail("invalid filter '" + key + "'");
         if (key == "status" && std::find(statuses.begin(), statuses.end(), value) == statuses.end())
             fail("invalid filter 'status=" + value +
                  "': use created, restarting, running, removing, paused, exited or dead");
+        if (key == "health" && value != "starting" && value != "healthy" && value != "unhealthy" &&
+            value != "none")
+            fail("Unrecognised filter value for health: " + value);
         if (key == "exited" &&
             (value.empty() || value.find_first_not_of("0123456789-") != std::string::npos))
             fail("invalid filter 'exited=" + value + "': an exit code is a number");
@@ -33,7 +36,8 @@ ContainerFilter::ContainerFilter(const std::vector<std::string>& filters) {
 }
 
 bool ContainerFilter::matches(const engine::ContainerRecord& record,
-                              const std::map<std::string, std::string>& labels) const {
+                              const std::map<std::string, std::string>& labels,
+                              const std::string& health) const {
     auto any = [&](const std::string& key, auto test) {
         auto found = values_.find(key);
         if (found == values_.end()) return true;
@@ -60,6 +64,7 @@ bool ContainerFilter::matches(const engine::ContainerRecord& record,
                    return record.state == engine::ContainerState::exited &&
                           std::to_string(record.exit_code) == v;
                }) &&
+           any("health", [&](const std::string& v) { return v == health; }) &&
            any("ancestor", [&](const std::string& v) {
                std::string bare = v.starts_with("sha256:") ? v.substr(7) : v;
                std::string image_id = record.image_id.starts_with("sha256:")

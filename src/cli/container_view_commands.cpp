@@ -53,12 +53,13 @@ std::string duration_since(const std::string& time) {
     return text;
 }
 
-std::string status_text(const engine::ContainerRecord& record) {
+std::string status_text(const engine::ContainerRecord& record, const std::string& health) {
     switch (record.state) {
     case engine::ContainerState::created:
         return "Created";
     case engine::ContainerState::running:
-        return "Up " + duration_since(record.started) + (record.paused ? " (Paused)" : "");
+        return "Up " + duration_since(record.started) +
+               (record.paused ? " (Paused)" : engine::health_status_suffix(health));
     case engine::ContainerState::removing:
         return "Removal In Progress";
     case engine::ContainerState::restarting:
@@ -87,7 +88,7 @@ std::string labels_text(const std::map<std::string, std::string>& labels) {
 }
 
 json ps_row(engine::Engine& engine, const engine::ContainerRecord& record,
-            const engine::ContainerOptions& options, bool no_trunc) {
+            const engine::ContainerOptions& options, bool no_trunc, const std::string& health) {
     std::string mounts;
     for (const auto& mount : options.mounts)
         mounts +=
@@ -98,7 +99,7 @@ json ps_row(engine::Engine& engine, const engine::ContainerRecord& record,
             {"Command", command_text(args_of(process_of(engine, record)), no_trunc)},
             {"CreatedAt", record.created},
             {"RunningFor", time_since(record.created)},
-            {"Status", status_text(record)},
+            {"Status", status_text(record, health)},
             {"State", record.paused ? "paused" : engine::state_name(record.state)},
             {"Ports", ""},
             {"Names", record.name},
@@ -109,7 +110,7 @@ json ps_row(engine::Engine& engine, const engine::ContainerRecord& record,
 }
 
 struct ListOptions {
-    bool all = false, quiet = false, no_trunc = false, latest = false;
+    bool all = false, quiet = false, no_trunc = false, latest = false, size = false;
     int last = -1;
     std::string format;
     std::vector<std::string> filters;
@@ -131,14 +132,27 @@ void list_containers(const GlobalOptions& global, const ListOptions& options) {
         engine::ContainerOptions container_options =
             request.is_object() ? engine::run_request_from_json(request).options
                                 : engine::ContainerOptions();
-        if (!filter.matches(record, container_options.labels)) continue;
-        rows.push_back(ps_row(engine, record, container_options, options.no_trunc));
+        // "none" for a container without a check, as Docker's health filter says.
+        auto health_state = engine.health(record);
+        std::string health = health_state ? health_state->status : "none";
+        if (!filter.matches(record, container_options.labels, health)) continue;
+        rows.push_back(ps_row(engine, record, container_options, options.no_trunc, health));
         records.push_back(record);
     }
     if (!options.quiet) {
         auto ports = published_ports_text(global, records);
         for (std::size_t i = 0; i < rows.size(); ++i)
             rows[i]["Ports"] = ports[i];
+    }
+    if (options.size && !options.quiet) {
+        // Docker's "own (virtual own+image)": the writable layer, then with the image.
+        auto store = open_store(global);
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            auto own = static_cast<std::int64_t>(engine.container_size(records[i].id));
+            std::int64_t image_size = 0;
+            if (auto image = store->find(records[i].image_id)) image_size = image->size;
+            rows[i]["Size"] = human_size(own) + " (virtual " + human_size(own + image_size) + ")";
+        }
     }
     if (options.quiet) {
         for (const auto& row : rows)
@@ -172,9 +186,12 @@ void list_containers(const GlobalOptions& global, const ListOptions& options) {
     }
     std::vector<std::vector<std::string>> cells = {
         {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
-    for (const auto& row : rows)
+    if (options.size) cells.front().push_back("SIZE");
+    for (const auto& row : rows) {
         cells.push_back({row["ID"], row["Image"], row["Command"], row["RunningFor"], row["Status"],
                          row["Ports"], row["Names"]});
+        if (options.size) cells.back().push_back(row["Size"]);
+    }
     std::cout << table(cells);
 }
 
@@ -209,6 +226,19 @@ json ulimits_json(const engine::ContainerOptions& options) {
     return ulimits;
 }
 
+// Docker's Config.Healthcheck: nanoseconds, zero fields left out.
+json healthcheck_json(const json& request) {
+    if (!request.is_object() || !request.contains("healthcheck")) return nullptr;
+    auto check = request["healthcheck"].get<engine::HealthcheckRequest>();
+    if (check.test.empty()) return nullptr;
+    json out = {{"Test", check.test}};
+    if (check.interval_ns) out["Interval"] = check.interval_ns;
+    if (check.timeout_ns) out["Timeout"] = check.timeout_ns;
+    if (check.start_period_ns) out["StartPeriod"] = check.start_period_ns;
+    if (check.retries) out["Retries"] = check.retries;
+    return out;
+}
+
 json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record) {
     json process = process_of(engine, record);
     auto args = args_of(process);
@@ -221,7 +251,7 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
     auto or_zero_time = [](const std::string& time) {
         return time.empty() ? std::string("0001-01-01T00:00:00Z") : time;
     };
-    return {
+    json inspected = {
         {"Id", record.id},
         {"Created", record.created},
         {"Path", args.empty() ? "" : args.front()},
@@ -258,6 +288,8 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
           {"CapAdd", request.value("cap_add", json::array())},
           {"CapDrop", request.value("cap_drop", json::array())},
           {"CgroupParent", request.value("cgroup_parent", "")},
+          {"Runtime", request.value("runtime", "").empty() ? std::string("berth")
+                                                           : request.value("runtime", "")},
           {"MemorySwap", options.memory_swap},
           {"CpuShares", options.cpu_shares},
           {"CpusetCpus", options.cpuset_cpus},
@@ -286,6 +318,11 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
           {"StopSignal", request.value("stop_signal", "SIGTERM")},
           {"Labels", options.labels}}},
     };
+    if (json check = healthcheck_json(request); !check.is_null())
+        inspected["Config"]["Healthcheck"] = check;
+    if (auto health = engine.health(record))
+        inspected["State"]["Health"] = engine::health_state_to_json(*health);
+    return inspected;
 }
 
 } // namespace
@@ -296,13 +333,15 @@ void add_container_view_commands(CLI::App& app, GlobalOptions& global) {
         command->add_flag("-a,--all", options->all, "Show all containers (default: running ones)");
         command->add_flag("-q,--quiet", options->quiet, "Only show container IDs");
         command->add_flag("--no-trunc", options->no_trunc, "Do not truncate output");
+        command->add_flag("-s,--size", options->size, "Display total file sizes");
         command->add_option("-n,--last", options->last,
                             "Show the N last created containers (all states)");
         command->add_flag("-l,--latest", options->latest,
                           "Show the latest created container (all states)");
         command
-            ->add_option("-f,--filter", options->filters,
-                         "Filter: id=, name=, label=KEY[=VALUE], status=, exited=, ancestor=")
+            ->add_option(
+                "-f,--filter", options->filters,
+                "Filter: id=, name=, label=KEY[=VALUE], status=, exited=, ancestor=, health=")
             ->allow_extra_args(false);
         command->add_option("--format", options->format,
                             "Go-template-like format: {{.ID}} {{.Image}} {{.Command}} {{.Status}} "

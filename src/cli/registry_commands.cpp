@@ -401,6 +401,42 @@ void pull_for_build(const GlobalOptions& global, const std::string& image, bool 
     pull_with_progress(*store, image, flags, std::cout, STDOUT_FILENO);
 }
 
+void prepare_image_for_run(const GlobalOptions& global, const std::string& image,
+                           const std::string& pull, const std::string& platform) {
+    if (pull != "always" && pull != "missing" && pull != "never")
+        fail("invalid pull option: '" + pull +
+             "': must be one of \"always\", \"missing\" or \"never\"");
+    std::optional<oci::Platform> wanted;
+    if (!platform.empty()) wanted = oci::parse_platform(platform);
+    auto store = open_store(global);
+    std::optional<image::Image> found = store->find(image);
+    auto matches = [&](const image::Image& candidate) {
+        const oci::ImageConfig& config = candidate.config;
+        return !wanted || (config.os == wanted->os && config.architecture == wanted->architecture &&
+                           (wanted->variant.empty() || config.variant == wanted->variant));
+    };
+    PullFlags flags;
+    flags.platform = platform;
+    if (pull == "always") {
+        pull_with_progress(*store, image, flags, std::cerr, STDERR_FILENO);
+        return;
+    }
+    if (found && matches(*found)) return;
+    if (pull == "never") {
+        if (!found) fail("No such image: " + image);
+        fail("image with reference " + image +
+             " was found but does not match the specified platform: wanted " +
+             oci::platform_string(*wanted) + ", actual: " +
+             oci::platform_string(oci::Platform{.architecture = found->config.architecture,
+                                                .os = found->config.os,
+                                                .variant = found->config.variant}));
+    }
+    oci::Reference reference = oci::parse_reference(image);
+    if (!found)
+        std::cerr << "Unable to find image '" << reference.familiar_string() << "' locally\n";
+    pull_with_progress(*store, image, flags, std::cerr, STDERR_FILENO);
+}
+
 void add_registry_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& global) {
     define_pull(app.add_subcommand("pull", "Download an image from a registry"), global);
     define_pull(image_group.add_subcommand("pull", "Download an image from a registry"), global);

@@ -73,8 +73,58 @@ void add_run_flags(CLI::App& command, RunFlags& flags, bool is_run) {
                        "Signal `stop` sends (default: the image's, else SIGTERM)");
     command.add_option("--stop-timeout", request.stop_timeout,
                        "Seconds `stop` waits before SIGKILL (default 10)");
+    command.add_option("--runtime", request.runtime,
+                       "OCI runtime: berth (built in, the default; $BERTH_RUNTIME), crun, runc, "
+                       "or a runtime's path");
+    command.add_option("--pull", flags.pull,
+                       "Pull image before running (\"always\", \"missing\", \"never\")");
+    command.add_option("--platform", flags.platform,
+                       "Set platform if server is multi-platform capable (os/arch[/variant])");
+    command.add_option("--health-cmd", flags.health_cmd, "Command to run to check health");
+    command.add_option("--health-interval", flags.health_interval,
+                       "Time between running the check (ms|s|m|h) (default 30s)");
+    command.add_option("--health-timeout", flags.health_timeout,
+                       "Maximum time to allow one check to run (ms|s|m|h) (default 30s)");
+    command.add_option("--health-start-period", flags.health_start_period,
+                       "Start period for the container to initialize before starting "
+                       "health-retries countdown (ms|s|m|h) (default 0s)");
+    command.add_option("--health-retries", flags.health_retries,
+                       "Consecutive failures needed to report unhealthy");
+    command.add_flag("--no-healthcheck", flags.no_healthcheck,
+                     "Disable any container-specified HEALTHCHECK");
     add_option_flags(command, flags.options, request);
 }
+
+namespace {
+
+// Docker's checks and messages for the --health-* flags.
+void finish_health_flags(const RunFlags& flags, engine::RunRequest& request) {
+    engine::HealthcheckRequest& check = request.healthcheck;
+    bool any_health_flag = !flags.health_cmd.empty() || !flags.health_interval.empty() ||
+                           !flags.health_timeout.empty() || !flags.health_start_period.empty() ||
+                           flags.health_retries != 0;
+    if (flags.no_healthcheck) {
+        if (any_health_flag) fail("--no-healthcheck conflicts with --health-* options");
+        check.test = {"NONE"};
+        return;
+    }
+    if (!flags.health_cmd.empty()) check.test = {"CMD-SHELL", flags.health_cmd};
+    auto duration = [](const std::string& text, const std::string& flag, const char* what) {
+        if (text.empty()) return std::int64_t{0};
+        std::int64_t value = engine::parse_go_duration(text, flag);
+        if (value != 0 && value < 1'000'000) fail(std::string(what) + " cannot be less than 1ms");
+        return value;
+    };
+    check.interval_ns =
+        duration(flags.health_interval, "--health-interval", "Interval in Healthcheck");
+    check.timeout_ns = duration(flags.health_timeout, "--health-timeout", "Timeout in Healthcheck");
+    check.start_period_ns =
+        duration(flags.health_start_period, "--health-start-period", "StartPeriod in Healthcheck");
+    if (flags.health_retries < 0) fail("--health-retries cannot be negative");
+    check.retries = flags.health_retries;
+}
+
+} // namespace
 
 engine::RunRequest finish_request(RunFlags& flags) {
     engine::RunRequest request = flags.request;
@@ -127,6 +177,7 @@ engine::RunRequest finish_request(RunFlags& flags) {
         }
     }
     finish_option_flags(flags.options, request);
+    finish_health_flags(flags, request);
     return request;
 }
 

@@ -35,7 +35,10 @@ namespace {
 int exit_code_for_start_failure(std::string_view message) {
     // The runtime's words for a command that cannot run, as runc's, which
     // Docker maps to 127 (not found) and 126 (found but not runnable).
-    if (message.find("exec: \"") == std::string_view::npos) return 125;
+    // crun's own words: "executable file `X` not found in $PATH", "open executable".
+    bool from_crun = message.find("executable file `") != std::string_view::npos ||
+                     message.find("open executable") != std::string_view::npos;
+    if (message.find("exec: \"") == std::string_view::npos && !from_crun) return 125;
     if (message.find("not found") != std::string_view::npos ||
         message.find("No such file or directory") != std::string_view::npos)
         return 127;

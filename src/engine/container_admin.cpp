@@ -3,6 +3,7 @@
 #include "berth/engine/engine.h"
 #include "berth/engine/identity.h"
 #include "berth/runtime/runtime.h"
+#include "container_runtime.h"
 
 #include <filesystem>
 
@@ -21,7 +22,7 @@ void Engine::rename(const std::string& reference, const std::string& new_name) {
 std::vector<pid_t> Engine::processes(const std::string& reference) {
     ContainerRecord record = get(reference);
     if (record.state != ContainerState::running) fail("container " + record.id + " is not running");
-    return runtime::Runtime(runtime_root()).processes(record.id);
+    return runtime_of_container(options_.run_root, record)->processes(record.id);
 }
 
 std::uint64_t Engine::container_size(const std::string& id) const {

@@ -11,6 +11,7 @@
 #include "berth/image/image_store.h"
 #include "berth/image/layer_diff.h"
 #include "berth/runtime/runtime.h"
+#include "container_runtime.h"
 
 #include <fcntl.h>
 
@@ -66,10 +67,10 @@ std::string Engine::commit(const std::string& reference, const CommitOptions& op
 
     // Docker's default: the container holds still while its files are read.
     bool froze = false;
-    runtime::Runtime runtime(runtime_root());
+    auto runtime = runtime_of_container(options_.run_root, record);
     if (options.pause && record.state == ContainerState::running && !record.paused) {
         try {
-            runtime.pause(record.id);
+            runtime->pause(record.id);
             froze = true;
         } catch (const Error&) {
             // A rootless container may have no cgroup to freeze (podman
@@ -88,10 +89,10 @@ std::string Engine::commit(const std::string& reference, const CommitOptions& op
         make_directories(scratch, 0700);
         layer = image::store_layer_from_upper(store.blobs(), upper.get(), scratch, diff_options);
     } catch (...) {
-        if (froze) runtime.resume(record.id);
+        if (froze) runtime->resume(record.id);
         throw;
     }
-    if (froze) runtime.resume(record.id);
+    if (froze) runtime->resume(record.id);
 
     oci::ImageConfig config = base.config;
     apply_request(config.config, request);

@@ -12,10 +12,15 @@
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
 #include "berth/engine/engine.h"
+#include "berth/image/byte_stream.h"
 #include "berth/image/image_store.h"
+#include "berth/image/layer_apply.h"
 #include "berth/image/rootfs.h"
+#include "berth/image/tar_reader.h"
+#include "berth/image/tar_writer.h"
 #include "container_root.h"
 #include "tree_copy.h"
+#include "tree_tar.h"
 
 #include <cerrno>
 #include <fcntl.h>
@@ -70,8 +75,11 @@ bool host_directory_exists(const std::string& path) {
 
 void Engine::copy_from_container(const std::string& reference, const std::string& container_path,
                                  const std::string& host_path) {
-    if (host_path == "-") fail("cp: a tar stream on standard output is not supported yet");
     if (container_path.empty()) fail("cp: the path in the container is empty");
+    if (host_path == "-") {
+        copy_from_container_as_tar(reference, container_path, STDOUT_FILENO);
+        return;
+    }
     ContainerRecord record = get(reference);
     ContainerRoot root(record, container_dir(record.id), options_.root, true);
     std::string path = container_path.front() == '/' ? container_path : "/" + container_path;
@@ -116,8 +124,11 @@ void Engine::copy_from_container(const std::string& reference, const std::string
 
 void Engine::copy_to_container(const std::string& host_path, const std::string& reference,
                                const std::string& container_path) {
-    if (host_path == "-") fail("cp: a tar stream on standard input is not supported yet");
     if (container_path.empty()) fail("cp: the path in the container is empty");
+    if (host_path == "-") {
+        copy_tar_into_container(STDIN_FILENO, reference, container_path);
+        return;
+    }
     struct stat st;
     if (::lstat(host_path.c_str(), &st) < 0) throw_errno("cp: " + host_path);
     ContainerRecord record = get(reference);
@@ -163,6 +174,57 @@ void Engine::copy_to_container(const std::string& host_path, const std::string& 
     }
     copy_entry(source_parent.get(), source.name.c_str(), parent.get(), target.name.c_str(),
                options);
+}
+
+// `cp CONTAINER:PATH -`: a tar of PATH (named by its last component, a
+// directory with everything below it), as Docker writes it.
+void Engine::copy_from_container_as_tar(const std::string& reference,
+                                        const std::string& container_path, int fd) {
+    ContainerRecord record = get(reference);
+    ContainerRoot root(record, container_dir(record.id), options_.root, true);
+    std::string path = container_path.front() == '/' ? container_path : "/" + container_path;
+    SplitPath source = split_path(path);
+    image::TarWriter tar(fd);
+    if (source.name.empty() || source.contents_only) {
+        UniqueFd whole = source.name.empty()
+                             ? open_directory_in_root(root.fd(), "/", container_path)
+                             : open_directory_in_root(root.fd(), path.substr(0, path.size() - 2),
+                                                      container_path);
+        write_tree(tar, whole.get(), "");
+    } else {
+        UniqueFd parent = open_directory_in_root(root.fd(), source.parent, container_path);
+        struct stat st;
+        if (::fstatat(parent.get(), source.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno == ENOENT)
+                fail("Could not find the file " + container_path + " in container");
+            throw_errno("reading " + container_path + " in the container");
+        }
+        write_tree_entry(tar, parent.get(), source.name, "");
+    }
+    tar.finish();
+}
+
+// `cp - CONTAINER:DIR`: a tar read from `fd` unpacked into the existing
+// directory DIR, every entry created beneath it by fd (never through a
+// symlink, as image layers are), owners kept from the archive.
+void Engine::copy_tar_into_container(int fd, const std::string& reference,
+                                     const std::string& container_path) {
+    ContainerRecord record = get(reference);
+    ContainerRoot root(record, container_dir(record.id), options_.root, true);
+    std::string path = container_path.front() == '/' ? container_path : "/" + container_path;
+    int directory = openat2_in_root(root.fd(), path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (directory < 0) {
+        if (errno == ENOTDIR)
+            fail("cp: destination \"" + container_path + "\" must be a directory");
+        if (errno == ENOENT) fail("Could not find the file " + container_path + " in container");
+        throw_errno("opening " + container_path + " in the container");
+    }
+    UniqueFd target(directory);
+    image::FdSource source(fd, "the tar on standard input");
+    image::TarReader archive(source);
+    image::ApplyOptions options;
+    options.preserve_ownership = ::geteuid() == 0;
+    image::apply_layer(archive, target.get(), options);
 }
 
 } // namespace berth::engine

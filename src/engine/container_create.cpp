@@ -15,6 +15,7 @@
 #include "berth/network/ports.h"
 #include "container_network.h"
 #include "rootless_network.h"
+#include "container_runtime.h"
 #include "teardown.h"
 
 #include <cstdlib>
@@ -210,6 +211,11 @@ ContainerRecord Engine::create(const RunRequest& given) {
         request.stop_signal =
             image_config.stop_signal.empty() ? "SIGTERM" : image_config.stop_signal;
     // Errors the request alone shows come before anything is made.
+    request.runtime = resolve_runtime_name(request.runtime);
+    if (auto check = effective_healthcheck(request.healthcheck, image_config.healthcheck))
+        request.healthcheck = *check;
+    else
+        request.healthcheck = HealthcheckRequest{.test = {"NONE"}};
     process_args(request, image_config);
     check_network_request(request, image_config);
     effective_capabilities(request);

@@ -7,6 +7,7 @@
 #include "berth/image/image_store.h"
 #include "berth/image/tar_writer.h"
 #include "container_root.h"
+#include "tree_tar.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -51,69 +52,75 @@ image::TarEntry entry_of(const std::string& path, const struct stat& st) {
     return entry;
 }
 
-// Every entry below `dir`, level by level with O_NOFOLLOW: a symlink in the
-// container is archived as a symlink, never followed.
-void write_tree(image::TarWriter& tar, int dir, const std::string& prefix) {
-    for (const auto& name : names_in(dir)) {
-        struct stat st;
-        if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
-            if (errno == ENOENT) continue; // gone meanwhile
-            throw_errno("reading " + prefix + name);
-        }
-        std::string path = prefix + name;
-        image::TarEntry entry = entry_of(path, st);
-        if (S_ISDIR(st.st_mode)) {
-            entry.type = image::TarEntryType::directory;
-            entry.path += "/";
-            tar.header(entry);
-            UniqueFd child(
-                ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-            if (!child) throw_errno("opening " + path);
-            write_tree(tar, child.get(), path + "/");
-        } else if (S_ISREG(st.st_mode)) {
-            UniqueFd file(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-            if (!file) throw_errno("opening " + path);
-            struct stat opened;
-            if (::fstat(file.get(), &opened) < 0 || !S_ISREG(opened.st_mode))
-                fail(path + " changed while it was exported");
-            entry = entry_of(path, opened);
-            entry.size = static_cast<std::uint64_t>(opened.st_size);
-            tar.header(entry);
-            std::string chunk(1 << 16, '\0');
-            std::uint64_t left = entry.size;
-            while (left > 0) {
-                ssize_t got =
-                    ::read(file.get(), chunk.data(), std::min<std::uint64_t>(chunk.size(), left));
-                if (got < 0 && errno == EINTR) continue;
-                if (got < 0) throw_errno("reading " + path);
-                if (got == 0) {
-                    // Shrunk meanwhile: pad with zeros, as tar does.
-                    std::fill(chunk.begin(), chunk.end(), '\0');
-                    got = static_cast<ssize_t>(std::min<std::uint64_t>(chunk.size(), left));
-                }
-                tar.data(std::string_view(chunk.data(), static_cast<std::size_t>(got)));
-                left -= static_cast<std::uint64_t>(got);
-            }
-            if (entry.size == 0) tar.data({});
-        } else if (S_ISLNK(st.st_mode)) {
-            std::string target(4096, '\0');
-            ssize_t length = ::readlinkat(dir, name.c_str(), target.data(), target.size());
-            if (length < 0) throw_errno("reading the symlink " + path);
-            target.resize(static_cast<std::size_t>(length));
-            entry.type = image::TarEntryType::symlink;
-            entry.link_target = target;
-            tar.header(entry);
-        } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode)) {
-            entry.type = S_ISCHR(st.st_mode)   ? image::TarEntryType::char_device
-                         : S_ISBLK(st.st_mode) ? image::TarEntryType::block_device
-                                               : image::TarEntryType::fifo;
-            entry.device_major = major(st.st_rdev);
-            entry.device_minor = minor(st.st_rdev);
-            tar.header(entry);
-        }
-        // Sockets are not archived, as in Docker's export.
+} // namespace
+
+void write_tree_entry(image::TarWriter& tar, int dir, const std::string& name,
+                      const std::string& prefix) {
+    struct stat st;
+    if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT) return; // gone meanwhile
+        throw_errno("reading " + prefix + name);
     }
+    std::string path = prefix + name;
+    image::TarEntry entry = entry_of(path, st);
+    if (S_ISDIR(st.st_mode)) {
+        entry.type = image::TarEntryType::directory;
+        entry.path += "/";
+        tar.header(entry);
+        UniqueFd child(
+            ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!child) throw_errno("opening " + path);
+        write_tree(tar, child.get(), path + "/");
+    } else if (S_ISREG(st.st_mode)) {
+        UniqueFd file(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+        if (!file) throw_errno("opening " + path);
+        struct stat opened;
+        if (::fstat(file.get(), &opened) < 0 || !S_ISREG(opened.st_mode))
+            fail(path + " changed while it was exported");
+        entry = entry_of(path, opened);
+        entry.size = static_cast<std::uint64_t>(opened.st_size);
+        tar.header(entry);
+        std::string chunk(1 << 16, '\0');
+        std::uint64_t left = entry.size;
+        while (left > 0) {
+            ssize_t got =
+                ::read(file.get(), chunk.data(), std::min<std::uint64_t>(chunk.size(), left));
+            if (got < 0 && errno == EINTR) continue;
+            if (got < 0) throw_errno("reading " + path);
+            if (got == 0) {
+                // Shrunk meanwhile: pad with zeros, as tar does.
+                std::fill(chunk.begin(), chunk.end(), '\0');
+                got = static_cast<ssize_t>(std::min<std::uint64_t>(chunk.size(), left));
+            }
+            tar.data(std::string_view(chunk.data(), static_cast<std::size_t>(got)));
+            left -= static_cast<std::uint64_t>(got);
+        }
+        if (entry.size == 0) tar.data({});
+    } else if (S_ISLNK(st.st_mode)) {
+        std::string target(4096, '\0');
+        ssize_t length = ::readlinkat(dir, name.c_str(), target.data(), target.size());
+        if (length < 0) throw_errno("reading the symlink " + path);
+        target.resize(static_cast<std::size_t>(length));
+        entry.type = image::TarEntryType::symlink;
+        entry.link_target = target;
+        tar.header(entry);
+    } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode)) {
+        entry.type = S_ISCHR(st.st_mode)   ? image::TarEntryType::char_device
+                     : S_ISBLK(st.st_mode) ? image::TarEntryType::block_device
+                                           : image::TarEntryType::fifo;
+        entry.device_major = major(st.st_rdev);
+        entry.device_minor = minor(st.st_rdev);
+        tar.header(entry);
+    }
+    // Sockets are not archived, as in Docker's export.
 }
+
+void write_tree(image::TarWriter& tar, int dir, const std::string& prefix) {
+    for (const auto& name : names_in(dir))
+        write_tree_entry(tar, dir, name, prefix);
+}
+
+namespace {
 
 bool is_whiteout(const struct stat& st) {
     return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);

@@ -6,6 +6,7 @@
 #include "berth/base/files.h"
 #include "berth/base/text.h"
 #include "berth/runtime/runtime.h"
+#include "container_runtime.h"
 
 #include <nlohmann/json.hpp>
 
@@ -72,13 +73,13 @@ void Engine::pause(const std::string& reference) {
     if (record.state != ContainerState::running)
         fail("container " + record.name + " is not running");
     if (record.paused) fail("container " + record.name + " is already paused");
-    runtime::Runtime(runtime_root()).pause(record.id);
+    runtime_of_container(options_.run_root, record)->pause(record.id);
 }
 
 void Engine::unpause(const std::string& reference) {
     ContainerRecord record = get(reference);
     if (!record.paused) fail("container " + record.name + " is not paused");
-    runtime::Runtime(runtime_root()).resume(record.id);
+    runtime_of_container(options_.run_root, record)->resume(record.id);
 }
 
 ContainerStats Engine::stats(const std::string& reference) {
@@ -91,7 +92,8 @@ ContainerStats Engine::stats(const std::string& reference) {
                                        std::chrono::steady_clock::now().time_since_epoch())
                                        .count());
     if (record.state != ContainerState::running) return stats;
-    json data = json::parse(runtime::Runtime(runtime_root()).stats(record.id))["data"];
+    json data =
+        json::parse(runtime_of_container(options_.run_root, record)->stats(record.id))["data"];
     stats.running = true;
     stats.cpu_ns = number_at(data, {"cpu", "usage", "total"});
     // As docker: what the kernel could drop at once (inactive file pages) is not "used".

@@ -14,6 +14,7 @@
 #include "berth/image/rootfs.h"
 #include "berth/runtime/runtime.h"
 #include "container_network.h"
+#include "container_runtime.h"
 #include "monitor.h"
 #include "process_identity.h"
 #include "teardown.h"
@@ -117,7 +118,7 @@ std::optional<ContainerRecord> Engine::reconcile(ContainerRecord record) {
     ContainerRecord exited = record;
     bool init_alive = false;
     try {
-        auto status = runtime::Runtime(runtime_root()).state(record.id).status;
+        auto status = runtime_of_container(options_.run_root, record)->state(record.id).status;
         init_alive = status == oci::Status::running || status == oci::Status::created ||
                      status == oci::Status::paused;
     } catch (const Error&) {
@@ -169,8 +170,8 @@ std::vector<ContainerRecord> Engine::list() {
 void Engine::note_paused(ContainerRecord& record) {
     if (record.state != ContainerState::running) return;
     try {
-        record.paused =
-            runtime::Runtime(runtime_root()).state(record.id).status == oci::Status::paused;
+        record.paused = runtime_of_container(options_.run_root, record)->state(record.id).status ==
+                        oci::Status::paused;
     } catch (const Error&) {
     }
 }
@@ -204,6 +205,7 @@ Attachment Engine::start(const std::string& reference, bool attach) {
     plan.id = record.id;
     plan.container_dir = dir;
     plan.runtime_root = runtime_root();
+    plan.runtime = request.runtime;
     plan.database_path = options_.root + "/berth.db";
     plan.root = options_.root;
     plan.auto_remove = request.auto_remove;
@@ -259,9 +261,9 @@ void Engine::stop(const std::string& reference, int timeout_seconds) {
     RunRequest request = request_of(record);
     if (timeout_seconds < 0)
         timeout_seconds = request.stop_timeout >= 0 ? request.stop_timeout : default_stop_timeout;
-    runtime::Runtime runtime(runtime_root());
+    auto runtime = runtime_of_container(options_.run_root, record);
     // Docker's way: a paused container is thawed to be stopped gracefully.
-    if (record.paused) runtime.resume(record.id);
+    if (record.paused) runtime->resume(record.id);
     int signal = SIGTERM;
     try {
         signal =
@@ -269,13 +271,13 @@ void Engine::stop(const std::string& reference, int timeout_seconds) {
     } catch (const Error&) {
     }
     try {
-        runtime.kill(record.id, signal, false);
+        runtime->kill(record.id, signal);
     } catch (const Error&) {
         // Exited meanwhile.
     }
     if (!wait_for_monitor(record, timeout_seconds * 1000)) {
         try {
-            runtime.kill(record.id, SIGKILL, false);
+            runtime->kill(record.id, SIGKILL);
         } catch (const Error&) {
         }
         if (!wait_for_monitor(record, 30000))
@@ -294,10 +296,10 @@ void Engine::kill(const std::string& reference, int signal) {
     // Docker's kill ends the restart policy too, when it is meant to end the container.
     if (signal == SIGKILL || signal == SIGTERM || signal == SIGINT)
         mark_stopped_by_user(container_dir(record.id));
-    runtime::Runtime runtime(runtime_root());
-    runtime.kill(record.id, signal, false);
+    auto runtime = runtime_of_container(options_.run_root, record);
+    runtime->kill(record.id, signal);
     // Other signals wait for `unpause`, as they do in docker; SIGKILL acts now.
-    if (record.paused && signal == SIGKILL) runtime.resume(record.id);
+    if (record.paused && signal == SIGKILL) runtime->resume(record.id);
 }
 
 void Engine::remove(const std::string& reference, bool force, bool remove_volumes) {
@@ -308,9 +310,9 @@ void Engine::remove(const std::string& reference, bool force, bool remove_volume
                  "\": container is running: stop the container before removing or force remove");
         mark_stopped_by_user(container_dir(record.id));
         try {
-            runtime::Runtime runtime(runtime_root());
-            runtime.kill(record.id, SIGKILL, false);
-            if (record.paused) runtime.resume(record.id);
+            auto runtime = runtime_of_container(options_.run_root, record);
+            runtime->kill(record.id, SIGKILL);
+            if (record.paused) runtime->resume(record.id);
         } catch (const Error&) {
         }
         if (!wait_for_monitor(record, 30000))
@@ -380,7 +382,7 @@ int Engine::exec(const std::string& reference, const ExecRequest& request) {
     }
     close_database();
     try {
-        return runtime::Runtime(runtime_root()).exec(options);
+        return runtime_of_container(options_.run_root, record)->exec(options);
     } catch (const Error& error) {
         throw StartError(error.what(), exit_code_for_start_failure(error.what()));
     }

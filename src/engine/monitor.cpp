@@ -10,8 +10,9 @@
 #include "berth/engine/identity.h"
 #include "berth/engine/json_log.h"
 #include "berth/engine/restart_policy.h"
-#include "berth/runtime/runtime.h"
 #include "container_network.h"
+#include "container_runtime.h"
+#include "periodic_command.h"
 #include "process_identity.h"
 #include "stdin_relay.h"
 #include "teardown.h"
@@ -85,7 +86,8 @@ int exit_code_of(int status) {
 class Monitor {
   public:
     Monitor(const MonitorPlan& plan, int control)
-        : plan_(plan), control_(control), runtime_(plan.runtime_root),
+        : plan_(plan), control_(control),
+          runtime_(open_container_runtime(run_root_of(plan.runtime_root), plan.runtime)),
           database_(plan.database_path), containers_(database_) {}
 
     int run();
@@ -112,13 +114,14 @@ class Monitor {
 
     MonitorPlan plan_;
     int control_;
-    runtime::Runtime runtime_;
+    std::unique_ptr<ContainerRuntime> runtime_;
     image::Database database_;
     ContainerStore containers_;
     UniqueFd devnull_, diagnostics_, stdout_read_, stderr_read_, init_pidfd_;
     UniqueFd console_;         // the pty master, with a terminal
     UniqueFd attach_listener_; // where `berth attach` connects
     StdinRelay stdin_;
+    PeriodicCommand health_check_; // `berth healthcheck run` every interval
     pid_t init_pid_ = 0;
     int init_status_ = -1;
 };
@@ -170,6 +173,8 @@ int Monitor::run() {
     record.error.clear();
     containers_.update_state(record);
     const RestartPolicy policy = request_of(record).options.restart;
+    health_check_ = healthcheck_schedule(plan_.root, run_root_of(plan_.runtime_root), plan_.id,
+                                         request_of(record));
     if (!plan_.attach_socket.empty()) {
         try {
             attach_listener_ =
@@ -188,6 +193,7 @@ int Monitor::run() {
             return fail_start(error.what());
         }
         auto started_at = Clock::now();
+        health_check_.restart();
         if (first) {
             forward(FrameType::started, {});
             // A detached starter has gone; output then only goes to the log.
@@ -203,7 +209,7 @@ int Monitor::run() {
         // The runtime's state and the network wiring go; the rootfs stays
         // mounted for the next run.
         try {
-            runtime_.remove(plan_.id, true);
+            runtime_->remove(plan_.id, true);
             disconnect_container(database_, run_root_of(plan_.runtime_root), plan_.id);
         } catch (const std::exception& error) {
             std::fprintf(stderr, "berth monitor: before restarting: %s\n", error.what());
@@ -263,25 +269,19 @@ void Monitor::start_container() {
     init_status_ = -1;
 
     // Left over from a monitor that was killed: the new create needs the id.
-    runtime_.remove(plan_.id, true);
+    runtime_->remove(plan_.id, true);
     // The init inherits stdio: the container's output goes into our pipes
     // (with a terminal, its pty replaces them).
     if (stdin_read) redirect(stdin_read.get(), STDIN_FILENO);
     redirect(stdout_write.get(), STDOUT_FILENO);
     redirect(stderr_write.get(), STDERR_FILENO);
-    runtime::CreateOptions options;
-    options.id = plan_.id;
-    options.bundle = plan_.container_dir;
     auto restore_stdio = [&] {
         redirect(devnull_.get(), STDIN_FILENO);
         redirect(devnull_.get(), STDOUT_FILENO);
         redirect(diagnostics_.get(), STDERR_FILENO);
     };
     try {
-        if (plan_.tty)
-            console_ = runtime_.create_keeping_console(options);
-        else
-            runtime_.create(options);
+        console_ = runtime_->create(plan_.id, plan_.container_dir, plan_.tty);
     } catch (...) {
         restore_stdio();
         throw;
@@ -297,7 +297,7 @@ void Monitor::start_container() {
         if (plan_.interactive) stdin_ = StdinRelay(console_.get(), false);
     }
 
-    init_pid_ = runtime_.state(plan_.id).pid;
+    init_pid_ = runtime_->state(plan_.id).pid;
     init_pidfd_.reset(pidfd_open(init_pid_));
     if (!init_pidfd_) throw_errno("watching the container's init");
     ContainerRecord record = containers_.get(plan_.id);
@@ -312,7 +312,7 @@ void Monitor::start_container() {
     record.exit_code = 0;
     record.started = now_rfc3339_nano();
     containers_.update_state(record);
-    runtime_.start(plan_.id);
+    runtime_->start(plan_.id);
 }
 
 void Monitor::pump_output() {
@@ -345,7 +345,7 @@ void Monitor::pump_output() {
     bool console_open = static_cast<bool>(console_);
     while (stdout_open || stderr_open || console_open || !init_exited) {
         std::vector<pollfd> fds;
-        int timeout_ms = 1000;
+        int timeout_ms = health_check_.ms_until_due(1000);
         if (stdout_open) fds.push_back({stdout_read_.get(), POLLIN, 0});
         if (stderr_open) fds.push_back({stderr_read_.get(), POLLIN, 0});
         if (console_open) fds.push_back({console_.get(), POLLIN, 0});
@@ -396,6 +396,7 @@ void Monitor::pump_output() {
             }
         }
         reap();
+        if (!init_exited) health_check_.run_if_due();
     }
     if (log) log->flush();
     if (!init_exited) {
@@ -416,7 +417,7 @@ void Monitor::handle_control_frame() {
     switch (frame.type) {
     case FrameType::signal:
         try {
-            runtime_.kill(plan_.id, std::atoi(frame.payload.c_str()), false);
+            runtime_->kill(plan_.id, std::atoi(frame.payload.c_str()));
         } catch (const Error&) {
             // Already exited: nothing to signal.
         }

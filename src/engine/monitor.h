@@ -19,6 +19,7 @@ struct MonitorPlan {
     std::string id;
     std::string container_dir; // the bundle: config.json, rootfs, log
     std::string runtime_root;
+    std::string runtime; // the OCI runtime's name (container_runtime.h)
     std::string database_path;
     std::string root; // the engine's: volumes are under it
     bool auto_remove = false;

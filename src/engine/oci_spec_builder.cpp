@@ -244,7 +244,8 @@ json build_oci_spec(const RunRequest& request, const oci::ContainerConfig& image
     }
 
     json spec = {
-        {"ociVersion", "1.2.0"},
+        // 1.0.x: what crun 1.8 and runc 1.1 accept (the fields used are all in 1.0).
+        {"ociVersion", "1.0.2"},
         {"process", process},
         {"root", {{"path", "rootfs"}, {"readonly", request.read_only}}},
         {"hostname", inputs.hostname},

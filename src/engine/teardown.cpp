@@ -4,8 +4,10 @@
 #include "berth/base/files.h"
 #include "berth/engine/network_store.h"
 #include "berth/image/rootfs.h"
-#include "berth/runtime/runtime.h"
 #include "container_network.h"
+#include "container_runtime.h"
+
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <exception>
@@ -17,11 +19,22 @@ std::string run_root_of(const std::string& runtime_root) {
     return runtime_root.substr(0, runtime_root.rfind('/'));
 }
 
+std::string container_runtime_name(image::Database& database, const std::string& id) {
+    image::Statement statement = database.prepare("SELECT config FROM containers WHERE id = ?1");
+    statement.bind(1, id);
+    if (!statement.step()) return default_runtime_name;
+    auto request = nlohmann::json::parse(statement.text(0), nullptr, false);
+    if (!request.is_object()) return default_runtime_name;
+    std::string name = request.value("runtime", "");
+    return name.empty() ? default_runtime_name : name;
+}
+
 void release_container(image::Database& database, const std::string& runtime_root,
                        const std::string& id, const std::string& container_dir) {
     std::exception_ptr first;
     try {
-        runtime::Runtime(runtime_root).remove(id, true);
+        open_container_runtime(run_root_of(runtime_root), container_runtime_name(database, id))
+            ->remove(id, true);
     } catch (...) {
         first = std::current_exception();
     }

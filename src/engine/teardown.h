@@ -12,6 +12,9 @@ namespace berth::engine {
 // The engine's run root, of which the runtime's root is the "runtime" folder.
 std::string run_root_of(const std::string& runtime_root);
 
+// The OCI runtime the container's record names ("berth" if none, or no record).
+std::string container_runtime_name(image::Database& database, const std::string& id);
+
 // Deletes the runtime's state (killing what is left) and the cgroup, takes
 // its network apart (veths, addresses, rules, netns file), and unmounts the rootfs. Every step runs
 // even if one before failed; the first failure is rethrown at the end.

@@ -1,11 +1,12 @@
 // Fuzz target: the values of -v, --mount, --tmpfs, --ulimit, --restart,
-// --label and --cpuset-cpus come from the user's command line, and
+// --label, --cpuset-cpus and --health-* durations come from the user's command line, and
 // --env-file's text from a file. Any bytes
 // must end in a parsed value or a berth::Error, never a crash or a hang.
 // The first byte picks the parser.
 #include "../../src/cli/run_option_flags.h"
 #include "berth/base/error.h"
 #include "berth/engine/container_options.h"
+#include "berth/engine/healthcheck.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +34,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             break;
         case 5:
             berth::engine::parse_label(text);
+            break;
+        case 7:
+            berth::engine::parse_go_duration(text, "--health-interval");
             break;
         default:
             berth::engine::check_cpuset(text);

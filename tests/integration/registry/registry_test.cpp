@@ -353,5 +353,77 @@ TEST_F(PlainRegistryTest, ConcurrentPullsOfImagesSharingALayerFetchItOnce) {
     EXPECT_EQ(count_lines(berth(root, {"images", "-q"}).out), 2);
 }
 
+// run/create --pull and --platform against the registry: what is pulled
+// when, and Docker's errors (exit 125, nothing created) for the rest.
+TEST_F(PlainRegistryTest, RunPullPolicyAndPlatform) {
+    std::string native = host_architecture();
+    std::string foreign = native == "amd64" ? "arm64" : "amd64";
+    std::string native_manifest =
+        get("http://" + host() + "/v2/test/busybox/manifests/1", image_media_type());
+    std::string foreign_manifest = derived_image(
+        "test/busybox", "foreign2", [&](json& config) { config["architecture"] = foreign; });
+    json index = {{"schemaVersion", 2},
+                  {"mediaType", "application/vnd.oci.image.index.v1+json"},
+                  {"manifests",
+                   {{{"mediaType", json::parse(foreign_manifest)["mediaType"]},
+                     {"digest", "sha256:" + sha256_hex(foreign_manifest)},
+                     {"size", foreign_manifest.size()},
+                     {"platform", {{"os", "linux"}, {"architecture", foreign}}}},
+                    {{"mediaType", json::parse(native_manifest)["mediaType"]},
+                     {"digest", "sha256:" + sha256_hex(native_manifest)},
+                     {"size", native_manifest.size()},
+                     {"platform", {{"os", "linux"}, {"architecture", native}}}}}}};
+    put_manifest(host(), "test/busybox", "multi2", "application/vnd.oci.image.index.v1+json",
+                 index.dump());
+    const std::string image = host() + "/test/busybox:multi2";
+    fs::path root = empty_root("run");
+    auto containers = [&] { return berth(root, {"ps", "-aq"}).out; };
+    auto refused = [&](std::vector<std::string> args, const std::string& message) {
+        CommandResult result = berth(root, args);
+        EXPECT_EQ(result.exit_code, 125) << result;
+        EXPECT_NE(result.err.find(message), std::string::npos) << result;
+        EXPECT_EQ(count_lines(result.err), 1) << result;
+        EXPECT_EQ(containers(), "");
+    };
+
+    refused({"create", "--pull", "never", image, "true"}, "No such image: " + image);
+    refused({"create", "--pull", "sometimes", image, "true"},
+            "invalid pull option: 'sometimes': must be one of \"always\", \"missing\" or "
+            "\"never\"");
+    refused({"create", "--platform", "linux/", image, "true"}, "platform");
+    EXPECT_EQ(berth(root, {"image", "inspect", image}).exit_code, 1) << "nothing pulled";
+
+    // Missing (the default): pulled once, the host's platform.
+    CommandResult ran = berth(root, {"run", "--rm", "--network", "none", image, "echo", "hi"});
+    ASSERT_EQ(ran.exit_code, 0) << ran;
+    EXPECT_EQ(ran.out, "hi\n");
+    EXPECT_NE(ran.err.find("Unable to find image"), std::string::npos) << ran;
+    EXPECT_EQ(inspect(root, image)["Architecture"], native);
+    CommandResult again = berth(root, {"run", "--rm", "--network", "none", image, "true"});
+    EXPECT_EQ(again.err, "") << "present: no pull";
+
+    // Always: pulled again, even when present.
+    CommandResult always =
+        berth(root, {"run", "--rm", "--network", "none", "--pull", "always", image, "true"});
+    EXPECT_EQ(always.exit_code, 0) << always;
+    EXPECT_NE(always.err.find("Image is up to date"), std::string::npos) << always;
+
+    // Another platform: refused with --pull never, pulled with missing.
+    refused({"create", "--pull", "never", "--platform", "linux/" + foreign, image, "true"},
+            "image with reference " + image +
+                " was found but does not match the specified platform: wanted linux/" + foreign +
+                ", actual: linux/" + native);
+    CommandResult created =
+        berth(root, {"create", "--name", "other", "--platform", "linux/" + foreign, image, "true"});
+    ASSERT_EQ(created.exit_code, 0) << created;
+    EXPECT_EQ(inspect(root, image)["Architecture"], foreign);
+    EXPECT_EQ(berth(root, {"rm", "other"}).exit_code, 0);
+    // Pulled and not found there: the pull's progress, then its error.
+    CommandResult absent = berth(root, {"create", "--platform", "linux/s390x", image, "true"});
+    EXPECT_EQ(absent.exit_code, 125) << absent;
+    EXPECT_NE(absent.err.find("no image for linux/s390x"), std::string::npos) << absent;
+    EXPECT_EQ(containers(), "");
+}
+
 } // namespace
 } // namespace registry_test

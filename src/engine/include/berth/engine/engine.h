@@ -5,6 +5,7 @@
 
 #include "berth/base/unique_fd.h"
 #include "berth/engine/container_store.h"
+#include "berth/engine/healthcheck.h"
 #include "berth/engine/oci_spec_builder.h"
 #include "berth/engine/run_request.h"
 #include "berth/engine/volume_store.h"
@@ -132,6 +133,12 @@ class Engine {
     // Another process in the running container; its exit status.
     int exec(const std::string& reference, const ExecRequest& request);
 
+    // Health checks (health_runner.cpp). One check run now in the running
+    // container, its result recorded; the state after it.
+    HealthState run_healthcheck(const std::string& reference);
+    // The state of this run's checks; nullopt if the container has none.
+    std::optional<HealthState> health(const ContainerRecord& record);
+
     // Both notice containers whose monitor died and record them as exited.
     ContainerRecord get(const std::string& reference);
     std::vector<ContainerRecord> list();
@@ -153,6 +160,11 @@ class Engine {
                              const std::string& host_path);
     void copy_to_container(const std::string& host_path, const std::string& reference,
                            const std::string& container_path);
+    // `cp CONTAINER:PATH -` and `cp - CONTAINER:DIR`: a tar on `fd`, as Docker's.
+    void copy_from_container_as_tar(const std::string& reference, const std::string& container_path,
+                                    int fd);
+    void copy_tar_into_container(int fd, const std::string& reference,
+                                 const std::string& container_path);
 
     // `export` (container_export.cpp): the container's filesystem (the image
     // and its changes, no volumes) as a tar on `fd`.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "berth/engine/container_options.h"
+#include "berth/engine/healthcheck.h"
 #include "berth/engine/network_options.h"
 
 #include <nlohmann/json.hpp>
@@ -49,6 +50,12 @@ struct RunRequest {
     std::string cgroup_parent;
     std::string stop_signal; // "" for the image's, else SIGTERM
     int stop_timeout = -1;   // seconds; -1 for the default (10)
+    // --runtime: "berth" (the in-process runtime library), or a runc-compatible
+    // runtime's name in $PATH or path; "" until create resolves it.
+    std::string runtime;
+    // --health-*: over the image's HEALTHCHECK until create; then the
+    // check the container runs ({"NONE"} for none).
+    HealthcheckRequest healthcheck;
     // Mounts, volumes, ulimits, labels, --init, the restart policy... (container_options.h).
     ContainerOptions options;
 };
