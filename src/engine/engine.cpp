@@ -5,6 +5,7 @@
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
 #include "berth/base/unix_socket.h"
+#include "berth/engine/container_files.h"
 #include "berth/engine/identity.h"
 #include "berth/engine/json_log.h"
 #include "berth/engine/restart_policy.h"
@@ -153,14 +154,15 @@ std::vector<ContainerRecord> Engine::list() {
     std::vector<ContainerRecord> records;
     for (auto& record : containers().list())
         if (auto current = reconcile(record)) {
-            note_paused(*current);
+            note_paused(*current, true);
             records.push_back(*current);
         }
     return records;
 }
 
-void Engine::note_paused(ContainerRecord& record) {
+void Engine::note_paused(ContainerRecord& record, bool if_hinted) {
     if (record.state != ContainerState::running) return;
+    if (if_hinted && !path_exists(pause_hint_path(container_dir(record.id)))) return;
     try {
         record.paused =
             runtime::Runtime(runtime_root()).state(record.id).status == oci::Status::paused;

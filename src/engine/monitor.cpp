@@ -5,6 +5,7 @@
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
 #include "berth/base/unix_socket.h"
+#include "berth/engine/container_files.h"
 #include "berth/engine/container_store.h"
 #include "berth/engine/engine.h"
 #include "berth/engine/identity.h"
@@ -363,6 +364,7 @@ void Monitor::start_container() {
 
     // Left over from a monitor that was killed: the new create needs the id.
     runtime_.remove(plan_.id, true);
+    ::unlink(pause_hint_path(plan_.container_dir).c_str());
     // The init inherits stdio: the container's output goes into our pipes
     // (with a terminal, its pty replaces them).
     if (stdin_read) redirect(stdin_read.get(), STDIN_FILENO);
