@@ -145,7 +145,10 @@ void list_containers(const GlobalOptions& global, const ListOptions& options) {
             request.is_object() ? engine::run_request_from_json(request).options
                                 : engine::ContainerOptions();
         if (!filter.matches(record, container_options.labels)) continue;
-        rows.push_back(ps_row(engine, record, container_options, options.no_trunc));
+        // -q prints the ID alone: no file of the container is read for it.
+        rows.push_back(options.quiet
+                           ? json{{"ID", options.no_trunc ? record.id : record.id.substr(0, 12)}}
+                           : ps_row(engine, record, container_options, options.no_trunc));
         records.push_back(record);
     }
     if (!options.quiet) {

@@ -168,4 +168,8 @@ std::vector<EndpointRecord> Networks::container_endpoints(const std::string& con
     return store_->endpoints_of_container(containers_->get(container).id);
 }
 
+std::vector<EndpointRecord> Networks::all_endpoints() {
+    return store_->endpoints();
+}
+
 } // namespace berth::engine
