@@ -90,7 +90,10 @@ std::string self_exe() {
     char path[4096];
     ssize_t length = ::readlink("/proc/self/exe", path, sizeof path - 1);
     if (length <= 0) throw_errno("finding berth's own executable");
-    return std::string(path, static_cast<std::size_t>(length));
+    std::string exe(path, static_cast<std::size_t>(length));
+    // berth was upgraded while the container ran: the new one runs the exit command.
+    if (exe.ends_with(" (deleted)")) exe.resize(exe.size() - 10);
+    return exe;
 }
 
 // $BERTH_MONITOR, else beside berth (a build tree), else where it is installed.
