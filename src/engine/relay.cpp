@@ -64,6 +64,7 @@ class Relay {
     int init_status_ = -1;
     Clock::time_point drain_deadline_{};
     pid_t periodic_pid_ = 0;
+    UniqueFd periodic_pidfd_; // readable when it exits: reaped at once
     Clock::time_point next_periodic_{};
 };
 
@@ -108,6 +109,7 @@ void Relay::reap() {
             drain_deadline_ = Clock::now() + drain_limit;
         } else if (pid == periodic_pid_) {
             periodic_pid_ = 0;
+            periodic_pidfd_.reset();
         }
     }
     // Not our child (joined through an intermediate process) and gone.
@@ -135,14 +137,17 @@ void Relay::start_periodic_command() {
         ::execv(argv[0], argv.data());
         ::_exit(127);
     }
-    if (child > 0) periodic_pid_ = child;
+    if (child > 0) {
+        periodic_pid_ = child;
+        periodic_pidfd_.reset(pidfd_open(child));
+    }
 }
 
 void Relay::pump() {
     bool stdout_open = static_cast<bool>(stdout_), stderr_open = static_cast<bool>(stderr_);
     bool console_open = static_cast<bool>(console_);
     while (stdout_open || stderr_open || console_open || !init_exited_) {
-        pollfd fds[8];
+        pollfd fds[9];
         nfds_t count = 0;
         long timeout_ms = -1;
         if (stdout_open) fds[count++] = {stdout_.get(), POLLIN, 0};
@@ -154,6 +159,7 @@ void Relay::pump() {
         if (stdin_.has_pending()) fds[count++] = {stdin_.fd(), POLLOUT, 0};
         if (control_ >= 0 && !stdin_.has_pending()) fds[count++] = {control_, POLLIN, 0};
         if (plan_.attach_listener >= 0) fds[count++] = {plan_.attach_listener, POLLIN, 0};
+        if (periodic_pidfd_) fds[count++] = {periodic_pidfd_.get(), POLLIN, 0};
         if (!init_pidfd_ && !init_exited_) timeout_ms = 1000;
         if (!plan_.periodic_command.empty() && !init_exited_) {
             long due = std::max(0L, milliseconds_until(next_periodic_));
