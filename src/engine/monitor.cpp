@@ -27,9 +27,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <memory>
-#include <optional>
-#include <poll.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -41,10 +38,6 @@ namespace berth::engine {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// How long output may still arrive after the init exits: its pid namespace
-// dies with it, so the pipes close at once unless something escaped.
-constexpr auto drain_limit = std::chrono::seconds(2);
 
 // Closes every fd but stdio and `keep`: an inherited fd could hold a lock
 // (the image store's) or a pipe open for as long as the container runs.
