@@ -16,10 +16,10 @@ namespace {
 
 using nlohmann::json;
 
-engine::Networks open_networks(const GlobalOptions& global) {
+engine::Networks open_networks(const GlobalOptions& global, bool sweep_leftovers = true) {
     engine::EngineOptions options;
     options.root = global.root;
-    return engine::Networks(options);
+    return engine::Networks(options, sweep_leftovers);
 }
 
 json network_json(engine::Networks& networks, const engine::NetworkRecord& network) {
@@ -97,7 +97,8 @@ std::vector<std::string> published_ports_text(const GlobalOptions& global,
                                               const std::vector<engine::ContainerRecord>& records) {
     std::vector<std::string> texts(records.size());
     if (records.empty()) return texts;
-    auto networks = open_networks(global);
+    // ps's Engine has just swept what killed monitors left.
+    auto networks = open_networks(global, false);
     std::multimap<std::string, engine::EndpointRecord> by_container;
     for (auto& endpoint : networks.all_endpoints())
         if (!endpoint.ports_json.empty() && endpoint.ports_json != "[]")

@@ -23,7 +23,9 @@ struct NetworkCreateRequest {
 
 class Networks {
   public:
-    explicit Networks(EngineOptions options);
+    // `sweep_leftovers`: clean up after killed monitors first, as every
+    // command does (false where the same command's Engine just did).
+    explicit Networks(EngineOptions options, bool sweep_leftovers = true);
     ~Networks();
 
     NetworkRecord create(const NetworkCreateRequest& request);
