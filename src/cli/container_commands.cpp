@@ -4,6 +4,7 @@
 #include "berth/base/error.h"
 #include "berth/runtime/runtime.h"
 
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -174,6 +175,17 @@ void define_remove(CLI::App* command, GlobalOptions& global) {
     command->add_option("CONTAINER", *references, "Containers to remove")->required();
     command->callback([&global, references, force, volumes] {
         auto engine = open_engine(global);
+        if (*force && references->size() > 1) {
+            // Every one killed first: their monitors then take them apart at
+            // the same time, not one after the other as each is removed.
+            for (const auto& reference : *references) {
+                try {
+                    engine.kill(reference, SIGKILL);
+                } catch (const Error&) {
+                    // Not running, or no such container: remove says so.
+                }
+            }
+        }
         for_each_container(*references, [&](const std::string& reference) {
             engine.remove(reference, *force, *volumes);
             std::cout << reference << "\n";

@@ -5,6 +5,7 @@
 
 #include "berth/base/error.h"
 #include "berth/base/files.h"
+#include "berth/engine/container_files.h"
 #include "berth/engine/json_log.h"
 
 #include <chrono>
@@ -44,6 +45,18 @@ json process_of(engine::Engine& engine, const engine::ContainerRecord& record) {
 std::vector<std::string> args_of(const json& process) {
     return process.contains("args") ? process["args"].get<std::vector<std::string>>()
                                     : std::vector<std::string>{};
+}
+
+// The same args from the small file create writes beside config.json (a
+// container created before it existed: from config.json).
+std::vector<std::string> command_of(engine::Engine& engine, const engine::ContainerRecord& record) {
+    try {
+        json args =
+            json::parse(read_file(engine::process_args_path(engine.container_dir(record.id))));
+        if (args.is_array()) return args.get<std::vector<std::string>>();
+    } catch (const std::exception&) {
+    }
+    return args_of(process_of(engine, record));
 }
 
 // "5 seconds ago" -> "5 seconds", for "Up 5 seconds".
@@ -96,7 +109,7 @@ json ps_row(engine::Engine& engine, const engine::ContainerRecord& record,
             (mount.type == "volume" ? mount.source.substr(0, no_trunc ? 64 : 16) : mount.target);
     return {{"ID", no_trunc ? record.id : record.id.substr(0, 12)},
             {"Image", record.image_name},
-            {"Command", command_text(args_of(process_of(engine, record)), no_trunc)},
+            {"Command", command_text(command_of(engine, record), no_trunc)},
             {"CreatedAt", record.created},
             {"RunningFor", time_since(record.created)},
             {"Status", status_text(record, health)},
@@ -136,7 +149,10 @@ void list_containers(const GlobalOptions& global, const ListOptions& options) {
         auto health_state = engine.health(record);
         std::string health = health_state ? health_state->status : "none";
         if (!filter.matches(record, container_options.labels, health)) continue;
-        rows.push_back(ps_row(engine, record, container_options, options.no_trunc, health));
+        // -q prints the ID alone: no file of the container is read for it.
+        rows.push_back(options.quiet
+                           ? json{{"ID", options.no_trunc ? record.id : record.id.substr(0, 12)}}
+                           : ps_row(engine, record, container_options, options.no_trunc, health));
         records.push_back(record);
     }
     if (!options.quiet) {

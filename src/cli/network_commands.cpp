@@ -7,6 +7,7 @@
 #include "berth/engine/networks.h"
 
 #include <iostream>
+#include <map>
 #include <memory>
 
 namespace berth::cli {
@@ -15,10 +16,10 @@ namespace {
 
 using nlohmann::json;
 
-engine::Networks open_networks(const GlobalOptions& global) {
+engine::Networks open_networks(const GlobalOptions& global, bool sweep_leftovers = true) {
     engine::EngineOptions options;
     options.root = global.root;
-    return engine::Networks(options);
+    return engine::Networks(options, sweep_leftovers);
 }
 
 json network_json(engine::Networks& networks, const engine::NetworkRecord& network) {
@@ -108,10 +109,17 @@ std::vector<std::string> published_ports_text(const GlobalOptions& global,
                                               const std::vector<engine::ContainerRecord>& records) {
     std::vector<std::string> texts(records.size());
     if (records.empty()) return texts;
-    auto networks = open_networks(global);
+    // ps's Engine has just swept what killed monitors left.
+    auto networks = open_networks(global, false);
+    std::multimap<std::string, engine::EndpointRecord> by_container;
+    for (auto& endpoint : networks.all_endpoints())
+        if (!endpoint.ports_json.empty() && endpoint.ports_json != "[]")
+            by_container.emplace(endpoint.container_id, std::move(endpoint));
     for (std::size_t i = 0; i < records.size(); ++i) {
         if (records[i].state != engine::ContainerState::running) continue;
-        for (const auto& endpoint : networks.container_endpoints(records[i].id)) {
+        auto [first, last] = by_container.equal_range(records[i].id);
+        for (auto it = first; it != last; ++it) {
+            const engine::EndpointRecord& endpoint = it->second;
             json ports = json::parse(endpoint.ports_json, nullptr, false);
             if (!ports.is_array()) continue;
             for (const auto& port : ports) {

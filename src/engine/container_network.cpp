@@ -24,6 +24,7 @@
 #include <dirent.h>
 #include <exception>
 #include <fcntl.h>
+#include <map>
 #include <set>
 
 namespace berth::engine {
@@ -412,12 +413,6 @@ void disconnect_container(image::Database& database, const std::string& run_root
 
 void sweep_network_leftovers(image::Database& database, ContainerStore& containers,
                              const std::string& run_root) {
-    auto abandoned = [&](const std::string& id) {
-        auto record = containers.find(id);
-        if (!record || record->id != id) return true;
-        return record->monitor_pid == 0 ||
-               !process_alive(static_cast<pid_t>(record->monitor_pid), record->monitor_start_time);
-    };
     std::set<std::string> ids;
     NetworkStore store(database);
     for (const auto& endpoint : store.endpoints())
@@ -427,6 +422,18 @@ void sweep_network_leftovers(image::Database& database, ContainerStore& containe
             if (entry->d_name[0] != '.') ids.insert(entry->d_name);
         ::closedir(dir);
     }
+    if (ids.empty()) return;
+    // Every command runs this: one query for all the monitors, not one per
+    // endpoint (a thousand containers on the bridge).
+    std::map<std::string, std::pair<std::int64_t, std::int64_t>> monitors;
+    for (const auto& record : containers.list())
+        monitors[record.id] = {record.monitor_pid, record.monitor_start_time};
+    auto abandoned = [&](const std::string& id) {
+        auto monitor = monitors.find(id);
+        if (monitor == monitors.end()) return true;
+        auto [pid, start_time] = monitor->second;
+        return pid == 0 || !process_alive(static_cast<pid_t>(pid), start_time);
+    };
     for (const auto& id : ids) {
         if (!abandoned(id)) continue;
         try {

@@ -5,6 +5,7 @@
 #include "berth/base/error.h"
 #include "berth/base/files.h"
 #include "berth/base/text.h"
+#include "berth/engine/container_files.h"
 #include "berth/runtime/runtime.h"
 #include "container_runtime.h"
 
@@ -73,13 +74,21 @@ void Engine::pause(const std::string& reference) {
     if (record.state != ContainerState::running)
         fail("container " + record.name + " is not running");
     if (record.paused) fail("container " + record.name + " is already paused");
-    runtime_of_container(options_.run_root, record)->pause(record.id);
+    std::string hint = pause_hint_path(container_dir(record.id));
+    write_file_atomic(hint, "");
+    try {
+        runtime_of_container(options_.run_root, record)->pause(record.id);
+    } catch (...) {
+        ::unlink(hint.c_str());
+        throw;
+    }
 }
 
 void Engine::unpause(const std::string& reference) {
     ContainerRecord record = get(reference);
     if (!record.paused) fail("container " + record.name + " is not paused");
     runtime_of_container(options_.run_root, record)->resume(record.id);
+    ::unlink(pause_hint_path(container_dir(record.id)).c_str());
 }
 
 ContainerStats Engine::stats(const std::string& reference) {

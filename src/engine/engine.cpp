@@ -6,6 +6,7 @@
 #include "berth/base/syscalls.h"
 #include "berth/base/unix_socket.h"
 #include "berth/base/user_namespace.h"
+#include "berth/engine/container_files.h"
 #include "berth/engine/identity.h"
 #include "berth/engine/json_log.h"
 #include "berth/engine/restart_policy.h"
@@ -161,14 +162,15 @@ std::vector<ContainerRecord> Engine::list() {
     std::vector<ContainerRecord> records;
     for (auto& record : containers().list())
         if (auto current = reconcile(record)) {
-            note_paused(*current);
+            note_paused(*current, true);
             records.push_back(*current);
         }
     return records;
 }
 
-void Engine::note_paused(ContainerRecord& record) {
+void Engine::note_paused(ContainerRecord& record, bool if_hinted) {
     if (record.state != ContainerState::running) return;
+    if (if_hinted && !path_exists(pause_hint_path(container_dir(record.id)))) return;
     try {
         record.paused = runtime_of_container(options_.run_root, record)->state(record.id).status ==
                         oci::Status::paused;

@@ -5,16 +5,18 @@
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
 #include "berth/base/unix_socket.h"
+#include "berth/engine/container_files.h"
 #include "berth/engine/container_store.h"
 #include "berth/engine/engine.h"
 #include "berth/engine/identity.h"
 #include "berth/engine/json_log.h"
+#include "berth/engine/monitor_exit.h"
 #include "berth/engine/restart_policy.h"
 #include "container_network.h"
 #include "container_runtime.h"
-#include "periodic_command.h"
+#include "healthcheck_schedule.h"
+#include "monitor_handoff.h"
 #include "process_identity.h"
-#include "stdin_relay.h"
 #include "teardown.h"
 
 #include <algorithm>
@@ -25,9 +27,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
-#include <optional>
-#include <poll.h>
-#include <sys/ioctl.h>
+#include <memory>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -39,10 +39,6 @@ namespace berth::engine {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// How long output may still arrive after the init exits: its pid namespace
-// dies with it, so the pipes close at once unless something escaped.
-constexpr auto drain_limit = std::chrono::seconds(2);
 
 // Closes every fd but stdio and `keep`: an inherited fd could hold a lock
 // (the image store's) or a pipe open for as long as the container runs.
@@ -83,20 +79,117 @@ int exit_code_of(int status) {
     return 255;
 }
 
+// The berth binary this process runs (the exit command is its own).
+std::string self_exe() {
+    char path[4096];
+    ssize_t length = ::readlink("/proc/self/exe", path, sizeof path - 1);
+    if (length <= 0) throw_errno("finding berth's own executable");
+    std::string exe(path, static_cast<std::size_t>(length));
+    // berth was upgraded while the container ran: the new one runs the exit command.
+    if (exe.ends_with(" (deleted)")) exe.resize(exe.size() - 10);
+    return exe;
+}
+
+// $BERTH_MONITOR, else beside berth (a build tree), else where it is installed.
+std::string small_monitor_path() {
+    if (const char* from_env = std::getenv("BERTH_MONITOR"); from_env && *from_env) return from_env;
+    std::string beside = self_exe();
+    beside = beside.substr(0, beside.rfind('/') + 1) + "berth-monitor";
+    if (::access(beside.c_str(), X_OK) == 0) return beside;
+    if (::access(BERTH_MONITOR_INSTALL_PATH, X_OK) == 0) return BERTH_MONITOR_INSTALL_PATH;
+    fail("berth-monitor is not installed (looked beside berth and at " BERTH_MONITOR_INSTALL_PATH
+         ")");
+}
+
+std::vector<std::string> encode_monitor_plan(const MonitorPlan& plan) {
+    std::vector<std::string> words{
+        "--id=" + plan.id,
+        "--container-dir=" + plan.container_dir,
+        "--runtime-root=" + plan.runtime_root,
+        "--database=" + plan.database_path,
+        "--root=" + plan.root,
+        "--attach-socket=" + plan.attach_socket,
+        "--runtime=" + plan.runtime,
+        "--log-max-size=" + std::to_string(plan.log_rotation.max_size),
+        "--log-max-files=" + std::to_string(plan.log_rotation.max_files),
+    };
+    if (plan.auto_remove) words.push_back("--auto-remove");
+    if (plan.interactive) words.push_back("--interactive");
+    if (plan.tty) words.push_back("--tty");
+    if (!plan.keep_log) words.push_back("--no-log");
+    return words;
+}
+
+// The plan, the attach listener's fd and the restart delay so far.
+struct ExitCommandArgs {
+    MonitorPlan plan;
+    int attach_listener = -1;
+    std::chrono::milliseconds delay{0};
+};
+
+ExitCommandArgs decode_exit_command(const std::vector<std::string>& words) {
+    ExitCommandArgs args;
+    MonitorPlan& plan = args.plan;
+    for (const auto& word : words) {
+        std::string value;
+        if (word == "--auto-remove")
+            plan.auto_remove = true;
+        else if (word == "--interactive")
+            plan.interactive = true;
+        else if (word == "--tty")
+            plan.tty = true;
+        else if (word == "--no-log")
+            plan.keep_log = false;
+        else if (word_value(word, "id", value))
+            plan.id = value;
+        else if (word_value(word, "container-dir", value))
+            plan.container_dir = value;
+        else if (word_value(word, "runtime-root", value))
+            plan.runtime_root = value;
+        else if (word_value(word, "database", value))
+            plan.database_path = value;
+        else if (word_value(word, "root", value))
+            plan.root = value;
+        else if (word_value(word, "attach-socket", value))
+            plan.attach_socket = value;
+        else if (word_value(word, "runtime", value))
+            plan.runtime = value;
+        else if (word_value(word, "log-max-size", value))
+            plan.log_rotation.max_size = std::stoull(value);
+        else if (word_value(word, "log-max-files", value))
+            plan.log_rotation.max_files = static_cast<unsigned>(std::stoul(value));
+        else if (word_value(word, "attach-listener-fd", value))
+            args.attach_listener = std::stoi(value);
+        else if (word_value(word, "delay-ms", value))
+            args.delay = std::chrono::milliseconds(std::stol(value));
+        else
+            fail(std::string(monitor_exit_command) + ": unknown argument " + word);
+    }
+    if (plan.id.empty() || plan.container_dir.empty() || plan.runtime_root.empty() ||
+        plan.database_path.empty())
+        fail(std::string(monitor_exit_command) + ": the container is not named");
+    return args;
+}
+
 class Monitor {
   public:
-    Monitor(const MonitorPlan& plan, int control)
+    Monitor(const MonitorPlan& plan, int control, int attach_listener = -1)
         : plan_(plan), control_(control),
           runtime_(open_container_runtime(run_root_of(plan.runtime_root), plan.runtime)),
-          database_(plan.database_path), containers_(database_) {}
+          attach_listener_(attach_listener) {}
 
+    // The first stage: starts the container, then hands over to berth-monitor.
     int run();
+    // The exit command: the init has exited (see monitor_handoff.h).
+    int resume(const RelayOutcome& outcome, std::chrono::milliseconds delay);
 
   private:
     // Records a failed start, tells the starter, and cleans up.
     int fail_start(const std::string& message);
     // Stdio pipes, then the runtime's create and start; throws on failure.
     void start_container();
+    // Execs berth-monitor; returns (the exit code) only if that fails.
+    int hand_over(std::chrono::milliseconds delay);
     bool stopped_by_user() const;
     // False if the user stopped the container meanwhile.
     bool sleep_unless_stopped(std::chrono::milliseconds delay);
@@ -104,26 +197,31 @@ class Monitor {
         if (control_ >= 0) ::close(control_);
         control_ = -1;
     }
-    void pump_output();
-    void handle_control_frame();
-    void accept_attach();
+    void redirect_stdio_to_diagnostics();
     void finish(int exit_code);
     void forward(FrameType type, std::string_view data) {
         if (control_ >= 0 && !send_frame(control_, type, data)) control_ = -1;
+    }
+    // Opened when first needed; closed before berth-monitor is exec'd.
+    image::Database& database() {
+        if (!database_) database_ = std::make_unique<image::Database>(plan_.database_path);
+        return *database_;
+    }
+    ContainerStore& containers() {
+        if (!containers_) containers_ = std::make_unique<ContainerStore>(database());
+        return *containers_;
     }
 
     MonitorPlan plan_;
     int control_;
     std::unique_ptr<ContainerRuntime> runtime_;
-    image::Database database_;
-    ContainerStore containers_;
-    UniqueFd devnull_, diagnostics_, stdout_read_, stderr_read_, init_pidfd_;
+    std::unique_ptr<image::Database> database_;
+    std::unique_ptr<ContainerStore> containers_;
+    UniqueFd devnull_, diagnostics_, stdout_read_, stderr_read_;
     UniqueFd console_;         // the pty master, with a terminal
+    UniqueFd stdin_write_;     // the stdin pipe's write end (-i without -t)
     UniqueFd attach_listener_; // where `berth attach` connects
-    StdinRelay stdin_;
-    PeriodicCommand health_check_; // `berth healthcheck run` every interval
     pid_t init_pid_ = 0;
-    int init_status_ = -1;
 };
 
 int Monitor::fail_start(const std::string& message) {
@@ -134,7 +232,7 @@ int Monitor::fail_start(const std::string& message) {
         ::unlink(plan_.attach_socket.c_str());
     }
     try {
-        ContainerRecord record = containers_.get(plan_.id);
+        ContainerRecord record = containers().get(plan_.id);
         // Docker keeps a container that never ran "created", with the code.
         record.state = record.started.empty() ? ContainerState::created : ContainerState::exited;
         record.exit_code = code;
@@ -142,14 +240,14 @@ int Monitor::fail_start(const std::string& message) {
         record.pid = 0;
         record.monitor_pid = 0;
         record.monitor_start_time = 0;
-        containers_.update_state(record);
+        containers().update_state(record);
         if (plan_.auto_remove) {
-            empty_trash(delete_container_files(database_, plan_.runtime_root, plan_.id,
+            empty_trash(delete_container_files(database(), plan_.runtime_root, plan_.id,
                                                plan_.container_dir));
-            containers_.remove(plan_.id);
-            remove_anonymous_volumes(database_, plan_.root, request_of(record));
+            containers().remove(plan_.id);
+            remove_anonymous_volumes(database(), plan_.root, request_of(record));
         } else {
-            release_container(database_, plan_.runtime_root, plan_.id, plan_.container_dir);
+            release_container(database(), plan_.runtime_root, plan_.id, plan_.container_dir);
         }
     } catch (const std::exception& error) {
         std::fprintf(stderr, "berth monitor: cleaning up after the failed start: %s\n",
@@ -159,22 +257,22 @@ int Monitor::fail_start(const std::string& message) {
     return 1;
 }
 
-int Monitor::run() {
+void Monitor::redirect_stdio_to_diagnostics() {
     devnull_ = open_fd("/dev/null", O_RDWR);
     diagnostics_ =
         open_fd(plan_.container_dir + "/monitor.log", O_WRONLY | O_CREAT | O_APPEND, 0640);
     redirect(devnull_.get(), STDIN_FILENO);
     redirect(devnull_.get(), STDOUT_FILENO);
     redirect(diagnostics_.get(), STDERR_FILENO);
+}
 
-    ContainerRecord record = containers_.get(plan_.id);
+int Monitor::run() {
+    redirect_stdio_to_diagnostics();
+    ContainerRecord record = containers().get(plan_.id);
     record.monitor_pid = ::getpid();
     record.monitor_start_time = process_start_time(::getpid());
     record.error.clear();
-    containers_.update_state(record);
-    const RestartPolicy policy = request_of(record).options.restart;
-    health_check_ = healthcheck_schedule(plan_.root, run_root_of(plan_.runtime_root), plan_.id,
-                                         request_of(record));
+    containers().update_state(record);
     if (!plan_.attach_socket.empty()) {
         try {
             attach_listener_ =
@@ -184,54 +282,56 @@ int Monitor::run() {
             return fail_start(error.what());
         }
     }
-
-    std::chrono::milliseconds delay{0};
-    for (bool first = true;; first = false) {
-        try {
-            start_container();
-        } catch (const std::exception& error) {
-            return fail_start(error.what());
-        }
-        auto started_at = Clock::now();
-        health_check_.restart();
-        if (first) {
-            forward(FrameType::started, {});
-            // A detached starter has gone; output then only goes to the log.
-            if (!plan_.attach) close_control();
-        }
-        pump_output();
-        int code = init_status_ < 0 ? 255 : exit_code_of(init_status_);
-        record = containers_.get(plan_.id);
-        if (!should_restart(policy, code, record.restart_count, stopped_by_user())) {
-            finish(code);
-            return 0;
-        }
-        // The runtime's state and the network wiring go; the rootfs stays
-        // mounted for the next run.
-        try {
-            runtime_->remove(plan_.id, true);
-            disconnect_container(database_, run_root_of(plan_.runtime_root), plan_.id);
-        } catch (const std::exception& error) {
-            std::fprintf(stderr, "berth monitor: before restarting: %s\n", error.what());
-        }
-        record.state = ContainerState::restarting;
-        record.exit_code = code;
-        record.finished = now_rfc3339_nano();
-        record.pid = 0;
-        containers_.update_state(record);
-        // An attached `run` ends with the first exit, as Docker's does.
-        forward(FrameType::exited, std::to_string(code));
-        close_control();
-        delay = next_restart_delay(delay, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                              Clock::now() - started_at));
-        if (!sleep_unless_stopped(delay)) {
-            finish(code);
-            return 0;
-        }
-        record = containers_.get(plan_.id);
-        ++record.restart_count;
-        containers_.update_state(record);
+    try {
+        start_container();
+    } catch (const std::exception& error) {
+        return fail_start(error.what());
     }
+    forward(FrameType::started, {});
+    // A detached starter has gone; output then only goes to the log.
+    if (!plan_.attach) close_control();
+    return hand_over(std::chrono::milliseconds(0));
+}
+
+int Monitor::resume(const RelayOutcome& outcome, std::chrono::milliseconds delay) {
+    redirect_stdio_to_diagnostics();
+    int code = outcome.wait_status < 0 ? 255 : exit_code_of(outcome.wait_status);
+    ContainerRecord record = containers().get(plan_.id);
+    const RestartPolicy policy = request_of(record).options.restart;
+    if (!should_restart(policy, code, record.restart_count, stopped_by_user())) {
+        finish(code);
+        return 0;
+    }
+    // The runtime's state and the network wiring go; the rootfs stays
+    // mounted for the next run.
+    try {
+        runtime_->remove(plan_.id, true);
+        disconnect_container(database(), run_root_of(plan_.runtime_root), plan_.id);
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "berth monitor: before restarting: %s\n", error.what());
+    }
+    record.state = ContainerState::restarting;
+    record.exit_code = code;
+    record.finished = now_rfc3339_nano();
+    record.pid = 0;
+    containers().update_state(record);
+    // An attached `run` ends with the first exit, as Docker's does.
+    forward(FrameType::exited, std::to_string(code));
+    close_control();
+    delay = next_restart_delay(delay, std::chrono::milliseconds(outcome.ran_ms));
+    if (!sleep_unless_stopped(delay)) {
+        finish(code);
+        return 0;
+    }
+    record = containers().get(plan_.id);
+    ++record.restart_count;
+    containers().update_state(record);
+    try {
+        start_container();
+    } catch (const std::exception& error) {
+        return fail_start(error.what());
+    }
+    return hand_over(delay);
 }
 
 bool Monitor::stopped_by_user() const {
@@ -258,18 +358,18 @@ void Monitor::start_container() {
     stderr_read_.reset(err[0]);
     UniqueFd stderr_write(err[1]);
     UniqueFd stdin_read;
-    stdin_ = StdinRelay();
+    stdin_write_.reset();
     console_.reset();
     if (plan_.interactive && !plan_.tty) {
         int in[2];
         if (::pipe2(in, O_CLOEXEC) < 0) throw_errno("creating the container's stdin pipe");
         stdin_read.reset(in[0]);
-        stdin_ = StdinRelay(in[1], true);
+        stdin_write_.reset(in[1]);
     }
-    init_status_ = -1;
 
     // Left over from a monitor that was killed: the new create needs the id.
     runtime_->remove(plan_.id, true);
+    ::unlink(pause_hint_path(plan_.container_dir).c_str());
     // The init inherits stdio: the container's output goes into our pipes
     // (with a terminal, its pty replaces them).
     if (stdin_read) redirect(stdin_read.get(), STDIN_FILENO);
@@ -291,165 +391,68 @@ void Monitor::start_container() {
     stdin_read.reset();
     stdout_write.reset();
     stderr_write.reset();
-    if (console_) {
-        // Read in the same poll loop as everything else.
-        ::fcntl(console_.get(), F_SETFL, ::fcntl(console_.get(), F_GETFL) | O_NONBLOCK);
-        if (plan_.interactive) stdin_ = StdinRelay(console_.get(), false);
-    }
 
     init_pid_ = runtime_->state(plan_.id).pid;
-    init_pidfd_.reset(pidfd_open(init_pid_));
-    if (!init_pidfd_) throw_errno("watching the container's init");
-    ContainerRecord record = containers_.get(plan_.id);
+    ContainerRecord record = containers().get(plan_.id);
     // Between create and start, as OCI means it: the init waits in its new
     // network namespace while berth wires it (veth, address, routes, ports).
-    connect_container(database_, run_root_of(plan_.database_path), run_root_of(plan_.runtime_root),
+    connect_container(database(), run_root_of(plan_.database_path), run_root_of(plan_.runtime_root),
                       record, run_request_from_json(nlohmann::json::parse(record.config_json)),
                       plan_.container_dir, init_pid_);
-    record = containers_.get(plan_.id);
+    record = containers().get(plan_.id);
     record.state = ContainerState::running;
     record.pid = init_pid_;
     record.exit_code = 0;
     record.started = now_rfc3339_nano();
-    containers_.update_state(record);
+    containers().update_state(record);
     runtime_->start(plan_.id);
 }
 
-void Monitor::pump_output() {
-    std::optional<JsonLogWriter> log;
-    if (plan_.keep_log)
-        log.emplace(plan_.container_dir + "/" + plan_.id + "-json.log", plan_.log_rotation);
-    bool stdout_open = true, stderr_open = true, init_exited = false;
-    Clock::time_point drain_deadline{};
-    std::string buffer(max_frame_payload, '\0');
+int Monitor::hand_over(std::chrono::milliseconds delay) {
+    std::string monitor_exe;
+    try {
+        monitor_exe = small_monitor_path();
+    } catch (const std::exception& error) {
+        return fail_start(error.what());
+    }
+    RelayPlan relay;
+    relay.init_pid = init_pid_;
+    relay.stdout_read = stdout_read_.get();
+    relay.stderr_read = stderr_read_.get();
+    relay.console = console_.get();
+    relay.stdin_write = stdin_write_.get();
+    relay.console_input = plan_.interactive && console_;
+    relay.control = control_;
+    relay.attach_listener = attach_listener_.get();
+    if (plan_.keep_log) {
+        relay.log_path = plan_.container_dir + "/" + plan_.id + "-json.log";
+        relay.log_rotation = plan_.log_rotation;
+    }
+    if (auto check = healthcheck_schedule(self_exe(), plan_.root, plan_.id,
+                                          request_of(containers().get(plan_.id)))) {
+        relay.periodic_command = std::move(check->command);
+        relay.periodic_interval_ms = check->interval_ms;
+    }
+    relay.exit_command = {self_exe(), monitor_exit_command};
+    for (auto& word : encode_monitor_plan(plan_))
+        relay.exit_command.push_back(std::move(word));
+    relay.exit_command.push_back("--attach-listener-fd=" + std::to_string(attach_listener_.get()));
+    relay.exit_command.push_back("--delay-ms=" + std::to_string(delay.count()));
+    std::vector<std::string> words{monitor_exe};
+    for (auto& word : encode_relay_plan(relay))
+        words.push_back(std::move(word));
 
-    auto reap = [&] {
-        int status;
-        pid_t pid;
-        while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0)
-            if (pid == init_pid_) {
-                init_status_ = status;
-                init_exited = true;
-                drain_deadline = Clock::now() + drain_limit;
-            }
-        // Not our child (joined through an intermediate process) and gone.
-        if (!init_exited && pid < 0 && errno == ECHILD) {
-            pollfd gone{init_pidfd_.get(), POLLIN, 0};
-            if (::poll(&gone, 1, 0) > 0) {
-                init_exited = true;
-                drain_deadline = Clock::now() + drain_limit;
-            }
-        }
-    };
-
-    bool console_open = static_cast<bool>(console_);
-    while (stdout_open || stderr_open || console_open || !init_exited) {
-        std::vector<pollfd> fds;
-        int timeout_ms = health_check_.ms_until_due(1000);
-        if (stdout_open) fds.push_back({stdout_read_.get(), POLLIN, 0});
-        if (stderr_open) fds.push_back({stderr_read_.get(), POLLIN, 0});
-        if (console_open) fds.push_back({console_.get(), POLLIN, 0});
-        if (!init_exited) fds.push_back({init_pidfd_.get(), POLLIN, 0});
-        // While input waits for room, no more is taken: the attached command
-        // then waits too, and output keeps flowing meanwhile.
-        if (stdin_.has_pending()) fds.push_back({stdin_.fd(), POLLOUT, 0});
-        if (control_ >= 0 && !stdin_.has_pending()) fds.push_back({control_, POLLIN, 0});
-        if (attach_listener_) fds.push_back({attach_listener_.get(), POLLIN, 0});
-        if (init_exited) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(drain_deadline -
-                                                                              Clock::now());
-            if (left.count() <= 0) break;
-            timeout_ms = static_cast<int>(left.count());
-        }
-        int ready = ::poll(fds.data(), fds.size(), timeout_ms);
-        if (ready < 0 && errno != EINTR) throw_errno("waiting for the container");
-        for (const auto& entry : fds) {
-            if (!entry.revents) continue;
-            if (entry.events == POLLOUT) {
-                // The stdin entry (a pty master also has an entry of its own for reading).
-                stdin_.write_pending();
-                continue;
-            }
-            if (entry.fd == stdout_read_.get() || entry.fd == stderr_read_.get() ||
-                (console_open && entry.fd == console_.get())) {
-                if (!(entry.revents & (POLLIN | POLLHUP | POLLERR))) continue;
-                bool is_stderr = entry.fd == stderr_read_.get();
-                bool is_console = entry.fd == console_.get();
-                ssize_t got = ::read(entry.fd, buffer.data(), buffer.size());
-                if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-                if (got <= 0) {
-                    // A pty master reads EIO once every slave is closed.
-                    (is_console ? console_open : is_stderr ? stderr_open : stdout_open) = false;
-                    continue;
-                }
-                std::string_view data(buffer.data(), static_cast<std::size_t>(got));
-                try {
-                    if (log) log->write(is_stderr, data);
-                } catch (const Error& error) {
-                    std::fprintf(stderr, "berth monitor: %s\n", error.what());
-                }
-                forward(is_stderr ? FrameType::stderr_data : FrameType::stdout_data, data);
-            } else if (entry.fd == control_) {
-                handle_control_frame();
-            } else if (entry.fd == attach_listener_.get()) {
-                accept_attach();
-            }
-        }
-        reap();
-        if (!init_exited) health_check_.run_if_due();
-    }
-    if (log) log->flush();
-    if (!init_exited) {
-        // Both pipes closed but no exit seen yet: wait for it.
-        int status;
-        if (::waitpid(init_pid_, &status, 0) == init_pid_) init_status_ = status;
-    }
-}
-
-void Monitor::handle_control_frame() {
-    Frame frame = receive_frame(control_);
-    if (frame.closed) {
-        // The attached command went away (or detached): the container runs on, logged.
-        ::close(control_);
-        control_ = -1;
-        return;
-    }
-    switch (frame.type) {
-    case FrameType::signal:
-        try {
-            runtime_->kill(plan_.id, std::atoi(frame.payload.c_str()));
-        } catch (const Error&) {
-            // Already exited: nothing to signal.
-        }
-        break;
-    case FrameType::stdin_data:
-        stdin_.push(frame.payload);
-        break;
-    case FrameType::stdin_closed:
-        stdin_.close_input();
-        break;
-    case FrameType::resize:
-        if (console_) {
-            winsize size{};
-            if (std::sscanf(frame.payload.c_str(), "%hu %hu", &size.ws_row, &size.ws_col) == 2)
-                ::ioctl(console_.get(), TIOCSWINSZ, &size);
-        }
-        break;
-    default:
-        break;
-    }
-}
-
-// `berth attach`: one command at a time holds the container's stdio.
-void Monitor::accept_attach() {
-    int fd = ::accept4(attach_listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) return;
-    if (control_ >= 0) {
-        send_frame(fd, FrameType::failed, "125\nanother command is attached to this container");
-        ::close(fd);
-        return;
-    }
-    control_ = fd;
+    // berth-monitor holds nothing of ours but these fds: no SQLite
+    // connection (its locks), no CLI heap.
+    containers_.reset();
+    database_.reset();
+    for (int fd : {relay.stdout_read, relay.stderr_read, relay.console, relay.stdin_write,
+                   relay.control, relay.attach_listener})
+        keep_across_exec(fd);
+    exec_words(words);
+    std::string message = "running " + monitor_exe + ": " + std::strerror(errno);
+    std::fprintf(stderr, "berth monitor: %s\n", message.c_str());
+    return fail_start(message);
 }
 
 void Monitor::finish(int exit_code) {
@@ -459,24 +462,24 @@ void Monitor::finish(int exit_code) {
         ::unlink(plan_.attach_socket.c_str());
     }
     try {
-        release_container(database_, plan_.runtime_root, plan_.id, plan_.container_dir);
+        release_container(database(), plan_.runtime_root, plan_.id, plan_.container_dir);
     } catch (const std::exception& error) {
         std::fprintf(stderr, "berth monitor: releasing the container: %s\n", error.what());
     }
     try {
-        ContainerRecord record = containers_.get(plan_.id);
+        ContainerRecord record = containers().get(plan_.id);
         record.state = ContainerState::exited;
         record.exit_code = exit_code;
         record.finished = now_rfc3339_nano();
         record.pid = 0;
         record.monitor_pid = 0;
         record.monitor_start_time = 0;
-        containers_.update_state(record);
+        containers().update_state(record);
         if (plan_.auto_remove) {
-            trash = delete_container_files(database_, plan_.runtime_root, plan_.id,
+            trash = delete_container_files(database(), plan_.runtime_root, plan_.id,
                                            plan_.container_dir);
-            containers_.remove(plan_.id);
-            remove_anonymous_volumes(database_, plan_.root, request_of(record));
+            containers().remove(plan_.id);
+            remove_anonymous_volumes(database(), plan_.root, request_of(record));
         }
     } catch (const std::exception& error) {
         std::fprintf(stderr, "berth monitor: recording the exit: %s\n", error.what());
@@ -486,7 +489,7 @@ void Monitor::finish(int exit_code) {
     forward(FrameType::exited, std::to_string(exit_code));
     close_control();
     if (!trash.empty()) empty_trash(trash);
-    database_.checkpoint_if_worthwhile();
+    database().checkpoint_if_worthwhile();
 }
 
 } // namespace
@@ -525,6 +528,29 @@ UniqueFd spawn_monitor(const MonitorPlan& plan) {
     while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
     }
     return starter_end;
+}
+
+} // namespace berth::engine
+
+namespace berth::engine {
+
+int run_monitor_exit_command(int argc, char** argv) {
+    // What `ps` shows for the whole life of the monitor.
+    ::prctl(PR_SET_NAME, "berth-monitor");
+    std::vector<std::string> words(argv + 2, argv + argc);
+    RelayOutcome outcome = take_relay_outcome(words);
+    // Close-on-exec again: a restarted container's init must not inherit them.
+    if (outcome.control >= 0) ::fcntl(outcome.control, F_SETFD, FD_CLOEXEC);
+    try {
+        ExitCommandArgs args = decode_exit_command(words);
+        if (args.attach_listener >= 0) ::fcntl(args.attach_listener, F_SETFD, FD_CLOEXEC);
+        return Monitor(args.plan, outcome.control, args.attach_listener)
+            .resume(outcome, args.delay);
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "berth monitor: %s\n", error.what());
+        if (outcome.control >= 0) send_frame(outcome.control, FrameType::exited, "255");
+        return 1;
+    }
 }
 
 } // namespace berth::engine

@@ -3,9 +3,10 @@
 // it can exit) and becomes a child subreaper, so the container's init is
 // its child whatever the host's PID 1 does. Through the runtime library,
 // in-process, it creates and starts the container with stdio on its pipes,
-// writes the json-file log, streams output to an attached command, waits for
-// the init, records the exit code in berth.db, releases the container (and
-// with --rm removes it), and exits.
+// then execs the small berth-monitor for the wait (log, attached command,
+// reaping); berth-monitor execs berth's exit command when the init exits,
+// which records the exit code in berth.db, releases the container (and
+// with --rm removes it) or restarts it. See monitor_handoff.h.
 #pragma once
 
 #include "berth/base/unique_fd.h"

@@ -29,7 +29,7 @@ bool valid_network_name(const std::string& name) {
 
 } // namespace
 
-Networks::Networks(EngineOptions options) : options_(std::move(options)) {
+Networks::Networks(EngineOptions options, bool sweep_leftovers) : options_(std::move(options)) {
     if (options_.root.empty()) options_.root = image::default_root();
     if (options_.run_root.empty()) options_.run_root = default_run_root();
     options_.root = absolute_path_of(options_.root);
@@ -38,7 +38,7 @@ Networks::Networks(EngineOptions options) : options_(std::move(options)) {
     database_ = std::make_unique<image::Database>(options_.root + "/berth.db");
     containers_ = std::make_unique<ContainerStore>(*database_);
     store_ = std::make_unique<NetworkStore>(*database_);
-    sweep_network_leftovers(*database_, *containers_, options_.run_root);
+    if (sweep_leftovers) sweep_network_leftovers(*database_, *containers_, options_.run_root);
 }
 
 Networks::~Networks() = default;
@@ -216,6 +216,10 @@ std::vector<EndpointRecord> Networks::container_endpoints(const std::string& con
         return {};
     }
     return store_->endpoints_of_container(id);
+}
+
+std::vector<EndpointRecord> Networks::all_endpoints() {
+    return store_->endpoints();
 }
 
 } // namespace berth::engine

@@ -1,26 +1,32 @@
 #include "process_identity.h"
 
-#include "berth/base/files.h"
+#include "berth/base/unique_fd.h"
 
 #include <cstdio>
-#include <string>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace berth::engine {
 
 namespace {
 
 // The state letter and starttime of /proc/PID/stat; false if unreadable.
+// One open and one read into the stack: every command checks each running
+// container's monitor (the network sweep, ps), a thousand of them.
 bool read_stat(pid_t pid, char& state, std::int64_t& start_time) {
-    std::string text;
-    try {
-        text = read_file("/proc/" + std::to_string(pid) + "/stat");
-    } catch (...) {
-        return false;
-    }
+    char path[32];
+    std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+    UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+    if (!fd) return false;
+    char text[1024];
+    ssize_t got = ::read(fd.get(), text, sizeof text - 1);
+    if (got <= 0) return false;
+    text[got] = '\0';
     // The command name may hold spaces and parentheses; fields follow the last ')'.
-    auto close = text.rfind(')');
-    if (close == std::string::npos) return false;
-    const char* fields = text.c_str() + close + 2;
+    const char* close = std::strrchr(text, ')');
+    if (!close || close[1] == '\0') return false;
+    const char* fields = close + 2;
     unsigned long long start = 0;
     // state is field 3, starttime field 22.
     if (std::sscanf(

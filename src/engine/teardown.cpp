@@ -10,8 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <ctime>
 #include <exception>
 #include <filesystem>
+#include <sys/stat.h>
 
 namespace berth::engine {
 
@@ -58,21 +60,30 @@ std::string delete_container_files(image::Database& database, const std::string&
     // <root>/containers/<id> → <root>/trash/<id>, on the same filesystem.
     std::filesystem::path trash =
         std::filesystem::path(container_dir).parent_path().parent_path() / "trash";
-    if (!path_exists(container_dir)) return trash;
-    make_directories(trash, 0700);
     std::string discarded = trash / id;
+    if (!path_exists(container_dir)) return discarded;
+    make_directories(trash, 0700);
     if (path_exists(discarded)) remove_tree(discarded);
     if (::rename(container_dir.c_str(), discarded.c_str()) < 0)
         throw_errno("moving " + container_dir + " to the trash");
-    return trash;
+    return discarded;
 }
 
-void empty_trash(const std::string& trash_dir) {
-    // Entry by entry, leaving the trash itself: another monitor may be
-    // renaming a container into it. Two emptying at once may collide on an
-    // entry; what one leaves, a later emptying takes.
+void empty_trash(const std::string& discarded) {
+    try {
+        if (path_exists(discarded)) remove_tree(discarded);
+    } catch (const Error& error) {
+        std::fprintf(stderr, "berth: emptying the trash: %s\n", error.what());
+    }
+    // A rename into the trash sets the entry's ctime: older than a minute,
+    // no running command owns it any more.
+    std::string trash_dir = std::filesystem::path(discarded).parent_path();
+    timespec now;
+    ::clock_gettime(CLOCK_REALTIME, &now);
     std::error_code ignored;
     for (const auto& entry : std::filesystem::directory_iterator(trash_dir, ignored)) {
+        struct stat st;
+        if (::lstat(entry.path().c_str(), &st) < 0 || now.tv_sec - st.st_ctim.tv_sec < 60) continue;
         try {
             remove_tree(entry.path());
         } catch (const Error& error) {

@@ -23,14 +23,16 @@ void release_container(image::Database& database, const std::string& runtime_roo
 
 // release_container, then the container's directory (upper layer, logs,
 // bundle) leaves its place with one rename into the root's trash, for
-// empty_trash to delete. Returns the trash directory.
+// empty_trash to delete. Returns its place in the trash (<root>/trash/<id>).
 std::string delete_container_files(image::Database& database, const std::string& runtime_root,
                                    const std::string& id, const std::string& container_dir);
 
-// Deletes whatever the trash holds (what a killed process left there too).
+// Deletes `discarded` (what delete_container_files returned), then what
+// killed processes left in the trash more than a minute ago: a thousand
+// `rm` at once each delete their own, never each other's.
 // Deleting a tree costs ~3 ms per directory on a filesystem mounted with
 // `discard`; a `run --rm` need not wait for it, so its monitor empties the
 // trash only after it has reported the exit.
-void empty_trash(const std::string& trash_dir);
+void empty_trash(const std::string& discarded);
 
 } // namespace berth::engine

@@ -5,6 +5,7 @@
 #include "berth_test/temp_dir.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 using namespace berth;
 using namespace berth::engine;
@@ -115,4 +116,32 @@ TEST(JsonLog, BadOptionsAreRefused) {
     EXPECT_THROW(parse_log_options({{"max-file", "2"}}), Error); // needs max-size
     EXPECT_THROW(parse_log_options({{"compress", "true"}}), Error);
     EXPECT_EQ(parse_log_options({{"max-size", "2m"}}).max_size, 2000000u);
+}
+
+// berth-monitor quotes log text itself (it links no JSON library): byte for
+// byte what nlohmann's dump writes with invalid UTF-8 replaced, for every
+// control character, quotes, backslashes, multi-byte UTF-8 and bad bytes.
+TEST(JsonLog, OwnQuotingMatchesNlohmann) {
+    std::vector<std::string> samples = {"plain",
+                                        "\"quoted\" \\ back/slash",
+                                        "é ü 日本 😀",
+                                        "\x7f del",
+                                        "\xc3\x28 bad pair",
+                                        "\xed\xa0\x80 surrogate",
+                                        "\xf4\x90\x80\x80 past max",
+                                        "cut \xe6\x97",
+                                        "\xe6\x97 cut inside",
+                                        "\x80\xbf lone",
+                                        "\xf0\x9f\x98 x"};
+    std::string controls;
+    for (int c = 0; c < 0x20; ++c)
+        controls.push_back(static_cast<char>(c));
+    samples.push_back(controls);
+    for (const auto& text : samples) {
+        std::string ours;
+        berth::engine::append_json_string(ours, text);
+        std::string theirs =
+            nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        EXPECT_EQ(ours, theirs) << text;
+    }
 }

@@ -52,6 +52,10 @@ class JsonLogWriter {
     std::string pending_[2]; // stdout, stderr
 };
 
+// Appends `text` as a JSON string (quoted, escaped; invalid UTF-8 becomes
+// U+FFFD, as nlohmann's dump with error_handler replace writes it).
+void append_json_string(std::string& out, std::string_view text);
+
 // The entry of one log line; false for a malformed line.
 bool parse_log_line(std::string_view line, LogEntry& entry);
 

@@ -28,7 +28,9 @@ struct NetworkCreateRequest {
 
 class Networks {
   public:
-    explicit Networks(EngineOptions options);
+    // `sweep_leftovers`: clean up after killed monitors first, as every
+    // command does (false where the same command's Engine just did).
+    explicit Networks(EngineOptions options, bool sweep_leftovers = true);
     ~Networks();
 
     NetworkRecord create(const NetworkCreateRequest& request);
@@ -48,6 +50,8 @@ class Networks {
     void disconnect(const std::string& network, const std::string& container);
     // The container's published ports, resolved (endpoint rows' JSON).
     std::vector<EndpointRecord> container_endpoints(const std::string& container);
+    // Every container's endpoints in one query (ps lists a thousand containers).
+    std::vector<EndpointRecord> all_endpoints();
 
   private:
     EngineOptions options_;
