@@ -226,11 +226,12 @@ void define_wait(CLI::App* command, GlobalOptions& global) {
 void define_exec(CLI::App* command, GlobalOptions& global) {
     struct Options {
         engine::ExecRequest request;
-        bool detach = false;
     };
     auto options = std::make_shared<Options>();
     command->prefix_command();
     command->fallthrough(false);
+    command->add_flag("-d,--detach", options->request.detach,
+                      "Run the command in the background (its output is discarded)");
     command->add_flag("-i,--interactive", options->request.interactive, "Keep standard input open");
     command->add_flag("-t,--tty", options->request.tty, "Give the process a terminal");
     command->add_option("-e,--env", options->request.env, "Set an environment variable")
@@ -250,6 +251,8 @@ void define_exec(CLI::App* command, GlobalOptions& global) {
         request.args.assign(rest.begin() + 1, rest.end());
         int code;
         try {
+            if (request.tty && request.interactive && !request.detach && !::isatty(STDIN_FILENO))
+                fail("the input device is not a TTY");
             code = open_engine(global).exec(rest.front(), request);
         } catch (const engine::StartError& error) {
             report_and_exit(error, error.exit_code());

@@ -17,6 +17,7 @@
 #include "healthcheck_schedule.h"
 #include "monitor_handoff.h"
 #include "process_identity.h"
+#include "rootless_network.h"
 #include "teardown.h"
 
 #include <algorithm>
@@ -424,6 +425,8 @@ int Monitor::hand_over(std::chrono::milliseconds delay) {
     relay.console_input = plan_.interactive && console_;
     relay.control = control_;
     relay.attach_listener = attach_listener_.get();
+    if (int slirp_exit = slirp4netns_exit_fd(); slirp_exit >= 0)
+        relay.held_fds.push_back(slirp_exit);
     if (plan_.keep_log) {
         relay.log_path = plan_.container_dir + "/" + plan_.id + "-json.log";
         relay.log_rotation = plan_.log_rotation;
@@ -448,6 +451,8 @@ int Monitor::hand_over(std::chrono::milliseconds delay) {
     database_.reset();
     for (int fd : {relay.stdout_read, relay.stderr_read, relay.console, relay.stdin_write,
                    relay.control, relay.attach_listener})
+        keep_across_exec(fd);
+    for (int fd : relay.held_fds)
         keep_across_exec(fd);
     exec_words(words);
     std::string message = "running " + monitor_exe + ": " + std::strerror(errno);

@@ -44,6 +44,8 @@ std::vector<std::string> encode_relay_plan(const RelayPlan& plan) {
     if (plan.console_input) words.push_back("--console-input");
     add("control", std::to_string(plan.control));
     add("attach-listener", std::to_string(plan.attach_listener));
+    for (int fd : plan.held_fds)
+        add("hold", std::to_string(fd));
     if (!plan.log_path.empty()) {
         add("log", plan.log_path);
         add("log-max-size", std::to_string(plan.log_rotation.max_size));
@@ -82,6 +84,8 @@ RelayPlan decode_relay_plan(const std::vector<std::string>& args) {
             plan.control = fd();
         else if (word_value(word, "attach-listener", value))
             plan.attach_listener = fd();
+        else if (word_value(word, "hold", value))
+            plan.held_fds.push_back(fd());
         else if (word_value(word, "log", value))
             plan.log_path = value;
         else if (word_value(word, "log-max-size", value))

@@ -35,7 +35,10 @@ struct RelayPlan {
     bool console_input = false; // -it: input from attached commands goes to the console
     int control = -1;           // the attached command's socket, if any
     int attach_listener = -1;   // where `berth attach` connects
-    std::string log_path;       // the json-file log; empty: no log
+    // Held open, unused, for as long as the container runs: the other end's
+    // reader ends when they close (slirp4netns's --exit-fd).
+    std::vector<int> held_fds;
+    std::string log_path; // the json-file log; empty: no log
     LogRotation log_rotation;
     // Run every `periodic_interval_ms` while the container runs, never two
     // at once (for health checks: `berth healthcheck run ID`); empty: none.

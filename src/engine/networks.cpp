@@ -219,7 +219,13 @@ std::vector<EndpointRecord> Networks::container_endpoints(const std::string& con
 }
 
 std::vector<EndpointRecord> Networks::all_endpoints() {
-    return store_->endpoints();
+    if (!rootless()) return store_->endpoints();
+    // A rootless container's one endpoint is slirp4netns's, kept in files.
+    std::vector<EndpointRecord> endpoints;
+    for (const auto& record : containers_->list())
+        if (auto endpoint = rootless_endpoint(options_.run_root, record.id))
+            endpoints.push_back(std::move(*endpoint));
+    return endpoints;
 }
 
 } // namespace berth::engine

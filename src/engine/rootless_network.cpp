@@ -161,6 +161,10 @@ void connect_rootless_network(const std::string& run_root, const std::string& id
     }
 }
 
+int slirp4netns_exit_fd() {
+    return slirp_exit_writer ? slirp_exit_writer.get() : -1;
+}
+
 std::optional<EndpointRecord> rootless_endpoint(const std::string& run_root,
                                                 const std::string& id) {
     std::string ports;

@@ -33,6 +33,10 @@ void connect_rootless_network(const std::string& run_root, const std::string& id
 // that network. nullopt when the container has no slirp4netns.
 inline constexpr const char* slirp_network_name = "slirp4netns";
 std::optional<EndpointRecord> rootless_endpoint(const std::string& run_root, const std::string& id);
+
+// The write end of the running slirp4netns's exit fd (-1: none): the monitor
+// holds it for as long as the container runs, berth-monitor included.
+int slirp4netns_exit_fd();
 NetworkRecord rootless_network_record();
 
 // Stops the container's slirp4netns, if one runs. Idempotent.

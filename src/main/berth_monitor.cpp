@@ -44,8 +44,10 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     try {
         berth::engine::RelayPlan plan = berth::engine::decode_relay_plan(args);
-        keep_only({plan.stdout_read, plan.stderr_read, plan.console, plan.stdin_write, plan.control,
-                   plan.attach_listener});
+        std::vector<int> kept{plan.stdout_read, plan.stderr_read, plan.console,
+                              plan.stdin_write, plan.control,     plan.attach_listener};
+        kept.insert(kept.end(), plan.held_fds.begin(), plan.held_fds.end());
+        keep_only(kept);
         // A vanished attached command must not kill the monitor.
         ::signal(SIGPIPE, SIG_IGN);
         return berth::engine::run_relay(std::move(plan));

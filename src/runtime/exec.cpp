@@ -272,7 +272,10 @@ int Runtime::exec(const ExecOptions& given) {
         throw;
     }
     if (!options.pid_file.empty()) write_file_atomic(options.pid_file, std::to_string(pid), 0644);
-    if (options.detach) return 0;
+    if (options.detach) {
+        ::sigprocmask(SIG_SETMASK, &previous, nullptr);
+        return 0;
+    }
     int status = wait_in_foreground(pid, pidfd.get(), console_master ? console_master.get() : -1);
     ::sigprocmask(SIG_SETMASK, &previous, nullptr);
     return status;

@@ -63,6 +63,26 @@ TEST_F(EngineTest, DetachedLifecycle) {
     EXPECT_EQ(exec.out, "hello from " + id.substr(0, 12) + "\n");
     EXPECT_EQ(berth({"exec", "sleeper", "no-such-command"}).exit_code, 127);
 
+    // -d returns at once; the command goes on in the container, its output
+    // nowhere (neither ours nor the container's log).
+    auto before = std::chrono::steady_clock::now();
+    CommandResult detached = berth({"exec", "-d", "sleeper", "sh", "-c",
+                                    "echo lost; sleep 0.5; echo done > /tmp/detached"});
+    EXPECT_EQ(detached.exit_code, 0) << detached;
+    EXPECT_EQ(detached.out, "");
+    EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::milliseconds(450));
+    EXPECT_NE(berth({"exec", "sleeper", "cat", "/tmp/detached"}).exit_code, 0) << "not yet";
+    std::string written;
+    for (int i = 0; i < 100 && written.empty(); ++i) {
+        written = berth({"exec", "sleeper", "cat", "/tmp/detached"}).out;
+        if (written.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(written, "done\n");
+    EXPECT_EQ(berth({"logs", "sleeper"}).out, "ready\n");
+    CommandResult tty_detached = berth({"exec", "-d", "-t", "sleeper", "true"});
+    EXPECT_EQ(tty_detached.exit_code, 125) << tty_detached;
+    EXPECT_NE(tty_detached.err.find("not supported yet"), std::string::npos) << tty_detached;
+
     json state = inspect("sleeper");
     EXPECT_EQ(state["State"]["Status"], "running");
     pid_t init = state["State"]["Pid"].get<pid_t>();

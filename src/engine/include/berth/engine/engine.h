@@ -94,6 +94,8 @@ struct ExecRequest {
     bool tty = false;
     bool interactive = false;
     bool privileged = false;
+    // `exec -d`: started, not waited for; its stdio is /dev/null.
+    bool detach = false;
 };
 
 class Engine {
