@@ -3,8 +3,10 @@
 // ends with (no container, work directory or mount left behind).
 #pragma once
 
+#include "berth_test/children.hpp"
 #include "berth_test/run_command.hpp"
 #include "berth_test/temp_dir.hpp"
+#include "berth_test/text.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -21,25 +23,14 @@ namespace berth_build_test {
 
 namespace fs = std::filesystem;
 using berth_test::CommandResult;
+using berth_test::read_text;
 using berth_test::run_command;
+using berth_test::trim;
 using nlohmann::json;
-
-inline std::string read_text(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 inline void write_text(const fs::path& path, const std::string& text) {
     fs::create_directories(path.parent_path());
     std::ofstream(path) << text;
-}
-
-inline std::string trim(std::string text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-        text.pop_back();
-    return text;
 }
 
 inline int count_of(const std::string& text, const std::string& needle) {
@@ -65,12 +56,9 @@ class BuildTest : public ::testing::Test {
     }
 
     static void TearDownTestSuite() {
-        CommandResult all = berth({"ps", "-aq", "--no-trunc"});
-        std::stringstream ids(all.out);
-        for (std::string id; std::getline(ids, id);)
-            if (!id.empty()) berth({"rm", "-f", id});
-        while (::waitpid(-1, nullptr, WNOHANG) > 0) {
-        }
+        for (const auto& id : berth_test::lines_of(berth({"ps", "-aq", "--no-trunc"}).out))
+            berth({"rm", "-f", id});
+        berth_test::reap_zombies();
         delete dir_;
         dir_ = nullptr;
     }

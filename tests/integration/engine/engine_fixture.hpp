@@ -2,8 +2,10 @@
 // under a cgroup parent of our own, and checks that nothing is left behind.
 #pragma once
 
+#include "berth_test/children.hpp"
 #include "berth_test/run_command.hpp"
 #include "berth_test/temp_dir.hpp"
+#include "berth_test/text.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -25,47 +27,16 @@ namespace {
 
 namespace fs = std::filesystem;
 using berth_test::CommandResult;
+using berth_test::lines_of;
+using berth_test::living_children;
+using berth_test::read_text;
+using berth_test::reap_zombies;
 using berth_test::run_command;
+using berth_test::trim;
 using nlohmann::json;
 
 std::string cgroup_parent() {
     return "berth-test-" + std::to_string(::getpid());
-}
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-std::string trim(std::string text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-        text.pop_back();
-    return text;
-}
-
-// Our children that still run: with this process as child subreaper, every
-// monitor berth left behind ends up here.
-std::vector<pid_t> living_children() {
-    std::vector<pid_t> pids;
-    for (const auto& entry : fs::directory_iterator("/proc")) {
-        pid_t pid = std::atoi(entry.path().filename().c_str());
-        if (pid <= 0) continue;
-        std::string stat = read_text(entry.path() / "stat");
-        auto close = stat.rfind(')');
-        if (close == std::string::npos) continue;
-        char state;
-        int parent;
-        if (std::sscanf(stat.c_str() + close + 2, "%c %d", &state, &parent) != 2) continue;
-        if (parent == ::getpid() && state != 'Z') pids.push_back(pid);
-    }
-    return pids;
-}
-
-void reap_zombies() {
-    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
-    }
 }
 
 bool process_running(pid_t pid) {
@@ -130,7 +101,7 @@ class EngineTest : public ::testing::Test {
 
     static void TearDownTestSuite() {
         CommandResult all = berth({"ps", "-aq", "--no-trunc"});
-        for (const auto& id : split_lines(all.out))
+        for (const auto& id : lines_of(all.out))
             berth({"rm", "-f", id});
         reap_zombies();
         remove_cgroup_parent();
@@ -153,14 +124,6 @@ class EngineTest : public ::testing::Test {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
         return false;
-    }
-
-    static std::vector<std::string> split_lines(const std::string& text) {
-        std::vector<std::string> lines;
-        std::stringstream in(text);
-        for (std::string line; std::getline(in, line);)
-            if (!line.empty()) lines.push_back(line);
-        return lines;
     }
 
     static fs::path root() { return dir_->path() / "root"; }

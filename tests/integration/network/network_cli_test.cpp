@@ -3,8 +3,10 @@
 // (BERTH_BRIDGE, BERTH_BRIDGE_SUBNET), and checks what containers can and
 // cannot reach, and that nothing is left behind: no veth, netns file, nft
 // table, endpoint row or process.
+#include "berth_test/children.hpp"
 #include "berth_test/run_command.hpp"
 #include "berth_test/temp_dir.hpp"
+#include "berth_test/text.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -26,50 +28,14 @@
 namespace {
 
 namespace fs = std::filesystem;
+using berth_test::children_named;
 using berth_test::CommandResult;
+using berth_test::lines_of;
+using berth_test::read_text;
+using berth_test::reap_zombies;
 using berth_test::run_command;
+using berth_test::trim;
 using nlohmann::json;
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-std::string trim(std::string text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-        text.pop_back();
-    return text;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::stringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) lines.push_back(line);
-    return lines;
-}
-
-// Our children named `comm`: with this process as child subreaper, every
-// monitor berth starts ends up here.
-std::vector<pid_t> children_named(const std::string& comm) {
-    std::vector<pid_t> pids;
-    for (const auto& entry : fs::directory_iterator("/proc")) {
-        pid_t pid = std::atoi(entry.path().filename().c_str());
-        if (pid <= 0) continue;
-        std::string stat = read_text(entry.path() / "stat");
-        auto open = stat.find('('), close = stat.rfind(')');
-        if (open == std::string::npos || close == std::string::npos) continue;
-        char state;
-        int parent;
-        if (std::sscanf(stat.c_str() + close + 2, "%c %d", &state, &parent) != 2) continue;
-        if (parent == ::getpid() && state != 'Z' &&
-            (comm.empty() || stat.substr(open + 1, close - open - 1) == comm))
-            pids.push_back(pid);
-    }
-    return pids;
-}
 
 // Resolvers serving networks of the berth root `root`, wherever they hang.
 std::vector<pid_t> resolvers_of(const std::string& root) {
@@ -85,11 +51,6 @@ std::vector<pid_t> resolvers_of(const std::string& root) {
         if (command.find(root) != std::string::npos) pids.push_back(pid);
     }
     return pids;
-}
-
-void reap_zombies() {
-    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
-    }
 }
 
 std::vector<std::string> host_links_starting(const std::string& prefix) {

@@ -192,7 +192,8 @@ TEST_F(PlainRegistryTest, UnknownHostAndClosedPortAreClear) {
     EXPECT_NE(unknown.err.find("unknown host"), std::string::npos) << unknown;
     EXPECT_EQ(count_lines(unknown.err), 1) << unknown;
     CommandResult closed =
-        berth(root, {"pull", "127.0.0.1:" + std::to_string(free_port()) + "/test/busybox:1"});
+        berth(root, {"pull", "127.0.0.1:" + std::to_string(berth_test::free_loopback_port()) +
+                                 "/test/busybox:1"});
     EXPECT_EQ(closed.exit_code, 1);
     EXPECT_NE(closed.err.find("cannot connect to 127.0.0.1"), std::string::npos) << closed;
     expect_empty_store(root);

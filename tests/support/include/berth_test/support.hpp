@@ -2,7 +2,10 @@
 #pragma once
 
 #include "berth_test/bundle.hpp"
+#include "berth_test/children.hpp"
 #include "berth_test/default_config.hpp"
+#include "berth_test/loopback_server.hpp"
 #include "berth_test/probe.hpp"
 #include "berth_test/run_command.hpp"
 #include "berth_test/temp_dir.hpp"
+#include "berth_test/text.hpp"
