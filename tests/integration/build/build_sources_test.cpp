@@ -152,13 +152,10 @@ TEST_F(BuildTest, PullTakesTheRegistrysNewerBase) {
     const std::string base = registry.host() + "/test/base:1";
     fs::path publisher = dir_->path() / "publisher";
     auto on = [](const fs::path& store, std::vector<std::string> args) {
-        args.insert(args.begin(), {BERTH_PATH, "--root", store.string()});
-        return run_command(args, {}, 60000);
+        return berth_test::run_berth(BERTH_PATH, store, std::move(args));
     };
-    CommandResult made =
-        run_command({"bash", "-c", "trap '' PIPE; exec \"$@\"", "bash", BERTH_MAKE_BUSYBOX_IMAGE,
-                     "--berth", BERTH_PATH, "--root", publisher.string(), "--name", base},
-                    {}, 60000);
+    CommandResult made = berth_test::make_busybox_image(BERTH_MAKE_BUSYBOX_IMAGE, BERTH_PATH,
+                                                        publisher, {"--name", base});
     ASSERT_EQ(made.exit_code, 0) << made;
     ASSERT_EQ(on(publisher, {"push", base}).exit_code, 0);
     ASSERT_EQ(berth({"pull", base}).exit_code, 0);

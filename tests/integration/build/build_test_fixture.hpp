@@ -3,6 +3,7 @@
 // ends with (no container, work directory or mount left behind).
 #pragma once
 
+#include "berth_test/berth_cli.hpp"
 #include "berth_test/children.hpp"
 #include "berth_test/run_command.hpp"
 #include "berth_test/temp_dir.hpp"
@@ -15,7 +16,6 @@
 #include <fstream>
 #include <sstream>
 
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,21 +43,16 @@ inline int count_of(const std::string& text, const std::string& needle) {
 class BuildTest : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
-        ::prctl(PR_SET_CHILD_SUBREAPER, 1);
         dir_ = new berth_test::TempDir("berth-build-test");
-        ::setenv("BERTH_RUNROOT", (dir_->path() / "run").c_str(), 1);
-        ::setenv("BERTH_SECCOMP_PROFILE", BERTH_SECCOMP_DEFAULT_PROFILE, 1);
+        berth_test::isolate_berth_suite(dir_->path() / "run", BERTH_SECCOMP_DEFAULT_PROFILE);
         ::unsetenv("SOURCE_DATE_EPOCH");
-        CommandResult made = run_command({"bash", "-c", "trap '' PIPE; exec \"$@\"", "bash",
-                                          BERTH_MAKE_BUSYBOX_IMAGE, "--berth", BERTH_PATH, "--root",
-                                          root().string()},
-                                         {}, 60000);
+        CommandResult made =
+            berth_test::make_busybox_image(BERTH_MAKE_BUSYBOX_IMAGE, BERTH_PATH, root());
         ASSERT_EQ(made.exit_code, 0) << made;
     }
 
     static void TearDownTestSuite() {
-        for (const auto& id : berth_test::lines_of(berth({"ps", "-aq", "--no-trunc"}).out))
-            berth({"rm", "-f", id});
+        berth_test::remove_all_containers(BERTH_PATH, root());
         berth_test::reap_zombies();
         delete dir_;
         dir_ = nullptr;
@@ -85,8 +80,7 @@ class BuildTest : public ::testing::Test {
 
     static CommandResult berth(std::vector<std::string> args, const std::string& input = {},
                                int timeout_ms = 60000) {
-        args.insert(args.begin(), {BERTH_PATH, "--root", root().string()});
-        return run_command(args, input, timeout_ms);
+        return berth_test::run_berth(BERTH_PATH, root(), std::move(args), input, timeout_ms);
     }
 
     CommandResult build(std::vector<std::string> args) {

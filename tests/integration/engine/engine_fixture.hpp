@@ -2,6 +2,8 @@
 // under a cgroup parent of our own, and checks that nothing is left behind.
 #pragma once
 
+#include "berth_test/berth_cli.hpp"
+#include "berth_test/cgroup_parent.hpp"
 #include "berth_test/children.hpp"
 #include "berth_test/run_command.hpp"
 #include "berth_test/temp_dir.hpp"
@@ -19,7 +21,6 @@
 #include <sstream>
 #include <thread>
 
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,64 +48,27 @@ bool process_running(pid_t pid) {
 
 // Container directories below our cgroup parent, in every hierarchy.
 std::vector<fs::path> container_cgroups() {
-    std::vector<fs::path> found;
-    std::error_code ignored;
-    for (auto it = fs::recursive_directory_iterator("/sys/fs/cgroup", ignored);
-         it != fs::recursive_directory_iterator(); it.increment(ignored)) {
-        if (it.depth() > 6) it.disable_recursion_pending();
-        if (it->is_directory(ignored) && it->path().parent_path().filename() == cgroup_parent())
-            found.push_back(it->path());
-    }
-    return found;
-}
-
-void remove_cgroup_parent() {
-    std::vector<fs::path> found;
-    std::error_code ignored;
-    for (auto it = fs::recursive_directory_iterator("/sys/fs/cgroup", ignored);
-         it != fs::recursive_directory_iterator(); it.increment(ignored)) {
-        if (it.depth() > 6) it.disable_recursion_pending();
-        if (it->is_directory(ignored) && it->path().filename() == cgroup_parent())
-            found.push_back(it->path());
-    }
-    for (const auto& dir : found) {
-        std::vector<fs::path> inner;
-        for (auto sub = fs::recursive_directory_iterator(dir, ignored);
-             sub != fs::recursive_directory_iterator(); sub.increment(ignored))
-            if (sub->is_directory(ignored)) inner.push_back(sub->path());
-        std::sort(inner.rbegin(), inner.rend());
-        for (const auto& d : inner)
-            ::rmdir(d.c_str());
-        ::rmdir(dir.c_str());
-    }
+    return berth_test::cgroups_below(cgroup_parent());
 }
 
 class EngineTest : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
-        ::prctl(PR_SET_CHILD_SUBREAPER, 1);
         dir_ = new berth_test::TempDir("berth-engine-test");
-        ::setenv("BERTH_RUNROOT", (dir_->path() / "run").c_str(), 1);
-        ::setenv("BERTH_SECCOMP_PROFILE", BERTH_SECCOMP_DEFAULT_PROFILE, 1);
+        berth_test::isolate_berth_suite(dir_->path() / "run", BERTH_SECCOMP_DEFAULT_PROFILE);
         // The default network on a bridge and subnet of this suite's own.
         ::setenv("BERTH_BRIDGE", bridge_name().c_str(), 1);
         ::setenv("BERTH_BRIDGE_SUBNET",
                  ("10.212." + std::to_string(::getpid() % 200 + 20) + ".0/24").c_str(), 1);
-        // SIGPIPE ignored: the script's `busybox | head -1` dies of it under
-        // pipefail when head exits first (a fix for the script is pending).
-        CommandResult made = run_command({"bash", "-c", "trap '' PIPE; exec \"$@\"", "bash",
-                                          BERTH_MAKE_BUSYBOX_IMAGE, "--berth", BERTH_PATH, "--root",
-                                          (dir_->path() / "root").string()},
-                                         {}, 60000);
+        CommandResult made =
+            berth_test::make_busybox_image(BERTH_MAKE_BUSYBOX_IMAGE, BERTH_PATH, root());
         ASSERT_EQ(made.exit_code, 0) << made;
     }
 
     static void TearDownTestSuite() {
-        CommandResult all = berth({"ps", "-aq", "--no-trunc"});
-        for (const auto& id : lines_of(all.out))
-            berth({"rm", "-f", id});
+        berth_test::remove_all_containers(BERTH_PATH, root());
         reap_zombies();
-        remove_cgroup_parent();
+        berth_test::remove_cgroup_parent(cgroup_parent());
         // The default network's bridge stays after its last container, as docker0.
         run_command({"nft", "delete", "table", "ip", "berth-" + bridge_name()});
         run_command({"ip", "link", "del", bridge_name()});
@@ -131,8 +95,7 @@ class EngineTest : public ::testing::Test {
     static std::string bridge_name() { return "bet" + std::to_string(::getpid()); }
 
     static CommandResult berth(std::vector<std::string> args, int timeout_ms = 30000) {
-        args.insert(args.begin(), {BERTH_PATH, "--root", root().string()});
-        return run_command(args, {}, timeout_ms);
+        return berth_test::run_berth(BERTH_PATH, root(), std::move(args), {}, timeout_ms);
     }
 
     // `berth run ARGS` with our cgroup parent.

@@ -3,6 +3,7 @@
 // (BERTH_BRIDGE, BERTH_BRIDGE_SUBNET), and checks what containers can and
 // cannot reach, and that nothing is left behind: no veth, netns file, nft
 // table, endpoint row or process.
+#include "berth_test/berth_cli.hpp"
 #include "berth_test/children.hpp"
 #include "berth_test/run_command.hpp"
 #include "berth_test/temp_dir.hpp"
@@ -19,7 +20,6 @@
 #include <netinet/in.h>
 #include <set>
 #include <sstream>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
@@ -61,18 +61,13 @@ std::vector<std::string> host_links_starting(const std::string& prefix) {
     return found;
 }
 
-// A TCP exchange from the test (the host): connects, sends `request`,
-// returns what came back ("" if the connection failed).
-std::string tcp_exchange(const std::string& address, int port, const std::string& request) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(static_cast<std::uint16_t>(port));
-    to.sin_addr.s_addr = inet_addr(address.c_str());
+// Connects `fd` to `to`, sends `request`, returns what came back ("" if
+// the connection failed), and closes `fd`.
+std::string exchange_over(int fd, const sockaddr* to, socklen_t size, const std::string& request) {
     timeval timeout{5, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     std::string reply;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
+    if (::connect(fd, to, size) == 0) {
         (void)!::write(fd, request.data(), request.size());
         char buffer[4096];
         ssize_t got;
@@ -83,49 +78,44 @@ std::string tcp_exchange(const std::string& address, int port, const std::string
     return reply;
 }
 
+// A TCP exchange from the test (the host): connects, sends `request`,
+// returns what came back ("" if the connection failed).
+std::string tcp_exchange(const std::string& address, int port, const std::string& request) {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<std::uint16_t>(port));
+    to.sin_addr.s_addr = inet_addr(address.c_str());
+    return exchange_over(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0),
+                         reinterpret_cast<sockaddr*>(&to), sizeof to, request);
+}
+
 // The same over IPv6 ("[addr]:port").
 std::string tcp_exchange6(const std::string& address, int port, const std::string& request) {
-    int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in6 to{};
     to.sin6_family = AF_INET6;
     to.sin6_port = htons(static_cast<std::uint16_t>(port));
     ::inet_pton(AF_INET6, address.c_str(), &to.sin6_addr);
-    timeval timeout{5, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    std::string reply;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
-        (void)!::write(fd, request.data(), request.size());
-        char buffer[4096];
-        ssize_t got;
-        while ((got = ::read(fd, buffer, sizeof buffer)) > 0)
-            reply.append(buffer, static_cast<std::size_t>(got));
-    }
-    ::close(fd);
-    return reply;
+    return exchange_over(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0),
+                         reinterpret_cast<sockaddr*>(&to), sizeof to, request);
 }
 
 class NetworkTest : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
-        ::prctl(PR_SET_CHILD_SUBREAPER, 1);
         dir_ = new berth_test::TempDir("berth-network-test");
+        berth_test::isolate_berth_suite(dir_->path() / "run", BERTH_SECCOMP_DEFAULT_PROFILE);
         int tag = ::getpid() % 200 + 20;
         bridge_ = "bnt" + std::to_string(::getpid());
         subnet_prefix_ = "10.213." + std::to_string(tag) + ".";
-        ::setenv("BERTH_RUNROOT", (dir_->path() / "run").c_str(), 1);
-        ::setenv("BERTH_SECCOMP_PROFILE", BERTH_SECCOMP_DEFAULT_PROFILE, 1);
         ::setenv("BERTH_BRIDGE", bridge_.c_str(), 1);
         ::setenv("BERTH_BRIDGE_SUBNET", (subnet_prefix_ + "0/24").c_str(), 1);
-        CommandResult made = run_command({"bash", "-c", "trap '' PIPE; exec \"$@\"", "bash",
-                                          BERTH_MAKE_BUSYBOX_IMAGE, "--berth", BERTH_PATH, "--root",
-                                          (dir_->path() / "root").string()},
-                                         {}, 60000);
+        CommandResult made =
+            berth_test::make_busybox_image(BERTH_MAKE_BUSYBOX_IMAGE, BERTH_PATH, root());
         ASSERT_EQ(made.exit_code, 0) << made;
     }
 
     static void TearDownTestSuite() {
-        for (const auto& id : lines_of(berth({"ps", "-aq", "--no-trunc"}).out))
-            berth({"rm", "-f", id});
+        berth_test::remove_all_containers(BERTH_PATH, root());
         berth({"network", "prune", "-f"});
         // The default network's bridge stays, as docker0 does: ours goes here.
         run_command({"nft", "delete", "table", "ip", "berth-" + bridge_});
@@ -136,8 +126,7 @@ class NetworkTest : public ::testing::Test {
     }
 
     void TearDown() override {
-        for (const auto& id : lines_of(berth({"ps", "-aq", "--no-trunc"}).out))
-            berth({"rm", "-f", id});
+        berth_test::remove_all_containers(BERTH_PATH, root());
         EXPECT_TRUE(nothing_left()) << "a test left network pieces behind";
     }
 
@@ -205,8 +194,7 @@ class NetworkTest : public ::testing::Test {
     static fs::path root() { return dir_->path() / "root"; }
 
     static CommandResult berth(std::vector<std::string> args, int timeout_ms = 60000) {
-        args.insert(args.begin(), {BERTH_PATH, "--root", root().string()});
-        return run_command(args, {}, timeout_ms);
+        return berth_test::run_berth(BERTH_PATH, root(), std::move(args), {}, timeout_ms);
     }
 
     // `berth run -d ARGS`; remembers the id for the leak checks.

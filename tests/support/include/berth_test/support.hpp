@@ -1,7 +1,9 @@
 // Convenience header: everything integration tests need from berth_test.
 #pragma once
 
+#include "berth_test/berth_cli.hpp"
 #include "berth_test/bundle.hpp"
+#include "berth_test/cgroup_parent.hpp"
 #include "berth_test/children.hpp"
 #include "berth_test/default_config.hpp"
 #include "berth_test/loopback_server.hpp"
