@@ -11,10 +11,8 @@
 #include <string>
 #include <thread>
 
-#include <netinet/in.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -359,21 +357,10 @@ TEST(LoopbackServer, AnswersEachConnectionUntilStopped) {
         (void)!::write(client, "hi", 2);
         ::close(client);
     });
+    // bash's /dev/tcp as the client: connects, prints what the server sends.
     auto fetch = [&] {
-        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in to{};
-        to.sin_family = AF_INET;
-        to.sin_port = htons(server.port());
-        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        std::string reply;
-        if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
-            char buffer[16];
-            ssize_t got;
-            while ((got = ::read(fd, buffer, sizeof buffer)) > 0)
-                reply.append(buffer, static_cast<std::size_t>(got));
-        }
-        ::close(fd);
-        return reply;
+        std::string port = std::to_string(server.port());
+        return run_command({"bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/" + port + "; cat <&3"}).out;
     };
     EXPECT_NE(server.port(), 0);
     EXPECT_EQ(fetch(), "hi");
