@@ -1,5 +1,7 @@
 // Tests for the test support itself. Nothing here needs a container runtime:
 // the probe runs directly on the host, bundles are only inspected.
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -13,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest-spi.h>
@@ -30,15 +33,8 @@ std::string probe() {
     return probe_binary_path().string();
 }
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 bool mounted_under(const fs::path& root) {
-    std::string info = read_file("/proc/self/mountinfo");
+    std::string info = read_text("/proc/self/mountinfo");
     return info.find(" " + root.string() + "/") != std::string::npos ||
            info.find(" " + root.string() + " ") != std::string::npos;
 }
@@ -191,7 +187,7 @@ TEST(RunCommand, TimeoutKillsProcessGroupAndFails) {
     // can take a moment.
     std::string stat;
     for (int tries = 0; tries < 200; ++tries) {
-        stat = read_file("/proc/" + std::to_string(grandchild) + "/stat");
+        stat = read_text("/proc/" + std::to_string(grandchild) + "/stat");
         if (stat.empty() || stat.find(") Z ") != std::string::npos) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -224,7 +220,7 @@ TEST(TempDir, RemovesItselfWithoutFollowingSymlinks) {
         fs::permissions(path / "a/b", fs::perms::none);
     }
     EXPECT_FALSE(fs::exists(path));
-    EXPECT_EQ(read_file(outside.path() / "keep"), "precious");
+    EXPECT_EQ(read_text(outside.path() / "keep"), "precious");
 }
 
 TEST(TempDir, HonoursTmpdirAndMoves) {
@@ -269,7 +265,7 @@ TEST(TempDir, UnmountsLeftoverMountsFirst) {
     }
     EXPECT_FALSE(mounted_under(path));
     EXPECT_FALSE(fs::exists(path));
-    EXPECT_EQ(read_file(outside.path() / "keep"), "precious");
+    EXPECT_EQ(read_text(outside.path() / "keep"), "precious");
 }
 
 // ---- Bundle ------------------------------------------------------------------
@@ -286,10 +282,10 @@ TEST(Bundle, BuildsRootfsAndConfig) {
         EXPECT_EQ(::access((root / "probe").c_str(), X_OK), 0);
         for (const char* d : {"proc", "sys", "dev", "tmp"})
             EXPECT_TRUE(fs::is_empty(root / d)) << d;
-        EXPECT_NE(read_file(root / "etc/passwd").find("nobody:x:65534"), std::string::npos);
-        EXPECT_NE(read_file(root / "etc/group").find("root:x:0:"), std::string::npos);
+        EXPECT_NE(read_text(root / "etc/passwd").find("nobody:x:65534"), std::string::npos);
+        EXPECT_NE(read_text(root / "etc/group").find("root:x:0:"), std::string::npos);
 
-        json config = json::parse(read_file(bundle.config_path()));
+        json config = json::parse(read_text(bundle.config_path()));
         EXPECT_EQ(config, bundle.config());
         EXPECT_EQ(config["ociVersion"], "1.0.2");
         EXPECT_EQ(config["process"]["args"], json::array({"sh"}));
@@ -300,7 +296,7 @@ TEST(Bundle, BuildsRootfsAndConfig) {
 
         bundle.config()["process"]["args"] = {"/probe", "exit", "3"};
         bundle.write_config();
-        EXPECT_EQ(json::parse(read_file(bundle.config_path()))["process"]["args"][2], "3");
+        EXPECT_EQ(json::parse(read_text(bundle.config_path()))["process"]["args"][2], "3");
     }
     EXPECT_FALSE(fs::exists(path));
 }
@@ -322,4 +318,55 @@ TEST(Bundle, BinariesRunAndAppletsExist) {
             EXPECT_TRUE(applets.count(name)) << "busybox lacks applet " << name;
         }
     }
+}
+
+TEST(Text, ReadTrimAndSplit) {
+    TempDir dir;
+    std::ofstream(dir.path() / "f") << "a\n\nb \n";
+    EXPECT_EQ(read_text(dir.path() / "f"), "a\n\nb \n");
+    EXPECT_EQ(read_text(dir.path() / "missing"), "");
+    EXPECT_EQ(trim("id \n\n"), "id");
+    EXPECT_EQ(trim(" lead"), " lead");
+    EXPECT_EQ(lines_of("a\n\nb \n"), (std::vector<std::string>{"a", "b "}));
+}
+
+TEST(Children, FindsLivingChildrenByNameAndReapsTheRest) {
+    pid_t sleeper = ::fork();
+    if (sleeper == 0) {
+        ::execl("/bin/sleep", "sleep", "30", nullptr);
+        ::_exit(127);
+    }
+    pid_t quitter = ::fork();
+    if (quitter == 0) ::_exit(0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(children_named("sleep"), std::vector<pid_t>{sleeper});
+    std::vector<pid_t> living = living_children();
+    EXPECT_NE(std::find(living.begin(), living.end(), sleeper), living.end());
+    EXPECT_EQ(std::find(living.begin(), living.end(), quitter), living.end()) << "a zombie";
+    ::kill(sleeper, SIGKILL);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    reap_zombies();
+    EXPECT_TRUE(living_children().empty());
+    EXPECT_LT(::waitpid(-1, nullptr, WNOHANG), 0) << "a child left unreaped";
+}
+
+TEST(LoopbackServer, AnswersEachConnectionUntilStopped) {
+    std::atomic<int> served{0};
+    LoopbackServer server([&](int client) {
+        ++served;
+        (void)!::write(client, "hi", 2);
+        ::close(client);
+    });
+    // bash's /dev/tcp as the client: connects, prints what the server sends.
+    auto fetch = [&] {
+        std::string port = std::to_string(server.port());
+        return run_command({"bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/" + port + "; cat <&3"}).out;
+    };
+    EXPECT_NE(server.port(), 0);
+    EXPECT_EQ(fetch(), "hi");
+    EXPECT_EQ(fetch(), "hi");
+    server.stop();
+    server.stop();
+    EXPECT_EQ(served, 2);
+    EXPECT_NE(free_loopback_port(), 0);
 }

@@ -5,13 +5,12 @@
 #include "../registry/registry_fixture.hpp"
 #include "build_test_fixture.hpp"
 
-#include <atomic>
-#include <thread>
+#include "berth_test/loopback_server.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
+#include <atomic>
+#include <cstring>
+
+#include <unistd.h>
 
 namespace {
 
@@ -25,63 +24,39 @@ class FileServer {
     static constexpr const char* last_modified = "Wed, 21 Oct 2015 07:28:00 GMT";
     static constexpr long long last_modified_seconds = 1445412480;
 
-    FileServer() {
-        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-        ::listen(listener_, 8);
-        socklen_t length = sizeof address;
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-        port_ = ntohs(address.sin_port);
-        thread_ = std::thread([this] { serve(); });
-    }
-    ~FileServer() {
-        stop_ = true;
-        thread_.join();
-        ::close(listener_);
-    }
+    FileServer() : server_([this](int client) { answer(client); }, 8) {}
     std::string url(const std::string& path) const {
-        return "http://127.0.0.1:" + std::to_string(port_) + path;
+        return "http://127.0.0.1:" + std::to_string(server_.port()) + path;
     }
     int requests() const { return requests_; }
 
   private:
-    void serve() {
-        while (!stop_) {
-            pollfd ready{listener_, POLLIN, 0};
-            if (::poll(&ready, 1, 100) <= 0) continue;
-            int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-            if (client < 0) continue;
-            std::string request;
-            char buffer[4096];
-            while (request.find("\r\n\r\n") == std::string::npos) {
-                ssize_t got = ::read(client, buffer, sizeof buffer);
-                if (got <= 0) break;
-                request.append(buffer, static_cast<std::size_t>(got));
-            }
-            ++requests_;
-            std::string response;
-            if (request.starts_with("GET /file.txt ")) {
-                response = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(strlen(body)) +
-                           "\r\nLast-Modified: " + last_modified + "\r\nConnection: close\r\n\r\n" +
-                           body;
-            } else {
-                response = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: "
-                           "close\r\n\r\n";
-            }
-            ssize_t written = ::write(client, response.data(), response.size());
-            (void)written;
-            ::close(client);
+    // One request per connection, answered and closed.
+    void answer(int client) {
+        std::string request;
+        char buffer[4096];
+        while (request.find("\r\n\r\n") == std::string::npos) {
+            ssize_t got = ::read(client, buffer, sizeof buffer);
+            if (got <= 0) break;
+            request.append(buffer, static_cast<std::size_t>(got));
         }
+        ++requests_;
+        std::string response;
+        if (request.starts_with("GET /file.txt ")) {
+            response = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(strlen(body)) +
+                       "\r\nLast-Modified: " + last_modified + "\r\nConnection: close\r\n\r\n" +
+                       body;
+        } else {
+            response = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: "
+                       "close\r\n\r\n";
+        }
+        ssize_t written = ::write(client, response.data(), response.size());
+        (void)written;
+        ::close(client);
     }
 
-    int listener_ = -1;
-    int port_ = 0;
-    std::atomic<bool> stop_{false};
     std::atomic<int> requests_{0};
-    std::thread thread_;
+    berth_test::LoopbackServer server_; // last: it stops before requests_ goes
 };
 
 std::string sha256_hex(const std::string& text) {
@@ -177,13 +152,10 @@ TEST_F(BuildTest, PullTakesTheRegistrysNewerBase) {
     const std::string base = registry.host() + "/test/base:1";
     fs::path publisher = dir_->path() / "publisher";
     auto on = [](const fs::path& store, std::vector<std::string> args) {
-        args.insert(args.begin(), {BERTH_PATH, "--root", store.string()});
-        return run_command(args, {}, 60000);
+        return berth_test::run_berth(BERTH_PATH, store, std::move(args));
     };
-    CommandResult made =
-        run_command({"bash", "-c", "trap '' PIPE; exec \"$@\"", "bash", BERTH_MAKE_BUSYBOX_IMAGE,
-                     "--berth", BERTH_PATH, "--root", publisher.string(), "--name", base},
-                    {}, 60000);
+    CommandResult made = berth_test::make_busybox_image(BERTH_MAKE_BUSYBOX_IMAGE, BERTH_PATH,
+                                                        publisher, {"--name", base});
     ASSERT_EQ(made.exit_code, 0) << made;
     ASSERT_EQ(on(publisher, {"push", base}).exit_code, 0);
     ASSERT_EQ(berth({"pull", base}).exit_code, 0);

@@ -3,8 +3,11 @@
 // ends with (no container, work directory or mount left behind).
 #pragma once
 
+#include "berth_test/berth_cli.hpp"
+#include "berth_test/children.hpp"
 #include "berth_test/run_command.hpp"
 #include "berth_test/temp_dir.hpp"
+#include "berth_test/text.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -13,7 +16,6 @@
 #include <fstream>
 #include <sstream>
 
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,25 +23,14 @@ namespace berth_build_test {
 
 namespace fs = std::filesystem;
 using berth_test::CommandResult;
+using berth_test::read_text;
 using berth_test::run_command;
+using berth_test::trim;
 using nlohmann::json;
-
-inline std::string read_text(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 inline void write_text(const fs::path& path, const std::string& text) {
     fs::create_directories(path.parent_path());
     std::ofstream(path) << text;
-}
-
-inline std::string trim(std::string text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-        text.pop_back();
-    return text;
 }
 
 inline int count_of(const std::string& text, const std::string& needle) {
@@ -52,25 +43,17 @@ inline int count_of(const std::string& text, const std::string& needle) {
 class BuildTest : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
-        ::prctl(PR_SET_CHILD_SUBREAPER, 1);
         dir_ = new berth_test::TempDir("berth-build-test");
-        ::setenv("BERTH_RUNROOT", (dir_->path() / "run").c_str(), 1);
-        ::setenv("BERTH_SECCOMP_PROFILE", BERTH_SECCOMP_DEFAULT_PROFILE, 1);
+        berth_test::isolate_berth_suite(dir_->path() / "run", BERTH_SECCOMP_DEFAULT_PROFILE);
         ::unsetenv("SOURCE_DATE_EPOCH");
-        CommandResult made = run_command({"bash", "-c", "trap '' PIPE; exec \"$@\"", "bash",
-                                          BERTH_MAKE_BUSYBOX_IMAGE, "--berth", BERTH_PATH, "--root",
-                                          root().string()},
-                                         {}, 60000);
+        CommandResult made =
+            berth_test::make_busybox_image(BERTH_MAKE_BUSYBOX_IMAGE, BERTH_PATH, root());
         ASSERT_EQ(made.exit_code, 0) << made;
     }
 
     static void TearDownTestSuite() {
-        CommandResult all = berth({"ps", "-aq", "--no-trunc"});
-        std::stringstream ids(all.out);
-        for (std::string id; std::getline(ids, id);)
-            if (!id.empty()) berth({"rm", "-f", id});
-        while (::waitpid(-1, nullptr, WNOHANG) > 0) {
-        }
+        berth_test::remove_all_containers(BERTH_PATH, root());
+        berth_test::reap_zombies();
         delete dir_;
         dir_ = nullptr;
     }
@@ -97,8 +80,7 @@ class BuildTest : public ::testing::Test {
 
     static CommandResult berth(std::vector<std::string> args, const std::string& input = {},
                                int timeout_ms = 60000) {
-        args.insert(args.begin(), {BERTH_PATH, "--root", root().string()});
-        return run_command(args, input, timeout_ms);
+        return berth_test::run_berth(BERTH_PATH, root(), std::move(args), input, timeout_ms);
     }
 
     CommandResult build(std::vector<std::string> args) {

@@ -128,7 +128,7 @@ TEST_F(EngineTest, NameCollisionIsRefusedWholly) {
     CommandResult second = run({"--name", "taken", "busybox", "true"});
     EXPECT_EQ(second.exit_code, 125) << second;
     EXPECT_NE(second.err.find("already in use"), std::string::npos) << second;
-    EXPECT_EQ(split_lines(berth({"ps", "-aq"}).out).size(), 1u);
+    EXPECT_EQ(lines_of(berth({"ps", "-aq"}).out).size(), 1u);
     EXPECT_EQ(
         std::distance(fs::directory_iterator(root() / "containers"), fs::directory_iterator()), 1);
     EXPECT_EQ(berth({"rm", "taken"}).exit_code, 0);
@@ -301,7 +301,7 @@ TEST_F(EngineTest, LogsRotateAndFilterByTime) {
     ASSERT_EQ(made.exit_code, 0) << made;
     CommandResult logs = berth({"logs", "chatty"});
     ASSERT_EQ(logs.exit_code, 0) << logs;
-    auto lines = split_lines(logs.out);
+    auto lines = lines_of(logs.out);
     ASSERT_FALSE(lines.empty());
     EXPECT_EQ(lines.back(), "line-299");
     EXPECT_GT(lines.size(), 40u) << "the rotated files were not read";
@@ -340,9 +340,9 @@ TEST_F(EngineTest, CommitMakesAnImageOfTheChanges) {
     EXPECT_EQ(out.out, "made\n");
     CommandResult seen = run({"--rm", "committed:1", "sh", "-c",
                               "echo $COMMITTED; test -e /bin/vi || echo no-vi; cat /etc/hostname"});
-    EXPECT_EQ(split_lines(seen.out).size(), 3u) << seen;
-    EXPECT_EQ(split_lines(seen.out)[0], "yes");
-    EXPECT_EQ(split_lines(seen.out)[1], "no-vi");
+    EXPECT_EQ(lines_of(seen.out).size(), 3u) << seen;
+    EXPECT_EQ(lines_of(seen.out)[0], "yes");
+    EXPECT_EQ(lines_of(seen.out)[1], "no-vi");
     CommandResult history = berth({"history", "--no-trunc", "committed:1"});
     EXPECT_NE(history.out.find("a test"), std::string::npos) << history.out;
 

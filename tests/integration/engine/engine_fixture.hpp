@@ -2,8 +2,12 @@
 // under a cgroup parent of our own, and checks that nothing is left behind.
 #pragma once
 
+#include "berth_test/berth_cli.hpp"
+#include "berth_test/cgroup_parent.hpp"
+#include "berth_test/children.hpp"
 #include "berth_test/run_command.hpp"
 #include "berth_test/temp_dir.hpp"
+#include "berth_test/text.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -17,7 +21,6 @@
 #include <sstream>
 #include <thread>
 
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,47 +28,16 @@ namespace {
 
 namespace fs = std::filesystem;
 using berth_test::CommandResult;
+using berth_test::lines_of;
+using berth_test::living_children;
+using berth_test::read_text;
+using berth_test::reap_zombies;
 using berth_test::run_command;
+using berth_test::trim;
 using nlohmann::json;
 
 std::string cgroup_parent() {
     return "berth-test-" + std::to_string(::getpid());
-}
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-std::string trim(std::string text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-        text.pop_back();
-    return text;
-}
-
-// Our children that still run: with this process as child subreaper, every
-// monitor berth left behind ends up here.
-std::vector<pid_t> living_children() {
-    std::vector<pid_t> pids;
-    for (const auto& entry : fs::directory_iterator("/proc")) {
-        pid_t pid = std::atoi(entry.path().filename().c_str());
-        if (pid <= 0) continue;
-        std::string stat = read_text(entry.path() / "stat");
-        auto close = stat.rfind(')');
-        if (close == std::string::npos) continue;
-        char state;
-        int parent;
-        if (std::sscanf(stat.c_str() + close + 2, "%c %d", &state, &parent) != 2) continue;
-        if (parent == ::getpid() && state != 'Z') pids.push_back(pid);
-    }
-    return pids;
-}
-
-void reap_zombies() {
-    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
-    }
 }
 
 bool process_running(pid_t pid) {
@@ -76,64 +48,27 @@ bool process_running(pid_t pid) {
 
 // Container directories below our cgroup parent, in every hierarchy.
 std::vector<fs::path> container_cgroups() {
-    std::vector<fs::path> found;
-    std::error_code ignored;
-    for (auto it = fs::recursive_directory_iterator("/sys/fs/cgroup", ignored);
-         it != fs::recursive_directory_iterator(); it.increment(ignored)) {
-        if (it.depth() > 6) it.disable_recursion_pending();
-        if (it->is_directory(ignored) && it->path().parent_path().filename() == cgroup_parent())
-            found.push_back(it->path());
-    }
-    return found;
-}
-
-void remove_cgroup_parent() {
-    std::vector<fs::path> found;
-    std::error_code ignored;
-    for (auto it = fs::recursive_directory_iterator("/sys/fs/cgroup", ignored);
-         it != fs::recursive_directory_iterator(); it.increment(ignored)) {
-        if (it.depth() > 6) it.disable_recursion_pending();
-        if (it->is_directory(ignored) && it->path().filename() == cgroup_parent())
-            found.push_back(it->path());
-    }
-    for (const auto& dir : found) {
-        std::vector<fs::path> inner;
-        for (auto sub = fs::recursive_directory_iterator(dir, ignored);
-             sub != fs::recursive_directory_iterator(); sub.increment(ignored))
-            if (sub->is_directory(ignored)) inner.push_back(sub->path());
-        std::sort(inner.rbegin(), inner.rend());
-        for (const auto& d : inner)
-            ::rmdir(d.c_str());
-        ::rmdir(dir.c_str());
-    }
+    return berth_test::cgroups_below(cgroup_parent());
 }
 
 class EngineTest : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
-        ::prctl(PR_SET_CHILD_SUBREAPER, 1);
         dir_ = new berth_test::TempDir("berth-engine-test");
-        ::setenv("BERTH_RUNROOT", (dir_->path() / "run").c_str(), 1);
-        ::setenv("BERTH_SECCOMP_PROFILE", BERTH_SECCOMP_DEFAULT_PROFILE, 1);
+        berth_test::isolate_berth_suite(dir_->path() / "run", BERTH_SECCOMP_DEFAULT_PROFILE);
         // The default network on a bridge and subnet of this suite's own.
         ::setenv("BERTH_BRIDGE", bridge_name().c_str(), 1);
         ::setenv("BERTH_BRIDGE_SUBNET",
                  ("10.212." + std::to_string(::getpid() % 200 + 20) + ".0/24").c_str(), 1);
-        // SIGPIPE ignored: the script's `busybox | head -1` dies of it under
-        // pipefail when head exits first (a fix for the script is pending).
-        CommandResult made = run_command({"bash", "-c", "trap '' PIPE; exec \"$@\"", "bash",
-                                          BERTH_MAKE_BUSYBOX_IMAGE, "--berth", BERTH_PATH, "--root",
-                                          (dir_->path() / "root").string()},
-                                         {}, 60000);
+        CommandResult made =
+            berth_test::make_busybox_image(BERTH_MAKE_BUSYBOX_IMAGE, BERTH_PATH, root());
         ASSERT_EQ(made.exit_code, 0) << made;
     }
 
     static void TearDownTestSuite() {
-        CommandResult all = berth({"ps", "-aq", "--no-trunc"});
-        for (const auto& id : split_lines(all.out))
-            berth({"rm", "-f", id});
+        berth_test::remove_all_containers(BERTH_PATH, root());
         reap_zombies();
-        remove_cgroup_parent();
+        berth_test::remove_cgroup_parent(cgroup_parent());
         // The default network's bridge stays after its last container, as docker0.
         run_command({"nft", "delete", "table", "ip", "berth-" + bridge_name()});
         run_command({"ip", "link", "del", bridge_name()});
@@ -155,21 +90,12 @@ class EngineTest : public ::testing::Test {
         return false;
     }
 
-    static std::vector<std::string> split_lines(const std::string& text) {
-        std::vector<std::string> lines;
-        std::stringstream in(text);
-        for (std::string line; std::getline(in, line);)
-            if (!line.empty()) lines.push_back(line);
-        return lines;
-    }
-
     static fs::path root() { return dir_->path() / "root"; }
 
     static std::string bridge_name() { return "bet" + std::to_string(::getpid()); }
 
     static CommandResult berth(std::vector<std::string> args, int timeout_ms = 30000) {
-        args.insert(args.begin(), {BERTH_PATH, "--root", root().string()});
-        return run_command(args, {}, timeout_ms);
+        return berth_test::run_berth(BERTH_PATH, root(), std::move(args), {}, timeout_ms);
     }
 
     // `berth run ARGS` with our cgroup parent.

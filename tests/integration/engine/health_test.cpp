@@ -20,7 +20,7 @@ class HealthTest : public EngineTest {
     }
 
     std::vector<std::string> names_with(const std::string& filter) {
-        return split_lines(berth({"ps", "--filter", filter, "--format", "{{.Names}}"}).out);
+        return lines_of(berth({"ps", "--filter", filter, "--format", "{{.Names}}"}).out);
     }
 };
 

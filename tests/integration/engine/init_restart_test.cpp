@@ -32,7 +32,7 @@ class InitRestartTest : public EngineTest {
     static int zombies_in(const std::string& name) {
         CommandResult listed = berth({"exec", name, "ps", "-o", "stat,comm"});
         int count = 0;
-        for (const auto& line : split_lines(listed.out))
+        for (const auto& line : lines_of(listed.out))
             if (line.starts_with("Z")) ++count;
         return count;
     }

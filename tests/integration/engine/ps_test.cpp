@@ -19,7 +19,7 @@ TEST_F(ListTest, FiltersAndFormats) {
         args.push_back("{{.Names}}");
         CommandResult result = berth(args);
         EXPECT_EQ(result.exit_code, 0) << result;
-        return split_lines(result.out);
+        return lines_of(result.out);
     };
     using Names = std::vector<std::string>;
     EXPECT_EQ(names({}), Names({"up"}));
@@ -76,7 +76,7 @@ TEST_F(ListTest, RenameTopPruneAndSystemViews) {
 
     CommandResult top = berth({"top", "new"});
     EXPECT_EQ(top.exit_code, 0) << top;
-    auto lines = split_lines(top.out);
+    auto lines = lines_of(top.out);
     ASSERT_EQ(lines.size(), 3u) << top;
     EXPECT_NE(lines[0].find("PID"), std::string::npos);
     EXPECT_NE(top.out.find("sleep 31"), std::string::npos) << top;
@@ -84,7 +84,7 @@ TEST_F(ListTest, RenameTopPruneAndSystemViews) {
     EXPECT_NE(berth({"top", "other"}).exit_code, 0) << "not running";
     CommandResult stopped_exec = berth({"exec", "other", "true"});
     EXPECT_EQ(stopped_exec.exit_code, 125) << stopped_exec;
-    EXPECT_EQ(split_lines(stopped_exec.err).size(), 1u) << stopped_exec;
+    EXPECT_EQ(lines_of(stopped_exec.err).size(), 1u) << stopped_exec;
 
     CommandResult pruned = berth({"container", "prune", "-f"});
     EXPECT_EQ(pruned.exit_code, 0) << pruned;

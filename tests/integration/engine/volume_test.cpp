@@ -95,7 +95,7 @@ TEST_F(VolumeTest, AnonymousVolumesGoWithRmVAndWithRm) {
         {"-d", "--name", "anon", "-v", "/scratch", "busybox", "sh", "-c", "echo x > /scratch/f"});
     ASSERT_EQ(kept.exit_code, 0) << kept;
     EXPECT_EQ(trim(berth({"wait", "anon"}).out), "0");
-    auto names = split_lines(berth({"volume", "ls", "-q"}).out);
+    auto names = lines_of(berth({"volume", "ls", "-q"}).out);
     ASSERT_EQ(names.size(), 1u);
     EXPECT_EQ(names[0].size(), 64u) << "a random name, as Docker's";
     EXPECT_EQ(read_text(root() / "volumes" / names[0] / "_data" / "f"), "x\n");
@@ -203,7 +203,7 @@ TEST_F(VolumeTest, MoreFlagsReachTheContainer) {
                                 "cpuset/cpuset.cpus memory/memory.memsw.limit_in_bytes 2>&1; "
                                 "else cat cpu.weight cpuset.cpus memory.swap.max; fi"});
     EXPECT_EQ(limits.exit_code, 0) << limits;
-    auto lines = split_lines(limits.out);
+    auto lines = lines_of(limits.out);
     ASSERT_GE(lines.size(), 3u) << limits;
     EXPECT_TRUE(lines[0] == "512" || lines[0] == "20") << limits; // v2: shares 512 -> weight 20
     EXPECT_EQ(lines[1], "0");
@@ -242,7 +242,7 @@ TEST_F(VolumeTest, BadInputIsRefusedWithNothingLeft) {
         for (const auto& arg : args)
             joined += arg + " ";
         EXPECT_EQ(result.exit_code, 125) << joined << result;
-        EXPECT_EQ(split_lines(result.err).size(), 1u) << "one line: " << joined << result;
+        EXPECT_EQ(lines_of(result.err).size(), 1u) << "one line: " << joined << result;
         EXPECT_EQ(result.out, "") << joined;
     }
     expect_no_volumes();

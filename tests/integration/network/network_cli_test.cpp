@@ -3,8 +3,11 @@
 // (BERTH_BRIDGE, BERTH_BRIDGE_SUBNET), and checks what containers can and
 // cannot reach, and that nothing is left behind: no veth, netns file, nft
 // table, endpoint row or process.
+#include "berth_test/berth_cli.hpp"
+#include "berth_test/children.hpp"
 #include "berth_test/run_command.hpp"
 #include "berth_test/temp_dir.hpp"
+#include "berth_test/text.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -17,7 +20,6 @@
 #include <netinet/in.h>
 #include <set>
 #include <sstream>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
@@ -26,50 +28,14 @@
 namespace {
 
 namespace fs = std::filesystem;
+using berth_test::children_named;
 using berth_test::CommandResult;
+using berth_test::lines_of;
+using berth_test::read_text;
+using berth_test::reap_zombies;
 using berth_test::run_command;
+using berth_test::trim;
 using nlohmann::json;
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-std::string trim(std::string text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-        text.pop_back();
-    return text;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::stringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) lines.push_back(line);
-    return lines;
-}
-
-// Our children named `comm`: with this process as child subreaper, every
-// monitor berth starts ends up here.
-std::vector<pid_t> children_named(const std::string& comm) {
-    std::vector<pid_t> pids;
-    for (const auto& entry : fs::directory_iterator("/proc")) {
-        pid_t pid = std::atoi(entry.path().filename().c_str());
-        if (pid <= 0) continue;
-        std::string stat = read_text(entry.path() / "stat");
-        auto open = stat.find('('), close = stat.rfind(')');
-        if (open == std::string::npos || close == std::string::npos) continue;
-        char state;
-        int parent;
-        if (std::sscanf(stat.c_str() + close + 2, "%c %d", &state, &parent) != 2) continue;
-        if (parent == ::getpid() && state != 'Z' &&
-            (comm.empty() || stat.substr(open + 1, close - open - 1) == comm))
-            pids.push_back(pid);
-    }
-    return pids;
-}
 
 // Resolvers serving networks of the berth root `root`, wherever they hang.
 std::vector<pid_t> resolvers_of(const std::string& root) {
@@ -87,11 +53,6 @@ std::vector<pid_t> resolvers_of(const std::string& root) {
     return pids;
 }
 
-void reap_zombies() {
-    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
-    }
-}
-
 std::vector<std::string> host_links_starting(const std::string& prefix) {
     std::vector<std::string> found;
     for (const auto& entry : fs::directory_iterator("/sys/class/net"))
@@ -100,18 +61,13 @@ std::vector<std::string> host_links_starting(const std::string& prefix) {
     return found;
 }
 
-// A TCP exchange from the test (the host): connects, sends `request`,
-// returns what came back ("" if the connection failed).
-std::string tcp_exchange(const std::string& address, int port, const std::string& request) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(static_cast<std::uint16_t>(port));
-    to.sin_addr.s_addr = inet_addr(address.c_str());
+// Connects `fd` to `to`, sends `request`, returns what came back ("" if
+// the connection failed), and closes `fd`.
+std::string exchange_over(int fd, const sockaddr* to, socklen_t size, const std::string& request) {
     timeval timeout{5, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     std::string reply;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
+    if (::connect(fd, to, size) == 0) {
         (void)!::write(fd, request.data(), request.size());
         char buffer[4096];
         ssize_t got;
@@ -122,49 +78,44 @@ std::string tcp_exchange(const std::string& address, int port, const std::string
     return reply;
 }
 
+// A TCP exchange from the test (the host): connects, sends `request`,
+// returns what came back ("" if the connection failed).
+std::string tcp_exchange(const std::string& address, int port, const std::string& request) {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<std::uint16_t>(port));
+    to.sin_addr.s_addr = inet_addr(address.c_str());
+    return exchange_over(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0),
+                         reinterpret_cast<sockaddr*>(&to), sizeof to, request);
+}
+
 // The same over IPv6 ("[addr]:port").
 std::string tcp_exchange6(const std::string& address, int port, const std::string& request) {
-    int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in6 to{};
     to.sin6_family = AF_INET6;
     to.sin6_port = htons(static_cast<std::uint16_t>(port));
     ::inet_pton(AF_INET6, address.c_str(), &to.sin6_addr);
-    timeval timeout{5, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    std::string reply;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
-        (void)!::write(fd, request.data(), request.size());
-        char buffer[4096];
-        ssize_t got;
-        while ((got = ::read(fd, buffer, sizeof buffer)) > 0)
-            reply.append(buffer, static_cast<std::size_t>(got));
-    }
-    ::close(fd);
-    return reply;
+    return exchange_over(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0),
+                         reinterpret_cast<sockaddr*>(&to), sizeof to, request);
 }
 
 class NetworkTest : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
-        ::prctl(PR_SET_CHILD_SUBREAPER, 1);
         dir_ = new berth_test::TempDir("berth-network-test");
+        berth_test::isolate_berth_suite(dir_->path() / "run", BERTH_SECCOMP_DEFAULT_PROFILE);
         int tag = ::getpid() % 200 + 20;
         bridge_ = "bnt" + std::to_string(::getpid());
         subnet_prefix_ = "10.213." + std::to_string(tag) + ".";
-        ::setenv("BERTH_RUNROOT", (dir_->path() / "run").c_str(), 1);
-        ::setenv("BERTH_SECCOMP_PROFILE", BERTH_SECCOMP_DEFAULT_PROFILE, 1);
         ::setenv("BERTH_BRIDGE", bridge_.c_str(), 1);
         ::setenv("BERTH_BRIDGE_SUBNET", (subnet_prefix_ + "0/24").c_str(), 1);
-        CommandResult made = run_command({"bash", "-c", "trap '' PIPE; exec \"$@\"", "bash",
-                                          BERTH_MAKE_BUSYBOX_IMAGE, "--berth", BERTH_PATH, "--root",
-                                          (dir_->path() / "root").string()},
-                                         {}, 60000);
+        CommandResult made =
+            berth_test::make_busybox_image(BERTH_MAKE_BUSYBOX_IMAGE, BERTH_PATH, root());
         ASSERT_EQ(made.exit_code, 0) << made;
     }
 
     static void TearDownTestSuite() {
-        for (const auto& id : lines_of(berth({"ps", "-aq", "--no-trunc"}).out))
-            berth({"rm", "-f", id});
+        berth_test::remove_all_containers(BERTH_PATH, root());
         berth({"network", "prune", "-f"});
         // The default network's bridge stays, as docker0 does: ours goes here.
         run_command({"nft", "delete", "table", "ip", "berth-" + bridge_});
@@ -175,8 +126,7 @@ class NetworkTest : public ::testing::Test {
     }
 
     void TearDown() override {
-        for (const auto& id : lines_of(berth({"ps", "-aq", "--no-trunc"}).out))
-            berth({"rm", "-f", id});
+        berth_test::remove_all_containers(BERTH_PATH, root());
         EXPECT_TRUE(nothing_left()) << "a test left network pieces behind";
     }
 
@@ -244,8 +194,7 @@ class NetworkTest : public ::testing::Test {
     static fs::path root() { return dir_->path() / "root"; }
 
     static CommandResult berth(std::vector<std::string> args, int timeout_ms = 60000) {
-        args.insert(args.begin(), {BERTH_PATH, "--root", root().string()});
-        return run_command(args, {}, timeout_ms);
+        return berth_test::run_berth(BERTH_PATH, root(), std::move(args), {}, timeout_ms);
     }
 
     // `berth run -d ARGS`; remembers the id for the leak checks.

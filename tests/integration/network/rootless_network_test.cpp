@@ -4,8 +4,10 @@
 // under the user's HOME and XDG_RUNTIME_DIR, its user namespace held by the
 // berth-pause process, and slirp4netns for the default network. Root only
 // (to become the user); skips where unprivileged user namespaces are off.
+#include "berth_test/loopback_server.hpp"
 #include "berth_test/run_command.hpp"
 #include "berth_test/temp_dir.hpp"
+#include "berth_test/text.hpp"
 
 #include <gtest/gtest.h>
 
@@ -29,20 +31,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using berth_test::CommandResult;
+using berth_test::read_text;
 using berth_test::run_command;
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-std::string trim(std::string text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-        text.pop_back();
-    return text;
-}
+using berth_test::trim;
 
 // Processes named `comm` that run as host uid `uid` (zombies excluded).
 std::vector<pid_t> processes_of(uid_t uid, const std::string& comm) {
@@ -64,18 +55,6 @@ std::vector<pid_t> processes_of(uid_t uid, const std::string& comm) {
 bool empty_or_missing(const fs::path& dir) {
     std::error_code error;
     return !fs::exists(dir, error) || fs::is_empty(dir, error);
-}
-
-std::uint16_t free_tcp_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t size = sizeof address;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
-    ::close(fd);
-    return ntohs(address.sin_port);
 }
 
 // Connects to 127.0.0.1:port (retrying while the server comes up) and
@@ -264,7 +243,7 @@ TEST_F(RootlessNetworkTest, DefaultNetworkIsSlirp4netnsWithAddressRouteAndDns) {
 }
 
 TEST_F(RootlessNetworkTest, PublishedPortIsReachableFromHostLoopback) {
-    std::uint16_t port = free_tcp_port();
+    std::uint16_t port = berth_test::free_loopback_port();
     CommandResult started =
         berth({"run", "-d", "--name", "web", "-p", "127.0.0.1:" + std::to_string(port) + ":80",
                "busybox", "sh", "-c", "while true; do echo hello-rootless | nc -l -p 80; done"});
@@ -304,7 +283,8 @@ TEST_F(RootlessNetworkTest, PublishedPortIsReachableFromHostLoopback) {
 TEST_F(RootlessNetworkTest, KillingTheMonitorLeavesNothingAfterTheNextCommand) {
     CommandResult started =
         berth({"run", "-d", "--name", "victim", "-p",
-               "127.0.0.1:" + std::to_string(free_tcp_port()) + ":80", "busybox", "sleep", "60"});
+               "127.0.0.1:" + std::to_string(berth_test::free_loopback_port()) + ":80", "busybox",
+               "sleep", "60"});
     ASSERT_EQ(started.exit_code, 0) << started;
     // The monitor, not the container's init (forked from it, named the same until it execs).
     std::vector<pid_t> monitors;

@@ -4,18 +4,12 @@
 #include "registry_fixture.hpp"
 #include "test_helpers.hpp"
 
-#include <fstream>
-#include <sstream>
+#include "berth_test/text.hpp"
 
 namespace registry_test {
 namespace {
 
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+using berth_test::read_text;
 
 TEST(TlsRegistryTest, BasicAuthOverTlsWithATestCa) {
     if (!tools_installed())

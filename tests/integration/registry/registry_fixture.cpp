@@ -1,5 +1,6 @@
 #include "registry_fixture.hpp"
 
+#include "berth_test/loopback_server.hpp"
 #include "berth_test/run_command.hpp"
 
 #include <gtest/gtest.h>
@@ -19,18 +20,6 @@
 namespace registry_test {
 
 namespace fs = std::filesystem;
-
-int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t length = sizeof address;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    ::close(fd);
-    return ntohs(address.sin_port);
-}
 
 bool wait_for_port(int port, int timeout_ms) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -62,7 +51,7 @@ openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out s
 
 RegistryProcess::RegistryProcess(const fs::path& dir, const RegistryConfig& config) : dir_(dir) {
     fs::create_directories(dir_ / "storage");
-    port_ = free_port();
+    port_ = berth_test::free_loopback_port();
     std::ostringstream yaml;
     yaml << "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\n"
          << "storage:\n  filesystem:\n    rootdirectory: " << (dir_ / "storage").string()

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -15,9 +16,10 @@
 
 #include <sys/types.h>
 
+#include "berth_test/loopback_server.hpp"
+
 namespace registry_test {
 
-int free_port();
 // Waits until something accepts connections on 127.0.0.1:port.
 bool wait_for_port(int port, int timeout_ms = 15000);
 
@@ -53,8 +55,8 @@ class TcpProxy {
   public:
     explicit TcpProxy(int target_port);
     ~TcpProxy();
-    int port() const { return port_; }
-    std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+    int port() const { return server_->port(); }
+    std::string host() const { return "127.0.0.1:" + std::to_string(port()); }
 
     void cut_blob_once(const std::string& digest, std::size_t after_bytes);
     // Every response for the blob, resumed or not, cut after `after_bytes`.
@@ -67,14 +69,11 @@ class TcpProxy {
     int ranged_blob_gets(const std::string& digest);
 
   private:
-    void accept_loop();
+    // Relays between `client` and a new connection to the registry until
+    // either side closes or the proxy stops.
     void serve(int client);
 
     int target_port_;
-    int port_ = 0;
-    int listener_ = -1;
-    int stop_pipe_[2] = {-1, -1};
-    std::thread acceptor_;
     std::mutex lock_;
     std::vector<std::thread> connections_;
     std::map<std::string, int> gets_, ranged_gets_;
@@ -82,6 +81,8 @@ class TcpProxy {
     std::size_t cut_after_ = 0;
     bool cut_always_ = false;
     std::atomic<bool> redirect_{false};
+    // Last, so that it stops before what its handler uses goes away.
+    std::unique_ptr<berth_test::LoopbackServer> server_;
 };
 
 // The bearer flow's other half: answers GET /token?service=&scope= with a
@@ -91,24 +92,25 @@ class TokenServer {
   public:
     TokenServer(const std::filesystem::path& dir, std::string user, std::string password);
     ~TokenServer();
-    std::string realm() const { return "http://127.0.0.1:" + std::to_string(port_) + "/token"; }
+    std::string realm() const {
+        return "http://127.0.0.1:" + std::to_string(server_->port()) + "/token";
+    }
     std::string root_bundle() const { return bundle_; }
     int requests() const { return requests_; }
     std::vector<std::string> scopes();
 
   private:
-    void serve_loop();
+    // Reads one request from `client`, answers it and closes the connection.
+    void answer(int client);
     std::string handle(const std::string& request, int& status);
     std::string sign(const std::string& payload);
 
     std::string user_, password_, bundle_, key_path_, cert_der_base64_;
-    int port_ = 0;
-    int listener_ = -1;
-    int stop_pipe_[2] = {-1, -1};
-    std::thread server_;
     std::atomic<int> requests_{0};
     std::mutex lock_;
     std::vector<std::string> scopes_;
+    // Last, so that it stops before what its handler uses goes away.
+    std::unique_ptr<berth_test::LoopbackServer> server_;
 };
 
 } // namespace registry_test

@@ -74,6 +74,32 @@ class PlainRegistryTest : public ::testing::Test {
         return content;
     }
 
+    // Pushes test/busybox:`tag` as an index of two images: busybox itself
+    // for `native`, and a copy of it tagged `foreign_tag` whose config says
+    // `foreign`. Returns the index's digest.
+    static std::string push_two_platform_index(const std::string& tag,
+                                               const std::string& foreign_tag,
+                                               const std::string& native,
+                                               const std::string& foreign) {
+        std::string native_manifest =
+            get("http://" + host() + "/v2/test/busybox/manifests/1", image_media_type());
+        std::string foreign_manifest = derived_image(
+            "test/busybox", foreign_tag, [&](json& config) { config["architecture"] = foreign; });
+        json index = {{"schemaVersion", 2},
+                      {"mediaType", "application/vnd.oci.image.index.v1+json"},
+                      {"manifests",
+                       {{{"mediaType", json::parse(foreign_manifest)["mediaType"]},
+                         {"digest", "sha256:" + sha256_hex(foreign_manifest)},
+                         {"size", foreign_manifest.size()},
+                         {"platform", {{"os", "linux"}, {"architecture", foreign}}}},
+                        {{"mediaType", json::parse(native_manifest)["mediaType"]},
+                         {"digest", "sha256:" + sha256_hex(native_manifest)},
+                         {"size", native_manifest.size()},
+                         {"platform", {{"os", "linux"}, {"architecture", native}}}}}}};
+        return put_manifest(host(), "test/busybox", tag, "application/vnd.oci.image.index.v1+json",
+                            index.dump());
+    }
+
     static berth_test::TempDir* dir_;
     static RegistryProcess* registry_;
     static fs::path source_;
@@ -192,7 +218,8 @@ TEST_F(PlainRegistryTest, UnknownHostAndClosedPortAreClear) {
     EXPECT_NE(unknown.err.find("unknown host"), std::string::npos) << unknown;
     EXPECT_EQ(count_lines(unknown.err), 1) << unknown;
     CommandResult closed =
-        berth(root, {"pull", "127.0.0.1:" + std::to_string(free_port()) + "/test/busybox:1"});
+        berth(root, {"pull", "127.0.0.1:" + std::to_string(berth_test::free_loopback_port()) +
+                                 "/test/busybox:1"});
     EXPECT_EQ(closed.exit_code, 1);
     EXPECT_NE(closed.err.find("cannot connect to 127.0.0.1"), std::string::npos) << closed;
     expect_empty_store(root);
@@ -201,23 +228,7 @@ TEST_F(PlainRegistryTest, UnknownHostAndClosedPortAreClear) {
 TEST_F(PlainRegistryTest, AMultiPlatformIndexGivesThePlatformAsked) {
     std::string native = host_architecture();
     std::string foreign = native == "amd64" ? "arm64" : "amd64";
-    std::string native_manifest =
-        get("http://" + host() + "/v2/test/busybox/manifests/1", image_media_type());
-    std::string foreign_manifest = derived_image(
-        "test/busybox", "foreign", [&](json& config) { config["architecture"] = foreign; });
-    json index = {{"schemaVersion", 2},
-                  {"mediaType", "application/vnd.oci.image.index.v1+json"},
-                  {"manifests",
-                   {{{"mediaType", json::parse(foreign_manifest)["mediaType"]},
-                     {"digest", "sha256:" + sha256_hex(foreign_manifest)},
-                     {"size", foreign_manifest.size()},
-                     {"platform", {{"os", "linux"}, {"architecture", foreign}}}},
-                    {{"mediaType", json::parse(native_manifest)["mediaType"]},
-                     {"digest", "sha256:" + sha256_hex(native_manifest)},
-                     {"size", native_manifest.size()},
-                     {"platform", {{"os", "linux"}, {"architecture", native}}}}}}};
-    std::string index_digest = put_manifest(
-        host(), "test/busybox", "multi", "application/vnd.oci.image.index.v1+json", index.dump());
+    std::string index_digest = push_two_platform_index("multi", "foreign", native, foreign);
 
     fs::path root = empty_root("native");
     CommandResult pulled = berth(root, {"pull", host() + "/test/busybox:multi"});
@@ -358,23 +369,7 @@ TEST_F(PlainRegistryTest, ConcurrentPullsOfImagesSharingALayerFetchItOnce) {
 TEST_F(PlainRegistryTest, RunPullPolicyAndPlatform) {
     std::string native = host_architecture();
     std::string foreign = native == "amd64" ? "arm64" : "amd64";
-    std::string native_manifest =
-        get("http://" + host() + "/v2/test/busybox/manifests/1", image_media_type());
-    std::string foreign_manifest = derived_image(
-        "test/busybox", "foreign2", [&](json& config) { config["architecture"] = foreign; });
-    json index = {{"schemaVersion", 2},
-                  {"mediaType", "application/vnd.oci.image.index.v1+json"},
-                  {"manifests",
-                   {{{"mediaType", json::parse(foreign_manifest)["mediaType"]},
-                     {"digest", "sha256:" + sha256_hex(foreign_manifest)},
-                     {"size", foreign_manifest.size()},
-                     {"platform", {{"os", "linux"}, {"architecture", foreign}}}},
-                    {{"mediaType", json::parse(native_manifest)["mediaType"]},
-                     {"digest", "sha256:" + sha256_hex(native_manifest)},
-                     {"size", native_manifest.size()},
-                     {"platform", {{"os", "linux"}, {"architecture", native}}}}}}};
-    put_manifest(host(), "test/busybox", "multi2", "application/vnd.oci.image.index.v1+json",
-                 index.dump());
+    push_two_platform_index("multi2", "foreign2", native, foreign);
     const std::string image = host() + "/test/busybox:multi2";
     fs::path root = empty_root("run");
     auto containers = [&] { return berth(root, {"ps", "-aq"}).out; };

@@ -15,21 +15,6 @@ namespace registry_test {
 
 namespace {
 
-int listen_on_loopback(int& port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    ::listen(fd, 64);
-    socklen_t length = sizeof address;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    port = ntohs(address.sin_port);
-    return fd;
-}
-
 int connect_to(int port) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in address{};
@@ -56,14 +41,19 @@ bool send_all(int fd, const char* data, std::size_t size) {
 } // namespace
 
 TcpProxy::TcpProxy(int target_port) : target_port_(target_port) {
-    listener_ = listen_on_loopback(port_);
-    if (::pipe2(stop_pipe_, O_CLOEXEC) < 0) throw std::runtime_error("pipe");
-    acceptor_ = std::thread([this] { accept_loop(); });
+    // Each connection relays on a thread of its own, so that one stalled
+    // blob stream does not hold up the next request.
+    server_ = std::make_unique<berth_test::LoopbackServer>(
+        [this](int client) {
+            std::lock_guard guard(lock_);
+            connections_.emplace_back([this, client] { serve(client); });
+        },
+        64);
 }
 
 TcpProxy::~TcpProxy() {
-    ::write(stop_pipe_[1], "x", 1);
-    acceptor_.join();
+    // Stopping also wakes the relays, which poll the server's stop fd.
+    server_->stop();
     std::vector<std::thread> connections;
     {
         std::lock_guard guard(lock_);
@@ -71,9 +61,6 @@ TcpProxy::~TcpProxy() {
     }
     for (auto& connection : connections)
         connection.join();
-    ::close(listener_);
-    ::close(stop_pipe_[0]);
-    ::close(stop_pipe_[1]);
 }
 
 void TcpProxy::cut_blob_once(const std::string& digest, std::size_t after_bytes) {
@@ -104,18 +91,6 @@ int TcpProxy::ranged_blob_gets(const std::string& digest) {
     return ranged_gets_[digest];
 }
 
-void TcpProxy::accept_loop() {
-    while (true) {
-        pollfd fds[2] = {{listener_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0) continue;
-        if (fds[1].revents) return;
-        int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-        if (client < 0) continue;
-        std::lock_guard guard(lock_);
-        connections_.emplace_back([this, client] { serve(client); });
-    }
-}
-
 void TcpProxy::serve(int client) {
     int server = connect_to(target_port_);
     if (server < 0) {
@@ -130,7 +105,7 @@ void TcpProxy::serve(int client) {
     std::size_t body_bytes = 0;
     std::vector<char> buffer(64 * 1024);
     while (true) {
-        pollfd fds[3] = {{client, POLLIN, 0}, {server, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
+        pollfd fds[3] = {{client, POLLIN, 0}, {server, POLLIN, 0}, {server_->stop_fd(), POLLIN, 0}};
         if (::poll(fds, 3, -1) < 0) continue;
         if (fds[2].revents) break;
         if (fds[0].revents) {

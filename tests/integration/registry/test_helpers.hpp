@@ -1,6 +1,7 @@
 // Running berth and curl for the registry tests, and looking into a store.
 #pragma once
 
+#include "berth_test/berth_cli.hpp"
 #include "berth_test/run_command.hpp"
 #include "berth_test/temp_dir.hpp"
 
@@ -38,10 +39,8 @@ inline CommandResult berth(const fs::path& root, std::vector<std::string> args,
 
 // A busybox image in a new store at `root`, named `name`.
 inline void make_busybox(const fs::path& root, const std::string& name) {
-    CommandResult made = berth_test::run_command({"bash", "-c", "trap '' PIPE; exec \"$@\"", "bash",
-                                                  BERTH_MAKE_BUSYBOX_IMAGE, "--berth", BERTH_PATH,
-                                                  "--root", root.string(), "--name", name},
-                                                 {}, 60000);
+    CommandResult made = berth_test::make_busybox_image(BERTH_MAKE_BUSYBOX_IMAGE, BERTH_PATH, root,
+                                                        {"--name", name});
     ASSERT_EQ(made.exit_code, 0) << made;
 }
 

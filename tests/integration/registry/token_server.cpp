@@ -4,7 +4,9 @@
 // Anonymous callers get pull access only; `user`:`password` get what they ask.
 #include "registry_fixture.hpp"
 
+#include "berth_test/loopback_server.hpp"
 #include "berth_test/run_command.hpp"
+#include "berth_test/text.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -15,9 +17,6 @@
 #include <fstream>
 #include <sstream>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -51,13 +50,6 @@ std::string base64(const std::string& data, bool url) {
     return out;
 }
 
-std::string read_binary(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 std::string url_decode(const std::string& text) {
     std::string out;
     for (std::size_t i = 0; i < text.size(); ++i) {
@@ -85,61 +77,39 @@ openssl x509 -in token.crt -outform DER -out token.der
     EXPECT_EQ(made.exit_code, 0) << made;
     bundle_ = (dir / "token.crt").string();
     key_path_ = (dir / "token.key").string();
-    cert_der_base64_ = base64(read_binary(dir / "token.der"), false);
+    cert_der_base64_ = base64(berth_test::read_text(dir / "token.der"), false);
 
-    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    ::listen(listener_, 16);
-    socklen_t length = sizeof address;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-    if (::pipe2(stop_pipe_, O_CLOEXEC) < 0) throw std::runtime_error("pipe");
-    server_ = std::thread([this] { serve_loop(); });
+    server_ = std::make_unique<berth_test::LoopbackServer>([this](int client) { answer(client); });
 }
 
-TokenServer::~TokenServer() {
-    ::write(stop_pipe_[1], "x", 1);
-    server_.join();
-    ::close(listener_);
-    ::close(stop_pipe_[0]);
-    ::close(stop_pipe_[1]);
-}
+// server_, declared last, stops first.
+TokenServer::~TokenServer() = default;
 
 std::vector<std::string> TokenServer::scopes() {
     std::lock_guard guard(lock_);
     return scopes_;
 }
 
-void TokenServer::serve_loop() {
-    while (true) {
-        pollfd fds[2] = {{listener_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0) continue;
-        if (fds[1].revents) return;
-        int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-        if (client < 0) continue;
-        // One request per connection; the answer says so.
-        std::string request;
-        char buffer[4096];
-        while (request.find("\r\n\r\n") == std::string::npos && request.size() < 65536) {
-            pollfd in{client, POLLIN, 0};
-            if (::poll(&in, 1, 5000) <= 0) break;
-            ssize_t n = ::recv(client, buffer, sizeof buffer, 0);
-            if (n <= 0) break;
-            request.append(buffer, static_cast<std::size_t>(n));
-        }
-        ++requests_;
-        int status = 200;
-        std::string body = handle(request, status);
-        std::string answer =
-            "HTTP/1.1 " + std::to_string(status) + (status == 200 ? " OK" : " Unauthorized") +
-            "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-            "\r\nConnection: close\r\n\r\n" + body;
-        ::send(client, answer.data(), answer.size(), MSG_NOSIGNAL);
-        ::close(client);
+void TokenServer::answer(int client) {
+    // One request per connection; the answer says so.
+    std::string request;
+    char buffer[4096];
+    while (request.find("\r\n\r\n") == std::string::npos && request.size() < 65536) {
+        pollfd in{client, POLLIN, 0};
+        if (::poll(&in, 1, 5000) <= 0) break;
+        ssize_t n = ::recv(client, buffer, sizeof buffer, 0);
+        if (n <= 0) break;
+        request.append(buffer, static_cast<std::size_t>(n));
     }
+    ++requests_;
+    int status = 200;
+    std::string body = handle(request, status);
+    std::string answer =
+        "HTTP/1.1 " + std::to_string(status) + (status == 200 ? " OK" : " Unauthorized") +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\nConnection: close\r\n\r\n" + body;
+    ::send(client, answer.data(), answer.size(), MSG_NOSIGNAL);
+    ::close(client);
 }
 
 std::string TokenServer::handle(const std::string& request, int& status) {
