@@ -342,10 +342,12 @@ bool Monitor::stopped_by_user() const {
 bool Monitor::sleep_unless_stopped(std::chrono::milliseconds delay) {
     // In slices, so that a `stop` during the backoff is seen at once.
     auto deadline = Clock::now() + delay;
-    while (Clock::now() < deadline) {
+    for (auto now = Clock::now(); now < deadline; now = Clock::now()) {
         if (stopped_by_user()) return false;
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        ::usleep(static_cast<useconds_t>(std::min<long>(left.count(), 20) * 1000));
+        // From the same `now` as the test above: a `left` read later could
+        // be negative, and as useconds_t a sleep of 71 minutes.
+        auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now);
+        ::usleep(static_cast<useconds_t>(std::clamp<long>(left.count(), 1, 20000)));
     }
     return !stopped_by_user();
 }
