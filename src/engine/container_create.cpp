@@ -15,8 +15,8 @@
 #include "berth/network/address.h"
 #include "berth/network/ports.h"
 #include "container_network.h"
-#include "rootless_network.h"
 #include "container_runtime.h"
+#include "rootless_network.h"
 #include "teardown.h"
 
 #include <cstdlib>

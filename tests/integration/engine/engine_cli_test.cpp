@@ -66,8 +66,8 @@ TEST_F(EngineTest, DetachedLifecycle) {
     // -d returns at once; the command goes on in the container, its output
     // nowhere (neither ours nor the container's log).
     auto before = std::chrono::steady_clock::now();
-    CommandResult detached = berth({"exec", "-d", "sleeper", "sh", "-c",
-                                    "echo lost; sleep 0.5; echo done > /tmp/detached"});
+    CommandResult detached = berth(
+        {"exec", "-d", "sleeper", "sh", "-c", "echo lost; sleep 0.5; echo done > /tmp/detached"});
     EXPECT_EQ(detached.exit_code, 0) << detached;
     EXPECT_EQ(detached.out, "");
     EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::milliseconds(450));
