@@ -2,6 +2,7 @@
 #include "build_steps.h"
 
 #include "berth/base/error.h"
+#include "berth/engine/healthcheck.h"
 
 #include <algorithm>
 #include <cctype>
@@ -46,36 +47,6 @@ std::vector<std::string> command_of(const Instruction& instruction,
     std::vector<std::string> args = shell_of(config);
     args.push_back(instruction.arguments);
     return args;
-}
-
-// Go durations as Docker takes them: "30s", "1m30s", "500ms", "2h".
-std::int64_t parse_duration(const std::string& text, const std::string& flag) {
-    if (text == "0") return 0;
-    std::int64_t total = 0;
-    std::size_t i = 0;
-    if (text.empty()) fail("--" + flag + " needs a duration");
-    while (i < text.size()) {
-        std::size_t start = i;
-        while (i < text.size() &&
-               (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
-            ++i;
-        if (start == i) fail("--" + flag + "=" + text + ": not a duration (like 30s or 1m30s)");
-        double number = std::stod(text.substr(start, i - start));
-        std::size_t unit_start = i;
-        while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i])))
-            ++i;
-        std::string unit = text.substr(unit_start, i - unit_start);
-        double scale = unit == "ns"   ? 1
-                       : unit == "us" ? 1e3
-                       : unit == "ms" ? 1e6
-                       : unit == "s"  ? 1e9
-                       : unit == "m"  ? 60e9
-                       : unit == "h"  ? 3600e9
-                                      : -1;
-        if (scale < 0) fail("--" + flag + "=" + text + ": not a duration (like 30s or 1m30s)");
-        total += static_cast<std::int64_t>(number * scale);
-    }
-    return total;
 }
 
 std::string clean_absolute(const std::string& path) {
@@ -204,7 +175,7 @@ void apply_config_instruction(StageState& state, const Instruction& instruction,
                     }
                     if (check.retries < 0) fail("--retries cannot be negative");
                 } else {
-                    std::int64_t duration = parse_duration(value, flag.name);
+                    std::int64_t duration = engine::parse_go_duration(value, "--" + flag.name);
                     if (flag.name == "interval") check.interval = duration;
                     if (flag.name == "timeout") check.timeout = duration;
                     if (flag.name == "start-period") check.start_period = duration;
