@@ -189,6 +189,19 @@ std::string netns_path_for(const std::string& run_root, const std::string& id) {
     return run_root + "/netns/" + id;
 }
 
+namespace {
+
+// The namespace the runtime made for the init, held by a file (for
+// `network connect`, nsenter, and to find what a crash left), its loopback up.
+void hold_container_namespace(const std::string& run_root, const std::string& id, pid_t init_pid) {
+    make_directories(run_root + "/netns", 0700);
+    UniqueFd netns = network::hold_network_namespace(
+        "/proc/" + std::to_string(init_pid) + "/ns/net", netns_path_for(run_root, id));
+    network::RouteNetlink(netns.get()).set_up("lo");
+}
+
+} // namespace
+
 bool uses_endpoints(const std::string& network_mode) {
     return network_mode != "none" && network_mode != "host" &&
            !network_mode.starts_with("container:");
@@ -322,11 +335,8 @@ void connect_container(image::Database& database, const std::string& root,
     if (rootless()) {
         // No bridge or veth for an unprivileged user: slirp4netns.
         std::string netns_path = netns_path_for(run_root, record.id);
-        make_directories(run_root + "/netns", 0700);
         try {
-            UniqueFd netns = network::hold_network_namespace(
-                "/proc/" + std::to_string(init_pid) + "/ns/net", netns_path);
-            network::RouteNetlink(netns.get()).set_up("lo");
+            hold_container_namespace(run_root, record.id, init_pid);
             connect_rootless_network(run_root, record.id, netns_path, request);
             add_hosts_line(container_dir, slirp_container_address, "");
         } catch (...) {
@@ -341,13 +351,8 @@ void connect_container(image::Database& database, const std::string& root,
     NetworkStore store(database);
     NetworkRecord network = network_for_mode(store, request.network);
     std::string netns_path = netns_path_for(run_root, record.id);
-    make_directories(run_root + "/netns", 0700);
     try {
-        // The namespace the runtime made for the init, held by a file: for
-        // `network connect`, nsenter, and to find what a crash left.
-        UniqueFd netns = network::hold_network_namespace(
-            "/proc/" + std::to_string(init_pid) + "/ns/net", netns_path);
-        network::RouteNetlink(netns.get()).set_up("lo");
+        hold_container_namespace(run_root, record.id, init_pid);
         connect_endpoint(store, network, record.id, netns_path, request.network_options.aliases,
                          true);
         auto endpoints = store.endpoints_of_container(record.id);
