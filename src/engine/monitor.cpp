@@ -223,6 +223,7 @@ class Monitor {
     UniqueFd stdin_write_;     // the stdin pipe's write end (-i without -t)
     UniqueFd attach_listener_; // where `berth attach` connects
     pid_t init_pid_ = 0;
+    RunRequest request_; // the container's, read at its start
 };
 
 int Monitor::fail_start(const std::string& message) {
@@ -397,11 +398,11 @@ void Monitor::start_container() {
 
     init_pid_ = runtime_->state(plan_.id).pid;
     ContainerRecord record = containers().get(plan_.id);
+    request_ = run_request_from_json(nlohmann::json::parse(record.config_json));
     // Between create and start, as OCI means it: the init waits in its new
     // network namespace while berth wires it (veth, address, routes, ports).
     connect_container(database(), run_root_of(plan_.database_path), run_root_of(plan_.runtime_root),
-                      record, run_request_from_json(nlohmann::json::parse(record.config_json)),
-                      plan_.container_dir, init_pid_);
+                      record, request_, plan_.container_dir, init_pid_);
     record = containers().get(plan_.id);
     record.state = ContainerState::running;
     record.pid = init_pid_;
@@ -433,8 +434,7 @@ int Monitor::hand_over(std::chrono::milliseconds delay) {
         relay.log_path = plan_.container_dir + "/" + plan_.id + "-json.log";
         relay.log_rotation = plan_.log_rotation;
     }
-    if (auto check = healthcheck_schedule(self_exe(), plan_.root, plan_.id,
-                                          request_of(containers().get(plan_.id)))) {
+    if (auto check = healthcheck_schedule(self_exe(), plan_.root, plan_.id, request_)) {
         relay.periodic_command = std::move(check->command);
         relay.periodic_interval_ms = check->interval_ms;
     }
