@@ -1,6 +1,7 @@
 #include "berth/base/syscalls.h"
 
 #include "berth/base/error.h"
+#include "berth/base/side_thread.h"
 
 #include <cerrno>
 #include <fcntl.h>
@@ -44,6 +45,8 @@ UniqueFd open_in_root(int root_fd, const std::string& path, int flags, mode_t mo
 }
 
 pid_t clone3_fork(std::uint64_t flags, int* pidfd, int exit_signal, int cgroup_fd) {
+    // No other thread may hold a libc lock at the instant of the copy.
+    join_side_thread();
     clone_args args{};
     args.flags = flags;
     if (cgroup_fd >= 0) {

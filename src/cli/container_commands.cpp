@@ -56,6 +56,7 @@ void define_create_or_run(CLI::App* command, GlobalOptions& global, bool is_run)
             if (flags->pull != "missing" || !flags->platform.empty())
                 prepare_image_for_run(global, request.image, flags->pull, flags->platform);
             engine.emplace(open_engine(global));
+            if (is_run) engine->get_ready_to_start();
             try {
                 record = engine->create(request);
             } catch (const Error&) {

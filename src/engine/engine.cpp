@@ -13,6 +13,7 @@
 #include "berth/engine/user_lookup.h"
 #include "berth/image/image_store.h"
 #include "berth/image/rootfs.h"
+#include "berth/runtime/cgroups.h"
 #include "berth/runtime/runtime.h"
 #include "container_network.h"
 #include "container_runtime.h"
@@ -179,7 +180,20 @@ void Engine::note_paused(ContainerRecord& record, bool if_hinted) {
     }
 }
 
+void Engine::get_ready_to_start() const {
+    // Rootless containers get no cgroups here; on v2 the runtime clones the
+    // init straight into its cgroup. Otherwise the init is moved there.
+    if (rootless()) return;
+    try {
+        if (runtime::cgroups::detect_mode() != runtime::cgroups::Mode::v2)
+            runtime::cgroups::warm_up_moves();
+    } catch (const Error&) {
+        // No cgroup filesystem: the start says so itself.
+    }
+}
+
 Attachment Engine::start(const std::string& reference, bool attach) {
+    get_ready_to_start();
     ContainerRecord record = get(reference);
     if (is_monitored(record)) {
         if (attach) fail("container " + record.name + " is already running");

@@ -17,6 +17,7 @@
 #include "healthcheck_schedule.h"
 #include "monitor_handoff.h"
 #include "process_identity.h"
+#include "relay.h"
 #include "rootless_network.h"
 #include "teardown.h"
 
@@ -29,6 +30,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <memory>
+#include <optional>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -40,6 +42,12 @@ namespace berth::engine {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// How long stage one watches a container itself while a command waits for
+// its exit (monitor_handoff.h), before berth-monitor takes over: long enough
+// for the short commands people `run`, short enough that a long-lived
+// container soon costs only berth-monitor's memory.
+constexpr auto own_watch = std::chrono::seconds(1);
 
 // Closes every fd but stdio and `keep`: an inherited fd could hold a lock
 // (the image store's) or a pipe open for as long as the container runs.
@@ -189,8 +197,13 @@ class Monitor {
     int fail_start(const std::string& message);
     // Stdio pipes, then the runtime's create and start; throws on failure.
     void start_container();
-    // Execs berth-monitor; returns (the exit code) only if that fails.
+    // Watches the started container: itself for a moment if a command
+    // waits for its exit, then through berth-monitor. Returns the exit code
+    // if the container's exit was handled here, or if the exec failed.
     int hand_over(std::chrono::milliseconds delay);
+    RelayPlan relay_plan(std::chrono::milliseconds delay);
+    // What follows the init's exit: record it, then remove or restart.
+    int after_exit(const RelayOutcome& outcome, std::chrono::milliseconds delay);
     bool stopped_by_user() const;
     // False if the user stopped the container meanwhile.
     bool sleep_unless_stopped(std::chrono::milliseconds delay);
@@ -297,6 +310,10 @@ int Monitor::run() {
 
 int Monitor::resume(const RelayOutcome& outcome, std::chrono::milliseconds delay) {
     redirect_stdio_to_diagnostics();
+    return after_exit(outcome, delay);
+}
+
+int Monitor::after_exit(const RelayOutcome& outcome, std::chrono::milliseconds delay) {
     int code = outcome.wait_status < 0 ? 255 : exit_code_of(outcome.wait_status);
     ContainerRecord record = containers().get(plan_.id);
     const RestartPolicy policy = request_of(record).options.restart;
@@ -412,13 +429,7 @@ void Monitor::start_container() {
     runtime_->start(plan_.id);
 }
 
-int Monitor::hand_over(std::chrono::milliseconds delay) {
-    std::string monitor_exe;
-    try {
-        monitor_exe = small_monitor_path();
-    } catch (const std::exception& error) {
-        return fail_start(error.what());
-    }
+RelayPlan Monitor::relay_plan(std::chrono::milliseconds delay) {
     RelayPlan relay;
     relay.init_pid = init_pid_;
     relay.stdout_read = stdout_read_.get();
@@ -443,6 +454,26 @@ int Monitor::hand_over(std::chrono::milliseconds delay) {
         relay.exit_command.push_back(std::move(word));
     relay.exit_command.push_back("--attach-listener-fd=" + std::to_string(attach_listener_.get()));
     relay.exit_command.push_back("--delay-ms=" + std::to_string(delay.count()));
+    return relay;
+}
+
+int Monitor::hand_over(std::chrono::milliseconds delay) {
+    std::string monitor_exe;
+    try {
+        monitor_exe = small_monitor_path();
+    } catch (const std::exception& error) {
+        return fail_start(error.what());
+    }
+    RelayPlan relay = relay_plan(delay);
+    // A command waits for the exit (an attached run): a short container ends
+    // here, two execs (berth-monitor, berth's exit command) and a database
+    // open sooner. A health check's schedule is berth-monitor's alone.
+    if (control_ >= 0 && relay.periodic_command.empty()) {
+        std::optional<RelayOutcome> outcome = relay_until(relay, Clock::now() + own_watch);
+        control_ = relay.control;
+        if (relay.stdin_write < 0) stdin_write_.release(); // the relay closed it
+        if (outcome) return after_exit(*outcome, delay);
+    }
     std::vector<std::string> words{monitor_exe};
     for (auto& word : encode_relay_plan(relay))
         words.push_back(std::move(word));

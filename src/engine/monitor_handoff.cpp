@@ -20,6 +20,32 @@ long number_of(const std::string& word, const std::string& value) {
     return number;
 }
 
+// Bytes as hex digits, so that any of them pass through argv.
+std::string to_hex(const std::string& bytes) {
+    static const char digits[] = "0123456789abcdef";
+    std::string hex;
+    hex.reserve(bytes.size() * 2);
+    for (unsigned char byte : bytes) {
+        hex += digits[byte >> 4];
+        hex += digits[byte & 15];
+    }
+    return hex;
+}
+
+std::string from_hex(const std::string& word, const std::string& hex) {
+    auto value = [&](char digit) {
+        if (digit >= '0' && digit <= '9') return digit - '0';
+        if (digit >= 'a' && digit <= 'f') return digit - 'a' + 10;
+        fail("berth-monitor: bad hex digit in " + word);
+    };
+    if (hex.size() % 2) fail("berth-monitor: odd hex length in " + word);
+    std::string bytes;
+    bytes.reserve(hex.size() / 2);
+    for (std::size_t i = 0; i < hex.size(); i += 2)
+        bytes += static_cast<char>(value(hex[i]) * 16 + value(hex[i + 1]));
+    return bytes;
+}
+
 } // namespace
 
 bool word_value(const std::string& word, const char* name, std::string& value) {
@@ -51,6 +77,9 @@ std::vector<std::string> encode_relay_plan(const RelayPlan& plan) {
         add("log-max-size", std::to_string(plan.log_rotation.max_size));
         add("log-max-files", std::to_string(plan.log_rotation.max_files));
     }
+    if (plan.ran_before_ms) add("ran-before-ms", std::to_string(plan.ran_before_ms));
+    if (!plan.unfinished_stdout.empty()) add("unfinished-stdout", to_hex(plan.unfinished_stdout));
+    if (!plan.unfinished_stderr.empty()) add("unfinished-stderr", to_hex(plan.unfinished_stderr));
     if (!plan.periodic_command.empty()) {
         add("every-ms", std::to_string(plan.periodic_interval_ms));
         for (const auto& word : plan.periodic_command)
@@ -92,6 +121,12 @@ RelayPlan decode_relay_plan(const std::vector<std::string>& args) {
             plan.log_rotation.max_size = static_cast<std::uint64_t>(number_of(word, value));
         else if (word_value(word, "log-max-files", value))
             plan.log_rotation.max_files = static_cast<unsigned>(number_of(word, value));
+        else if (word_value(word, "ran-before-ms", value))
+            plan.ran_before_ms = number_of(word, value);
+        else if (word_value(word, "unfinished-stdout", value))
+            plan.unfinished_stdout = from_hex(word, value);
+        else if (word_value(word, "unfinished-stderr", value))
+            plan.unfinished_stderr = from_hex(word, value);
         else if (word_value(word, "every-ms", value))
             plan.periodic_interval_ms = static_cast<int>(number_of(word, value));
         else if (word_value(word, "periodic", value))

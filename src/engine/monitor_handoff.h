@@ -2,7 +2,10 @@
 //
 // Stage one is forked from the berth command (monitor.cpp): it creates the
 // container through the runtime library, wires its network and starts it,
-// which needs SQLite and most of the engine. For the long wait it then execs
+// which needs SQLite and most of the engine. When a command waits for the
+// container's exit (an attached `run`), stage one first watches it itself
+// for a moment: a short container ends there, its exit recorded at once,
+// without the two execs below. For the long wait it then execs
 // the small `berth-monitor` (stage two, relay.cpp), handing over the fds it
 // needs and the init's pid: the init stays its child across the exec, and so
 // does the child-subreaper bit. berth-monitor links no SQLite and no JSON
@@ -40,6 +43,10 @@ struct RelayPlan {
     std::vector<int> held_fds;
     std::string log_path; // the json-file log; empty: no log
     LogRotation log_rotation;
+    // What stage one's own watch leaves to berth-monitor: how long the
+    // container has run so far, and the start of a line not yet logged.
+    long ran_before_ms = 0;
+    std::string unfinished_stdout, unfinished_stderr;
     // Run every `periodic_interval_ms` while the container runs, never two
     // at once (for health checks: `berth healthcheck run ID`); empty: none.
     std::vector<std::string> periodic_command;

@@ -34,13 +34,20 @@ long milliseconds_until(Clock::time_point when) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(when - Clock::now()).count();
 }
 
+// The plan's fds are borrowed, never closed here, but for the stdin pipe
+// (closed at the end of input) and a control socket that went away.
 class Relay {
   public:
-    explicit Relay(RelayPlan plan);
-    int run();
+    explicit Relay(RelayPlan& plan);
+    // Relays until the init has exited and its output is drained, or until
+    // `until` (if given) while the init still runs: nullopt then, and the
+    // plan brought up to date for whoever goes on (give_back).
+    std::optional<RelayOutcome> watch(std::optional<Clock::time_point> until);
 
   private:
-    void pump();
+    // False if `until` came first.
+    bool pump(std::optional<Clock::time_point> until);
+    void give_back();
     void read_output(int fd, bool is_stderr, bool& open);
     void handle_control_frame();
     void accept_attach();
@@ -54,8 +61,9 @@ class Relay {
         control_ = -1;
     }
 
-    RelayPlan plan_;
-    UniqueFd stdout_, stderr_, console_, init_pidfd_;
+    RelayPlan& plan_;
+    int stdout_, stderr_, console_;
+    UniqueFd init_pidfd_;
     int control_;
     StdinRelay stdin_;
     std::optional<JsonLogWriter> log_;
@@ -68,16 +76,20 @@ class Relay {
     Clock::time_point next_periodic_{};
 };
 
-Relay::Relay(RelayPlan plan)
-    : plan_(std::move(plan)), stdout_(plan_.stdout_read), stderr_(plan_.stderr_read),
-      console_(plan_.console), control_(plan_.control) {
+Relay::Relay(RelayPlan& plan)
+    : plan_(plan), stdout_(plan.stdout_read), stderr_(plan.stderr_read), console_(plan.console),
+      control_(plan.control) {
     if (plan_.stdin_write >= 0) stdin_ = StdinRelay(plan_.stdin_write, true);
-    if (console_) {
-        ::fcntl(console_.get(), F_SETFL, ::fcntl(console_.get(), F_GETFL) | O_NONBLOCK);
-        if (plan_.console_input) stdin_ = StdinRelay(console_.get(), false);
+    if (console_ >= 0) {
+        ::fcntl(console_, F_SETFL, ::fcntl(console_, F_GETFL) | O_NONBLOCK);
+        if (plan_.console_input) stdin_ = StdinRelay(console_, false);
     }
     init_pidfd_.reset(pidfd_open(plan_.init_pid));
-    if (!plan_.log_path.empty()) log_.emplace(plan_.log_path, plan_.log_rotation);
+    if (!plan_.log_path.empty()) {
+        log_.emplace(plan_.log_path, plan_.log_rotation);
+        log_->continue_line(false, plan_.unfinished_stdout);
+        log_->continue_line(true, plan_.unfinished_stderr);
+    }
     if (!plan_.periodic_command.empty())
         next_periodic_ = Clock::now() + std::chrono::milliseconds(plan_.periodic_interval_ms);
 }
@@ -143,16 +155,15 @@ void Relay::start_periodic_command() {
     }
 }
 
-void Relay::pump() {
-    bool stdout_open = static_cast<bool>(stdout_), stderr_open = static_cast<bool>(stderr_);
-    bool console_open = static_cast<bool>(console_);
+bool Relay::pump(std::optional<Clock::time_point> until) {
+    bool stdout_open = stdout_ >= 0, stderr_open = stderr_ >= 0, console_open = console_ >= 0;
     while (stdout_open || stderr_open || console_open || !init_exited_) {
         pollfd fds[9];
         nfds_t count = 0;
         long timeout_ms = -1;
-        if (stdout_open) fds[count++] = {stdout_.get(), POLLIN, 0};
-        if (stderr_open) fds[count++] = {stderr_.get(), POLLIN, 0};
-        if (console_open) fds[count++] = {console_.get(), POLLIN, 0};
+        if (stdout_open) fds[count++] = {stdout_, POLLIN, 0};
+        if (stderr_open) fds[count++] = {stderr_, POLLIN, 0};
+        if (console_open) fds[count++] = {console_, POLLIN, 0};
         if (!init_exited_ && init_pidfd_) fds[count++] = {init_pidfd_.get(), POLLIN, 0};
         // While input waits for room, no more is taken: the attached command
         // then waits too, and output keeps flowing meanwhile.
@@ -169,6 +180,11 @@ void Relay::pump() {
             long left = milliseconds_until(drain_deadline_);
             if (left <= 0) break;
             timeout_ms = timeout_ms < 0 ? left : std::min(timeout_ms, left);
+        } else if (until) {
+            // Input still queued is written first: it cannot be handed over.
+            long left = std::max(0L, milliseconds_until(*until));
+            if (left == 0 && !stdin_.has_pending()) return false;
+            timeout_ms = timeout_ms < 0 ? left : std::min(timeout_ms, left);
         }
         int ready = ::poll(fds, count, static_cast<int>(timeout_ms));
         if (ready < 0 && errno != EINTR) throw_errno("waiting for the container");
@@ -178,11 +194,11 @@ void Relay::pump() {
             if (entry.events == POLLOUT) {
                 // The stdin entry (a pty master also has an entry of its own for reading).
                 stdin_.write_pending();
-            } else if (entry.fd == stdout_.get() && stdout_open) {
+            } else if (entry.fd == stdout_ && stdout_open) {
                 read_output(entry.fd, false, stdout_open);
-            } else if (entry.fd == stderr_.get() && stderr_open) {
+            } else if (entry.fd == stderr_ && stderr_open) {
                 read_output(entry.fd, true, stderr_open);
-            } else if (entry.fd == console_.get() && console_open) {
+            } else if (entry.fd == console_ && console_open) {
                 read_output(entry.fd, false, console_open);
             } else if (entry.fd == control_) {
                 handle_control_frame();
@@ -203,6 +219,7 @@ void Relay::pump() {
         }
         if (errno != ECHILD) init_status_ = status;
     }
+    return true;
 }
 
 void Relay::handle_control_frame() {
@@ -225,10 +242,10 @@ void Relay::handle_control_frame() {
         stdin_.close_input();
         break;
     case FrameType::resize:
-        if (console_) {
+        if (console_ >= 0) {
             winsize size{};
             if (std::sscanf(frame.payload.c_str(), "%hu %hu", &size.ws_row, &size.ws_col) == 2)
-                ::ioctl(console_.get(), TIOCSWINSZ, &size);
+                ::ioctl(console_, TIOCSWINSZ, &size);
         }
         break;
     default:
@@ -248,40 +265,59 @@ void Relay::accept_attach() {
     control_ = fd;
 }
 
-int Relay::run() {
+std::optional<RelayOutcome> Relay::watch(std::optional<Clock::time_point> until) {
     auto started = Clock::now();
     buffer_.resize(max_frame_payload);
+    bool finished = true;
     try {
-        pump();
+        finished = pump(until);
     } catch (const std::exception& error) {
         std::fprintf(stderr, "berth monitor: %s\n", error.what());
     }
-    // Output from here on has nowhere to go; the init is reaped.
-    log_.reset();
-    stdout_.reset();
-    stderr_.reset();
-    stdin_ = StdinRelay();
-    console_.reset();
-    init_pidfd_.reset();
     auto ran_ms =
+        plan_.ran_before_ms +
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-    std::vector<std::string> words = plan_.exit_command;
-    words.push_back("--status=" + std::to_string(init_status_));
-    words.push_back("--ran-ms=" + std::to_string(ran_ms));
-    words.push_back("--control=" + std::to_string(control_));
-    keep_across_exec(control_);
-    keep_across_exec(plan_.attach_listener);
-    exec_words(words);
-    int error = errno;
-    std::fprintf(stderr, "berth monitor: running %s: %s\n", words[0].c_str(), std::strerror(error));
-    forward(FrameType::exited, "255");
-    return 1;
+    if (!finished) {
+        plan_.ran_before_ms = ran_ms;
+        give_back();
+        return std::nullopt;
+    }
+    // The init is reaped and its output drained (and logged, to the end).
+    give_back();
+    return RelayOutcome{init_status_, ran_ms, control_};
+}
+
+void Relay::give_back() {
+    if (log_) {
+        plan_.unfinished_stdout = log_->unfinished_line(false);
+        plan_.unfinished_stderr = log_->unfinished_line(true);
+    }
+    // With a console, the relay's fd is the pty master, not the plan's pipe.
+    int stdin_write = stdin_.release();
+    if (!plan_.console_input) plan_.stdin_write = stdin_write;
+    plan_.control = control_;
 }
 
 } // namespace
 
+std::optional<RelayOutcome> relay_until(RelayPlan& plan, Clock::time_point deadline) {
+    return Relay(plan).watch(deadline);
+}
+
 int run_relay(RelayPlan plan) {
-    return Relay(std::move(plan)).run();
+    RelayOutcome outcome = *Relay(plan).watch(std::nullopt);
+    std::vector<std::string> words = plan.exit_command;
+    words.push_back("--status=" + std::to_string(outcome.wait_status));
+    words.push_back("--ran-ms=" + std::to_string(outcome.ran_ms));
+    words.push_back("--control=" + std::to_string(outcome.control));
+    // Every other fd of the plan is close-on-exec: the exit command has no use for them.
+    keep_across_exec(outcome.control);
+    keep_across_exec(plan.attach_listener);
+    exec_words(words);
+    int error = errno;
+    std::fprintf(stderr, "berth monitor: running %s: %s\n", words[0].c_str(), std::strerror(error));
+    if (outcome.control >= 0) send_frame(outcome.control, FrameType::exited, "255");
+    return 1;
 }
 
 } // namespace berth::engine

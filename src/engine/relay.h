@@ -7,9 +7,21 @@
 
 #include "monitor_handoff.h"
 
+#include <chrono>
+#include <optional>
+
 namespace berth::engine {
 
 // Returns only if the exit command cannot be exec'd (the caller's exit code).
 int run_relay(RelayPlan plan);
+
+// Stage one's short watch (monitor_handoff.h): the same relay, but only
+// until `deadline`. The outcome once the init has exited and its output is
+// drained; nullopt if it still runs then, with `plan` brought up to date for
+// berth-monitor to go on: the attached command's socket may have changed,
+// the stdin pipe may have closed (-1), a log line may be unfinished. The
+// plan's fds stay open but for those two.
+std::optional<RelayOutcome> relay_until(RelayPlan& plan,
+                                        std::chrono::steady_clock::time_point deadline);
 
 } // namespace berth::engine

@@ -43,6 +43,13 @@ bool StdinRelay::write_pending() {
     return fd_ >= 0;
 }
 
+int StdinRelay::release() {
+    owned_.release();
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+}
+
 void StdinRelay::close_input() {
     if (!owned_) return;
     closing_ = true;

@@ -31,6 +31,8 @@ class StdinRelay {
     // End of input: a pipe closes once its queue is written. A terminal
     // takes no end from us; its reader sees one when it exits.
     void close_input();
+    // Gives up the fd without closing it (-1 if it is closed already).
+    int release();
 
   private:
     int fd_ = -1;

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <iostream>
 #include <map>
+#include <thread>
 
 namespace {
 
@@ -105,6 +106,47 @@ TEST_F(EngineTest, NeitherContainerNorMonitorHoldsTheCommandsFds) {
     EXPECT_EQ(state["Status"], "exited");
     EXPECT_EQ(state["ExitCode"], 137);
     EXPECT_EQ(berth({"rm", id}).exit_code, 0);
+    expect_nothing_left();
+}
+
+// The name `ps` shows for a process (what the monitor's prctl sets).
+std::string comm_of(pid_t pid) {
+    return trim(read_text("/proc/" + std::to_string(pid) + "/comm"));
+}
+
+// An attached run is watched by the monitor's first stage itself for a
+// second (a short container ends there, two execs sooner), then handed to
+// berth-monitor in the same process, mid-stream: the output, the log (a line
+// unfinished at the hand-over included), input sent after it and the exit
+// code come through whole.
+TEST_F(EngineTest, AttachedRunIsHandedToBerthMonitorMidStream) {
+    std::string script = "read first; echo got $first; printf half-; sleep 2; echo line; "
+                         "read second; echo got $second; exit 7";
+    std::string pipeline = "(echo one; sleep 2.5; echo two) | \"$0\" --root \"$1\" run -i --name "
+                           "handed --cgroup-parent \"$2\" --network none busybox sh -c \"$3\"";
+    CommandResult result;
+    std::thread attached([&] {
+        result = berth_test::run_command(
+            {"sh", "-c", pipeline, BERTH_PATH, root().string(), cgroup_parent(), script}, {},
+            30000);
+    });
+    // Past the first second the monitor has become berth-monitor.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1800));
+    std::vector<std::string> monitors;
+    for (pid_t child : living_children())
+        if (comm_of(child) == "berth-monitor") monitors.push_back(exe_of(child));
+    attached.join();
+    EXPECT_EQ(monitors, std::vector<std::string>{"berth-monitor"});
+    EXPECT_EQ(result.exit_code, 7) << result;
+    EXPECT_EQ(result.out, "got one\nhalf-line\ngot two\n") << result;
+    CommandResult logs = berth({"logs", "handed"});
+    EXPECT_EQ(logs.out, "got one\nhalf-line\ngot two\n") << logs;
+    std::string log_file =
+        read_text(root() / "containers" / inspect("handed")["Id"].get<std::string>() /
+                  (inspect("handed")["Id"].get<std::string>() + "-json.log"));
+    EXPECT_NE(log_file.find("\"log\":\"half-line\\n\""), std::string::npos)
+        << "one entry for the line the hand-over cut: " << log_file;
+    EXPECT_EQ(berth({"rm", "handed"}).exit_code, 0);
     expect_nothing_left();
 }
 

@@ -72,3 +72,22 @@ TEST(MonitorHandoff, TheOutcomeIsTakenOffTheExitCommandsWords) {
     EXPECT_EQ(outcome.control, -1);
     EXPECT_EQ(words, (std::vector<std::string>{"--id=abc", "--delay-ms=100"}));
 }
+
+// Stage one's own watch hands berth-monitor the time run so far and the
+// start of a log line, whatever bytes it holds.
+TEST(MonitorHandoff, TheFirstWatchsLeftoversSurviveTheirWords) {
+    RelayPlan plan;
+    plan.init_pid = 7;
+    plan.exit_command = {"/bin/true"};
+    plan.ran_before_ms = 1003;
+    plan.unfinished_stdout = std::string("prompt \x1b[1m$ \0\xff", 13);
+    plan.unfinished_stderr = "--not=a word";
+    RelayPlan decoded = decode_relay_plan(encode_relay_plan(plan));
+    EXPECT_EQ(decoded.ran_before_ms, 1003);
+    EXPECT_EQ(decoded.unfinished_stdout, plan.unfinished_stdout);
+    EXPECT_EQ(decoded.unfinished_stderr, plan.unfinished_stderr);
+    EXPECT_THROW(decode_relay_plan({"--init-pid=1", "--unfinished-stdout=abc", "--", "/bin/true"}),
+                 berth::Error); // odd length
+    EXPECT_THROW(decode_relay_plan({"--init-pid=1", "--unfinished-stdout=zz", "--", "/bin/true"}),
+                 berth::Error);
+}

@@ -25,7 +25,8 @@ UniqueFd open_in_root(int root_fd, const std::string& path, int flags, mode_t mo
 // the address space). Returns the child's pid in the parent, 0 in the child.
 // With `pidfd` non-null, CLONE_PIDFD is added and the pidfd stored there.
 // With `cgroup_fd` >= 0 the child starts in that cgroup v2 directory
-// (CLONE_INTO_CGROUP), with no later move.
+// (CLONE_INTO_CGROUP), with no later move. A side thread (side_thread.h)
+// is joined first.
 pid_t clone3_fork(std::uint64_t flags, int* pidfd, int exit_signal, int cgroup_fd = -1);
 
 int pidfd_open(pid_t pid);

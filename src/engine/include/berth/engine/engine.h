@@ -112,6 +112,10 @@ class Engine {
     // Resolves the image, records the container (refusing a name in use with
     // NameConflict), mounts its rootfs and writes its bundle. All or nothing.
     ContainerRecord create(const RunRequest& request);
+    // This command will start a container soon (through a forked monitor):
+    // the host's cgroup-move lock gets ready meanwhile (see
+    // runtime::cgroups::warm_up_moves).
+    void get_ready_to_start() const;
     // Starts the container's monitor, which creates and starts it. With
     // `attach`, the attachment streams its output until it exits.
     Attachment start(const std::string& reference, bool attach);

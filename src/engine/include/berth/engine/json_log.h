@@ -40,6 +40,13 @@ class JsonLogWriter {
     void write(bool is_stderr, std::string_view data);
     // Writes what is left of an unfinished line (at the end of the streams).
     void flush();
+    // The start of a line not written yet, for another writer (another
+    // process's) to go on with through continue_line: a line is never split
+    // where one writer hands over to the next.
+    const std::string& unfinished_line(bool is_stderr) const { return pending_[is_stderr]; }
+    void continue_line(bool is_stderr, std::string start) {
+        pending_[is_stderr] = std::move(start);
+    }
 
   private:
     void write_entry(bool is_stderr, std::string_view text);

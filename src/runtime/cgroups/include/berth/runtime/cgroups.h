@@ -38,6 +38,20 @@ struct Host {
     static Host detect(const std::string& cgroup_root = "/sys/fs/cgroup");
 };
 
+// Moving a process into a cgroup takes a kernel lock (cgroup_threadgroup_rwsem)
+// whose first writer after a quiet spell waits for an RCU grace period, 5-15
+// ms on a 2-core machine, while writers that follow within a grace period of
+// the last do not wait. A start moves its init (v1 and hybrid hosts always;
+// v2 uses CLONE_INTO_CGROUP instead). This makes a move that changes nothing,
+// this process into the cgroup it is already in, on a detached thread, so
+// that the wait runs beside the caller's work (~10 ms of it before the init
+// exists) rather than after it. Once per process; silent when there is
+// nothing to write to. For a process that forks (fork(), not clone3) the
+// one that moves: clone3_fork waits for the thread (side_thread.h). The
+// kernel's `favordynmods` mount option removes the wait for good; berth
+// does not change the host's mounts.
+void warm_up_moves(const std::string& cgroup_root = "/sys/fs/cgroup");
+
 // Where one hierarchy keeps the container: the hierarchy's mount point and
 // the container's directory below it.
 struct Placement {
