@@ -499,8 +499,10 @@ void Monitor::finish(int exit_code) {
         attach_listener_.reset();
         ::unlink(plan_.attach_socket.c_str());
     }
+    bool released = false;
     try {
         release_container(database(), plan_.runtime_root, plan_.id, plan_.container_dir);
+        released = true;
     } catch (const std::exception& error) {
         std::fprintf(stderr, "berth monitor: releasing the container: %s\n", error.what());
     }
@@ -514,8 +516,9 @@ void Monitor::finish(int exit_code) {
         record.monitor_start_time = 0;
         containers().update_state(record);
         if (plan_.auto_remove) {
-            trash = delete_container_files(database(), plan_.runtime_root, plan_.id,
-                                           plan_.container_dir);
+            trash = released ? discard_container_files(database(), plan_.id, plan_.container_dir)
+                             : delete_container_files(database(), plan_.runtime_root, plan_.id,
+                                                      plan_.container_dir);
             containers().remove(plan_.id);
             remove_anonymous_volumes(database(), plan_.root, request_of(record));
         }

@@ -56,6 +56,11 @@ void release_container(image::Database& database, const std::string& runtime_roo
 std::string delete_container_files(image::Database& database, const std::string& runtime_root,
                                    const std::string& id, const std::string& container_dir) {
     release_container(database, runtime_root, id, container_dir);
+    return discard_container_files(database, id, container_dir);
+}
+
+std::string discard_container_files(image::Database& database, const std::string& id,
+                                    const std::string& container_dir) {
     NetworkStore(database).forget_container(id);
     // <root>/containers/<id> → <root>/trash/<id>, on the same filesystem.
     std::filesystem::path trash =

@@ -21,11 +21,16 @@ std::string container_runtime_name(image::Database& database, const std::string&
 void release_container(image::Database& database, const std::string& runtime_root,
                        const std::string& id, const std::string& container_dir);
 
-// release_container, then the container's directory (upper layer, logs,
-// bundle) leaves its place with one rename into the root's trash, for
-// empty_trash to delete. Returns its place in the trash (<root>/trash/<id>).
+// release_container, then discard_container_files.
 std::string delete_container_files(image::Database& database, const std::string& runtime_root,
                                    const std::string& id, const std::string& container_dir);
+
+// For a released container: its network rows go, and its directory (upper
+// layer, logs, bundle) leaves its place with one rename into the root's
+// trash, for empty_trash to delete. Returns its place in the trash
+// (<root>/trash/<id>).
+std::string discard_container_files(image::Database& database, const std::string& id,
+                                    const std::string& container_dir);
 
 // Deletes `discarded` (what delete_container_files returned), then what
 // killed processes left in the trash more than a minute ago: a thousand

@@ -129,11 +129,13 @@ CreatedContainer create_container(StateStore& store, const CreateOptions& given_
                     ::geteuid() == 0 ? "root" : std::to_string(::geteuid())};
     record.creator_pid = ::getpid();
     record.creator_start_time = process_start_time(record.creator_pid);
-    record.config_text = config_text;
+    record.poststart_hooks = !spec.hooks.poststart.empty();
+    record.poststop_hooks = !spec.hooks.poststop.empty();
 
     CreatedContainer created;
     std::optional<cgroups::Cgroup> cgroup;
     try {
+        dir.write_config(config_text);
         dir.write_record(record);
         cgroup = setup_cgroup(spec, options.id);
         UniqueFd cgroup_fd;

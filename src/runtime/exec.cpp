@@ -44,7 +44,7 @@ Target find_running_container(const std::string& root, const std::string& id) {
     if (status != oci::Status::created && status != oci::Status::running)
         fail("cannot exec in a " + std::string(oci::status_name(status)) + " container");
     Target target;
-    target.spec = oci::parse_spec(record.config_text);
+    target.spec = oci::parse_spec(dir.read_config());
     target.init_pid = record.state.pid;
     target.cgroup_json = record.cgroup_json;
     target.state_json = oci::state_to_json(record.state);

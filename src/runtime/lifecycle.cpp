@@ -21,9 +21,9 @@ namespace berth::runtime {
 
 namespace {
 
-std::optional<oci::Spec> saved_spec(const ContainerRecord& record) {
+std::optional<oci::Spec> saved_spec(const ContainerDir& dir) {
     try {
-        return oci::parse_spec(record.config_text);
+        return oci::parse_spec(dir.read_config());
     } catch (const Error&) {
         return std::nullopt;
     }
@@ -138,7 +138,8 @@ void Runtime::start(const std::string& id) {
     ::unlink(dir.file("exec.fifo").c_str());
     // "running" needs no write: with the fifo gone, that is what it reads as.
     record.state.status = oci::Status::running;
-    if (auto spec = saved_spec(record); spec && !spec->hooks.poststart.empty())
+    if (!record.poststart_hooks) return;
+    if (auto spec = saved_spec(dir); spec && !spec->hooks.poststart.empty())
         run_hooks_warning_only(spec->hooks.poststart, "poststart",
                                oci::state_to_json(record.state));
 }
@@ -205,8 +206,10 @@ void Runtime::remove(const std::string& id, bool force) {
     // Whatever is left in the cgroup (a process that left the pid namespace's
     // reach, say) goes with it.
     if (auto cgroup = saved_cgroup(record.cgroup_json)) cgroup->destroy();
-    if (auto spec = saved_spec(record); spec && !spec->hooks.poststop.empty())
-        run_hooks_warning_only(spec->hooks.poststop, "poststop", oci::state_to_json(record.state));
+    if (record.poststop_hooks)
+        if (auto spec = saved_spec(dir); spec && !spec->hooks.poststop.empty())
+            run_hooks_warning_only(spec->hooks.poststop, "poststop",
+                                   oci::state_to_json(record.state));
     dir.remove();
 }
 

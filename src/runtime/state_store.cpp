@@ -111,9 +111,23 @@ ContainerRecord ContainerDir::read_record() const {
     record.pid_start_time = in.value("pidStartTime", 0ULL);
     record.creator_pid = in.value("creatorPid", 0);
     record.creator_start_time = in.value("creatorStartTime", 0ULL);
-    record.config_text = in.value("config", "");
+    // A record of an older berth kept the config inside: its hooks unknown.
+    bool config_inside = in.contains("config");
+    record.poststart_hooks = in.value("poststartHooks", config_inside);
+    record.poststop_hooks = in.value("poststopHooks", config_inside);
     record.cgroup_json = in.value("cgroup", "");
     return record;
+}
+
+void ContainerDir::write_config(const std::string& text) const {
+    write_file_atomic(file("config.json"), text, 0600);
+}
+
+std::string ContainerDir::read_config() const {
+    if (path_exists(file("config.json"))) return read_file(file("config.json"));
+    nlohmann::json in = nlohmann::json::parse(read_file(file("state.json")), nullptr, false);
+    if (!in.is_object() || !in.contains("config")) fail("the config of " + path_ + " is missing");
+    return in.value("config", "");
 }
 
 void ContainerDir::write_record(const ContainerRecord& record) const {
@@ -131,7 +145,8 @@ void ContainerDir::write_record(const ContainerRecord& record) const {
     out["pidStartTime"] = record.pid_start_time;
     out["creatorPid"] = record.creator_pid;
     out["creatorStartTime"] = record.creator_start_time;
-    out["config"] = record.config_text;
+    out["poststartHooks"] = record.poststart_hooks;
+    out["poststopHooks"] = record.poststop_hooks;
     out["cgroup"] = record.cgroup_json;
     write_file_atomic(file("state.json"), out.dump(), 0600);
 }

@@ -1,5 +1,5 @@
 // Containers' state under --root: one directory per container holding its
-// record (state.json), a copy of its config, and its exec fifo. The
+// record (state.json), a copy of its config (config.json), and its exec fifo. The
 // directory's flock serialises every command on that container.
 #pragma once
 
@@ -17,9 +17,10 @@ struct ContainerRecord {
     unsigned long long pid_start_time = 0; // tells the init from a recycled pid
     pid_t creator_pid = 0;                 // the `create` still setting it up
     unsigned long long creator_start_time = 0;
-    // The config.json it was created from: exec and delete (poststop hooks)
-    // need it even if the bundle has changed or gone since.
-    std::string config_text;
+    // Whether its config has poststart (poststop) hooks: start (delete)
+    // reads the config (ContainerDir::read_config) only then.
+    bool poststart_hooks = false;
+    bool poststop_hooks = false;
     // The container's cgroups (cgroups::Cgroup::to_json), "" when it has none.
     std::string cgroup_json;
 };
@@ -33,6 +34,11 @@ class ContainerDir {
 
     ContainerRecord read_record() const;
     void write_record(const ContainerRecord& record) const;
+    // The config.json the container was created from: exec and delete
+    // (poststop hooks) need it even if the bundle has changed or gone since.
+    // Written once, apart from the record, which is rewritten several times.
+    void write_config(const std::string& text) const;
+    std::string read_config() const;
     // The status now: a recorded "running" whose init has died is "stopped".
     oci::Status current_status(const ContainerRecord& record) const;
     void remove();

@@ -56,6 +56,9 @@ void make_cpuset_directories(const Placement& placement) {
 // Removes `directory` and the cgroups below it, deepest first. rmdir fails
 // with EBUSY while killed processes are still leaving; they get a second.
 void remove_cgroup_tree(const std::string& directory) {
+    // Most have no child cgroups: the listing (of every control file) only
+    // when the kernel refuses.
+    if (::rmdir(directory.c_str()) == 0 || errno == ENOENT) return;
     for (const auto& child : child_cgroups(directory))
         remove_cgroup_tree(child);
     auto delay = std::chrono::milliseconds(1);
