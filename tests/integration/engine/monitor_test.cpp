@@ -77,6 +77,10 @@ TEST_F(EngineTest, NeitherContainerNorMonitorHoldsTheCommandsFds) {
     std::string id = trim(started.out);
     pid_t init = inspect(id)["State"]["Pid"].get<pid_t>();
     ASSERT_GT(init, 0);
+    // `run -d` returns once the init is released, maybe before its exec
+    // (as runc's start): until then it is berth's, its fds close-on-exec.
+    for (int i = 0; i < 200 && exe_of(init) != "busybox"; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     std::vector<std::string> init_fds = fd_targets(init);
     ASSERT_EQ(init_fds.size(), 3u) << ::testing::PrintToString(init_fds);
     EXPECT_EQ(init_fds[0], "0 -> /dev/null");
