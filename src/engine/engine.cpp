@@ -233,6 +233,10 @@ Attachment Engine::start(const std::string& reference, bool attach) {
     plan.keep_log = request.log_driver != "none";
     plan.log_rotation = parse_log_options(request.log_options);
     make_directories(options_.run_root + "/attach", 0700);
+    // Never open across the fork: SQLite keeps per-process state (the files
+    // it has open, the WAL index's mapping) that the monitor would inherit,
+    // and its own open of berth.db would reuse fds it has closed ("disk I/O
+    // error").
     close_database();
     return Attachment(spawn_monitor(plan));
 }
