@@ -3,6 +3,7 @@
 #include "berth/base/error.h"
 #include "berth/base/side_thread.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -80,6 +81,17 @@ void mark_cloexec_from(int first) {
         int fd_flags = ::fcntl(fd, F_GETFD);
         if (fd_flags >= 0) ::fcntl(fd, F_SETFD, fd_flags | FD_CLOEXEC);
     }
+}
+
+void close_fds_except(std::vector<int> keep) {
+    std::sort(keep.begin(), keep.end());
+    unsigned next = 3;
+    for (int fd : keep) {
+        if (fd < 0 || static_cast<unsigned>(fd) < next) continue;
+        if (static_cast<unsigned>(fd) > next) ::syscall(SYS_close_range, next, fd - 1, 0);
+        next = static_cast<unsigned>(fd) + 1;
+    }
+    ::syscall(SYS_close_range, next, ~0U, 0);
 }
 
 void seqpacket_pair(UniqueFd& a, UniqueFd& b) {

@@ -27,7 +27,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <dirent.h>
 #include <fcntl.h>
 #include <memory>
 #include <optional>
@@ -48,21 +47,6 @@ using Clock = std::chrono::steady_clock;
 // for the short commands people `run`, short enough that a long-lived
 // container soon costs only berth-monitor's memory.
 constexpr auto own_watch = std::chrono::seconds(1);
-
-// Closes every fd but stdio and `keep`: an inherited fd could hold a lock
-// (the image store's) or a pipe open for as long as the container runs.
-void close_other_fds(const std::vector<int>& keep) {
-    std::vector<int> open;
-    if (DIR* fds = ::opendir("/proc/self/fd")) {
-        while (dirent* entry = ::readdir(fds)) {
-            int fd = std::atoi(entry->d_name);
-            if (entry->d_name[0] != '.' && fd > 2 && fd != ::dirfd(fds)) open.push_back(fd);
-        }
-        ::closedir(fds);
-    }
-    for (int fd : open)
-        if (std::find(keep.begin(), keep.end(), fd) == keep.end()) ::close(fd);
-}
 
 void reset_signals() {
     sigset_t none;
@@ -514,7 +498,10 @@ void Monitor::finish(int exit_code) {
         record.pid = 0;
         record.monitor_pid = 0;
         record.monitor_start_time = 0;
-        containers().update_state(record);
+        // A released --rm container's row goes next: nobody would see this
+        // state (`wait` waits for the monitor's end), and a monitor killed
+        // before the removal leaves a row that reads as exited all the same.
+        if (!plan_.auto_remove || !released) containers().update_state(record);
         if (plan_.auto_remove) {
             trash = released ? discard_container_files(database(), plan_.id, plan_.container_dir)
                              : delete_container_files(database(), plan_.runtime_root, plan_.id,
@@ -552,7 +539,9 @@ UniqueFd spawn_monitor(const MonitorPlan& plan) {
         ::prctl(PR_SET_NAME, "berth-monitor");
         ::chdir("/");
         int control = monitor_end.get();
-        close_other_fds({control});
+        // An inherited fd could hold a lock (the image store's) or a pipe
+        // open for as long as the container runs.
+        close_fds_except({control});
         reset_signals();
         int code = 1;
         try {

@@ -26,15 +26,7 @@ namespace {
 // fd left over from the first stage (a lock, the database) would otherwise
 // stay open for as long as the container runs.
 void keep_only(std::vector<int> keep) {
-    keep.push_back(2);
-    std::sort(keep.begin(), keep.end());
-    int next = 3;
-    for (int fd : keep) {
-        if (fd < next) continue;
-        if (fd > next) ::syscall(SYS_close_range, next, fd - 1, 0);
-        next = fd + 1;
-    }
-    ::syscall(SYS_close_range, next, ~0U, 0);
+    berth::close_fds_except(std::move(keep));
     berth::mark_cloexec_from(3);
 }
 

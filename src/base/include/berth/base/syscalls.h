@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 namespace berth {
 
@@ -34,6 +35,10 @@ int pidfd_send_signal(int pidfd, int signal);
 
 // Marks every fd from `first` upwards close-on-exec.
 void mark_cloexec_from(int first);
+
+// Closes every fd above stdio but those in `keep` (close_range: no walk
+// through /proc/self/fd).
+void close_fds_except(std::vector<int> keep);
 
 // A socketpair(AF_UNIX, SOCK_SEQPACKET) with both ends close-on-exec.
 void seqpacket_pair(UniqueFd& a, UniqueFd& b);
