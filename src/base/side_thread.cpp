@@ -1,5 +1,6 @@
 #include "berth/base/side_thread.h"
 
+#include <atomic>
 #include <mutex>
 #include <pthread.h>
 
@@ -10,6 +11,7 @@ namespace {
 struct SideThread {
     pthread_t thread{};
     bool running = false;
+    std::atomic<bool> stop{false};
 };
 
 SideThread& side_thread() {
@@ -38,6 +40,7 @@ bool run_on_side_thread(void (*job)(void*), void* argument) {
         ::pthread_atfork(nullptr, nullptr, [] { side_thread().running = false; });
     });
     join_side_thread();
+    side_thread().stop = false;
     auto* task = new Job{job, argument};
     if (::pthread_create(&side_thread().thread, nullptr, run_job, task) != 0) {
         delete task;
@@ -50,8 +53,17 @@ bool run_on_side_thread(void (*job)(void*), void* argument) {
 void join_side_thread() {
     SideThread& state = side_thread();
     if (!state.running) return;
+    state.stop = true;
     ::pthread_join(state.thread, nullptr);
     state.running = false;
+}
+
+void ask_side_thread_to_stop() {
+    side_thread().stop = true;
+}
+
+bool side_thread_asked_to_stop() {
+    return side_thread().stop;
 }
 
 } // namespace berth

@@ -3,6 +3,7 @@
 #include "berth/base/error.h"
 #include "berth/base/files.h"
 #include "berth/engine/engine.h"
+#include "berth/runtime/cgroups.h"
 
 #include <csignal>
 #include <cstdlib>
@@ -50,7 +51,10 @@ void Attachment::wait_started() {
     for (;;) {
         Frame frame = receive_frame(socket_.get());
         if (frame.closed) monitor_vanished();
-        if (frame.type == FrameType::started) return;
+        if (frame.type == FrameType::started) {
+            runtime::cgroups::stop_warming_moves(); // the init is in its cgroup
+            return;
+        }
         if (frame.type == FrameType::failed) throw_failed(frame.payload);
     }
 }
@@ -190,6 +194,9 @@ int Attachment::stream_until_exit(const StreamOptions& options) {
             break;
         case FrameType::stderr_data:
             write_all(STDERR_FILENO, frame.payload, "standard error");
+            break;
+        case FrameType::started:
+            runtime::cgroups::stop_warming_moves(); // the init is in its cgroup
             break;
         case FrameType::failed:
             throw_failed(frame.payload);

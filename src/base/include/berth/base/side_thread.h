@@ -13,7 +13,12 @@ namespace berth {
 // Returns false (and runs nothing) if no thread could be made.
 bool run_on_side_thread(void (*job)(void*), void* argument);
 
-// Waits for the job, if one runs; then the process is single-threaded again.
+// Asks the job to end (a job that loops checks side_thread_asked_to_stop),
+// then waits for it; then the process is single-threaded again.
 void join_side_thread();
+
+// Asks without waiting: the job ends by itself soon after.
+void ask_side_thread_to_stop();
+bool side_thread_asked_to_stop();
 
 } // namespace berth

@@ -40,17 +40,19 @@ struct Host {
 
 // Moving a process into a cgroup takes a kernel lock (cgroup_threadgroup_rwsem)
 // whose first writer after a quiet spell waits for an RCU grace period, 5-15
-// ms on a 2-core machine, while writers that follow within a grace period of
-// the last do not wait. A start moves its init (v1 and hybrid hosts always;
-// v2 uses CLONE_INTO_CGROUP instead). This makes a move that changes nothing,
-// this process into the cgroup it is already in, on a detached thread, so
-// that the wait runs beside the caller's work (~10 ms of it before the init
-// exists) rather than after it. Once per process; silent when there is
-// nothing to write to. For a process that forks (fork(), not clone3) the
-// one that moves: clone3_fork waits for the thread (side_thread.h). The
-// kernel's `favordynmods` mount option removes the wait for good; berth
-// does not change the host's mounts.
+// ms on a 2-core machine; writers that follow within a grace period of the
+// last do not wait. A start moves its init (v1 and hybrid hosts always; v2
+// uses CLONE_INTO_CGROUP instead). warm_up_moves makes moves that change
+// nothing, this process into the cgroup it is already in, on a side thread,
+// from early in the command until stop_warming_moves (the container's own
+// move is done) or 250 ms: the wait runs beside the caller's work (~10 ms of
+// it before the init exists) and the lock stays warm for the init's move.
+// Once per process; silent when there is nothing to write to. For a process
+// that forks (fork(), not clone3) the one that moves: clone3_fork stops and
+// joins the thread first (side_thread.h). The kernel's `favordynmods` mount
+// option removes the wait for good; berth does not change the host's mounts.
 void warm_up_moves(const std::string& cgroup_root = "/sys/fs/cgroup");
+void stop_warming_moves();
 
 // Where one hierarchy keeps the container: the hierarchy's mount point and
 // the container's directory below it.
