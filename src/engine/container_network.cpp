@@ -295,13 +295,21 @@ void connect_endpoint(NetworkStore& store, const NetworkRecord& network,
         UniqueFd netns = open_fd(netns_path, O_RDONLY);
         network::RouteNetlink host;
         auto mac = network::mac_for(*network::parse_ipv4(endpoint.address));
-        if (network.driver == "bridge")
+        if (network.driver == "bridge") {
             host.create_veth(endpoint.host_veth, network.bridge, 0, endpoint.interface, netns.get(),
                              &mac);
-        else // no host end: the link goes with the namespace
+            // A bridge port is no IPv6 host (the bridge is): its link-local
+            // address would only add a route per container to the host's table.
+            host.stop_ipv6_autoconfiguration(endpoint.host_veth);
+        } else { // no host end: the link goes with the namespace
             host.create_sublink(network.driver, network.parent, endpoint.interface, netns.get(),
                                 &mac);
+        }
         network::RouteNetlink inside(netns.get());
+        // Without IPv6 on the network (as Docker's default), the link's
+        // autoconfiguration multicasts would reach every container on the
+        // bridge: O(containers) work for the kernel at each start.
+        if (endpoint.address6.empty()) inside.stop_ipv6_autoconfiguration(endpoint.interface);
         network::Subnet subnet = network::parse_subnet(network.subnet);
         inside.add_address(endpoint.interface, *network::parse_ipv4(endpoint.address),
                            subnet.prefix);
@@ -324,30 +332,13 @@ void connect_endpoint(NetworkStore& store, const NetworkRecord& network,
     }
 }
 
-void connect_container(image::Database& database, const std::string& root,
-                       const std::string& run_root, const ContainerRecord& record,
-                       const RunRequest& request, const std::string& container_dir,
-                       pid_t init_pid) {
-    if (!uses_endpoints(request.network)) return;
-    StepTimer timer("setup");
-    // Left by a start that did not finish (a killed monitor).
-    disconnect_container(database, run_root, record.id, true);
-    if (rootless()) {
-        // No bridge or veth for an unprivileged user: slirp4netns.
-        std::string netns_path = netns_path_for(run_root, record.id);
-        try {
-            hold_container_namespace(run_root, record.id, init_pid);
-            connect_rootless_network(run_root, record.id, netns_path, request);
-            add_hosts_line(container_dir, slirp_container_address, "");
-        } catch (...) {
-            try {
-                disconnect_container(database, run_root, record.id);
-            } catch (...) {
-            }
-            throw;
-        }
-        return;
-    }
+namespace {
+
+// The network of --network, then those `network connect` added.
+void connect_to_networks(image::Database& database, const std::string& root,
+                         const std::string& run_root, const ContainerRecord& record,
+                         const RunRequest& request, const std::string& container_dir,
+                         pid_t init_pid) {
     NetworkStore store(database);
     NetworkRecord network = network_for_mode(store, request.network);
     std::string netns_path = netns_path_for(run_root, record.id);
@@ -379,6 +370,46 @@ void connect_container(image::Database& database, const std::string& root,
         } catch (...) {
         }
         throw;
+    }
+}
+
+} // namespace
+
+void connect_container(image::Database& database, const std::string& root,
+                       const std::string& run_root, const ContainerRecord& record,
+                       const RunRequest& request, const std::string& container_dir,
+                       pid_t init_pid) {
+    if (!uses_endpoints(request.network)) return;
+    StepTimer timer("setup");
+    // Left by a start that did not finish (a killed monitor).
+    disconnect_container(database, run_root, record.id, true);
+    if (rootless()) {
+        // No bridge or veth for an unprivileged user: slirp4netns.
+        std::string netns_path = netns_path_for(run_root, record.id);
+        try {
+            hold_container_namespace(run_root, record.id, init_pid);
+            connect_rootless_network(run_root, record.id, netns_path, request);
+            add_hosts_line(container_dir, slirp_container_address, "");
+        } catch (...) {
+            try {
+                disconnect_container(database, run_root, record.id);
+            } catch (...) {
+            }
+            throw;
+        }
+        return;
+    }
+    try {
+        connect_to_networks(database, root, run_root, record, request, container_dir, init_pid);
+    } catch (const Error&) {
+        // What killed monitors left (addresses, host ports) may be in the
+        // way: no start pays for a sweep of every container, this one did not
+        // succeed without it.
+        ContainerStore containers(database);
+        if (sweep_network_leftovers(database, containers, run_root) == 0) throw;
+        // The first try's veths live on in the namespace the init holds.
+        disconnect_container(database, run_root, record.id, true);
+        connect_to_networks(database, root, run_root, record, request, container_dir, init_pid);
     }
 }
 
@@ -416,8 +447,8 @@ void disconnect_container(image::Database& database, const std::string& run_root
     undo.finish();
 }
 
-void sweep_network_leftovers(image::Database& database, ContainerStore& containers,
-                             const std::string& run_root) {
+std::size_t sweep_network_leftovers(image::Database& database, ContainerStore& containers,
+                                    const std::string& run_root) {
     std::set<std::string> ids;
     NetworkStore store(database);
     for (const auto& endpoint : store.endpoints())
@@ -427,9 +458,9 @@ void sweep_network_leftovers(image::Database& database, ContainerStore& containe
             if (entry->d_name[0] != '.') ids.insert(entry->d_name);
         ::closedir(dir);
     }
-    if (ids.empty()) return;
-    // Every command runs this: one query for all the monitors, not one per
-    // endpoint (a thousand containers on the bridge).
+    if (ids.empty()) return 0;
+    // One query for all the monitors, not one per endpoint (a thousand
+    // containers on the bridge).
     std::map<std::string, std::pair<std::int64_t, std::int64_t>> monitors;
     for (const auto& record : containers.list())
         monitors[record.id] = {record.monitor_pid, record.monitor_start_time};
@@ -439,15 +470,18 @@ void sweep_network_leftovers(image::Database& database, ContainerStore& containe
         auto [pid, start_time] = monitor->second;
         return pid == 0 || !process_alive(static_cast<pid_t>(pid), start_time);
     };
+    std::size_t swept = 0;
     for (const auto& id : ids) {
         if (!abandoned(id)) continue;
         try {
             disconnect_container(database, run_root, id, true);
+            ++swept;
         } catch (const Error& error) {
             std::fprintf(stderr, "berth: cleaning up the network of container %s: %s\n", id.c_str(),
                          error.what());
         }
     }
+    return swept;
 }
 
 } // namespace berth::engine

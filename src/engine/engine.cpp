@@ -93,8 +93,6 @@ ContainerStore& Engine::containers() {
     if (!containers_) {
         if (!database_) database_ = std::make_unique<image::Database>(options_.root + "/berth.db");
         containers_ = std::make_unique<ContainerStore>(*database_);
-        // What a killed monitor left of its network goes first.
-        sweep_network_leftovers(*database_, *containers_, options_.run_root);
     }
     return *containers_;
 }
@@ -160,8 +158,12 @@ ContainerRecord Engine::get(const std::string& reference) {
 }
 
 std::vector<ContainerRecord> Engine::list() {
+    // What killed monitors left of their networks goes first (the listing
+    // reads every container's monitor anyway; a start or inspect does not).
+    ContainerStore& store = containers();
+    sweep_network_leftovers(*database_, store, options_.run_root);
     std::vector<ContainerRecord> records;
-    for (auto& record : containers().list())
+    for (auto& record : store.list())
         if (auto current = reconcile(record)) {
             note_paused(*current, true);
             records.push_back(*current);

@@ -228,6 +228,22 @@ void RouteNetlink::set_up(const std::string& name) {
     request(message, "bringing up " + name);
 }
 
+void RouteNetlink::stop_ipv6_autoconfiguration(const std::string& name) {
+    int index = link_index(name);
+    if (index == 0) fail("turning IPv6 autoconfiguration off on " + name + ": no such link");
+    NetlinkMessage message(RTM_NEWLINK, 0);
+    message.header(link_header(index));
+    auto af_spec = message.begin_nested(IFLA_AF_SPEC);
+    auto inet6 = message.begin_nested(AF_INET6);
+    message.attribute_u8(IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+    message.end_nested(inet6);
+    message.end_nested(af_spec);
+    int error = transact(message);
+    // No IPv6 in this kernel (ipv6.disable=1): nothing to turn off.
+    if (error == EAFNOSUPPORT || error == EOPNOTSUPP) return;
+    if (error) throw_errno("turning IPv6 autoconfiguration off on " + name, error);
+}
+
 bool RouteNetlink::delete_link(const std::string& name) {
     NetlinkMessage message(RTM_DELLINK, 0);
     message.header(link_header()).attribute(IFLA_IFNAME, name);
