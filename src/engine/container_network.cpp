@@ -366,7 +366,9 @@ void connect_to_networks(image::Database& database, const std::string& root,
         if (network.name != "bridge") ensure_network_resolver(root, run_root, network);
     } catch (...) {
         try {
-            disconnect_container(database, run_root, record.id);
+            // The veths now: the init lives on and holds the namespace (and
+            // a second try, after a sweep, makes them again).
+            disconnect_container(database, run_root, record.id, true);
         } catch (...) {
         }
         throw;
@@ -407,8 +409,6 @@ void connect_container(image::Database& database, const std::string& root,
         // succeed without it.
         ContainerStore containers(database);
         if (sweep_network_leftovers(database, containers, run_root) == 0) throw;
-        // The first try's veths live on in the namespace the init holds.
-        disconnect_container(database, run_root, record.id, true);
         connect_to_networks(database, root, run_root, record, request, container_dir, init_pid);
     }
 }
