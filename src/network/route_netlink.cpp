@@ -192,7 +192,13 @@ void RouteNetlink::create_veth(const std::string& name, const std::string& maste
     message.end_nested(peer);
     message.end_nested(data);
     message.end_nested(info);
-    request(message, "creating veth pair " + name + " / " + peer_name);
+    int error = transact(message);
+    // EXFULL says nothing to a user: a Linux bridge takes 1023 ports at most.
+    if (error == EXFULL)
+        fail("creating veth pair " + name + " / " + peer_name + ": bridge " + master +
+             " has the most ports the kernel allows (1023): put more containers on another "
+             "network");
+    if (error) throw_errno("creating veth pair " + name + " / " + peer_name, error);
 }
 
 void RouteNetlink::create_sublink(const std::string& kind, const std::string& parent,
