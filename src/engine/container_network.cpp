@@ -191,8 +191,25 @@ std::string netns_path_for(const std::string& run_root, const std::string& id) {
 
 namespace {
 
-// The namespace the runtime made for the init, held by a file (for
-// `network connect`, nsenter, and to find what a crash left), its loopback up.
+// The namespace the runtime made for the init, by its /proc path (the
+// monitor is the init's parent: the pid stays the init's until the monitor
+// reaps it), its loopback up. A plain file under <run root>/netns names the
+// container while it has a network, so that the sweep finds what a killed
+// monitor left. No bind mount of the namespace there: each later
+// container's new mount namespace is a copy of every mount of the host's
+// (a thousand such mounts made each start ~6 ms slower).
+std::string mark_container_namespace(const std::string& run_root, const std::string& id,
+                                     pid_t init_pid) {
+    make_directories(run_root + "/netns", 0700);
+    std::string marker = netns_path_for(run_root, id);
+    open_fd(marker, O_WRONLY | O_CREAT, 0600);
+    std::string netns_path = "/proc/" + std::to_string(init_pid) + "/ns/net";
+    network::RouteNetlink(open_fd(netns_path, O_RDONLY).get()).set_up("lo");
+    return netns_path;
+}
+
+// The same, held by a bind mount of the namespace on that file, which
+// slirp4netns is given.
 void hold_container_namespace(const std::string& run_root, const std::string& id, pid_t init_pid) {
     make_directories(run_root + "/netns", 0700);
     UniqueFd netns = network::hold_network_namespace(
@@ -341,9 +358,8 @@ void connect_to_networks(image::Database& database, const std::string& root,
                          pid_t init_pid) {
     NetworkStore store(database);
     NetworkRecord network = network_for_mode(store, request.network);
-    std::string netns_path = netns_path_for(run_root, record.id);
     try {
-        hold_container_namespace(run_root, record.id, init_pid);
+        std::string netns_path = mark_container_namespace(run_root, record.id, init_pid);
         connect_endpoint(store, network, record.id, netns_path, request.network_options.aliases,
                          true);
         auto endpoints = store.endpoints_of_container(record.id);

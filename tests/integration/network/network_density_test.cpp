@@ -1,6 +1,7 @@
 // Many containers on one bridge: each is wired alone (no IPv6
-// autoconfiguration multicast that every other port would get, no work on
-// the other containers' state at its start) and leaves nothing at rm.
+// autoconfiguration multicast that every other port would get, no mount
+// that every later container's mount namespace would copy, no work on the
+// other containers' state at its start) and leaves nothing at rm.
 #include "network_fixture.hpp"
 
 namespace {
@@ -56,6 +57,11 @@ TEST_F(NetworkDensityTest, ThirtyContainersOnTheBridgeAreEachWiredAndLeaveNothin
         EXPECT_TRUE(ports_of_bridge.contains(veth)) << veth;
         EXPECT_EQ(ipv6_addresses_of_host_link(veth), "") << veth;
     }
+    // No mount per container in the host's mount namespace (each later
+    // container's new mount namespace would copy them all).
+    std::string netns_dir = (dir_->path() / "run" / "netns").string();
+    EXPECT_EQ(read_text("/proc/self/mountinfo").find(netns_dir), std::string::npos);
+    EXPECT_EQ(netns_files().size(), static_cast<std::size_t>(count));
     // A published port's table per publishing container, and only theirs.
     EXPECT_EQ(container_tables().size(), 3u);
     std::vector<std::string> removal = {"rm", "-f"};
