@@ -464,14 +464,16 @@ void disconnect_container(image::Database& database, const std::string& run_root
 }
 
 std::size_t sweep_network_leftovers(image::Database& database, ContainerStore& containers,
-                                    const std::string& run_root) {
+                                    const std::string& run_root,
+                                    const std::set<std::string>& alive) {
     std::set<std::string> ids;
     NetworkStore store(database);
     for (const auto& endpoint : store.endpoints())
-        ids.insert(endpoint.container_id);
+        if (!alive.contains(endpoint.container_id)) ids.insert(endpoint.container_id);
     if (DIR* dir = ::opendir((run_root + "/netns").c_str())) {
         while (dirent* entry = ::readdir(dir))
-            if (entry->d_name[0] != '.') ids.insert(entry->d_name);
+            if (entry->d_name[0] != '.' && !alive.contains(entry->d_name))
+                ids.insert(entry->d_name);
         ::closedir(dir);
     }
     if (ids.empty()) return 0;

@@ -13,6 +13,7 @@
 #include "berth/image/database.h"
 
 #include <cstddef>
+#include <set>
 #include <string>
 #include <sys/types.h>
 
@@ -54,8 +55,11 @@ void disconnect_container(image::Database& database, const std::string& run_root
 // every endpoint's monitor (/proc/PID/stat), so it runs where the command
 // is O(containers) anyway (ps, the network commands) and when a start fails
 // (what is left may hold its address or host port), not at every start.
+// `alive`: containers whose monitor the caller has just found alive (a
+// listing that reconciled them), not read again.
 std::size_t sweep_network_leftovers(image::Database& database, ContainerStore& containers,
-                                    const std::string& run_root);
+                                    const std::string& run_root,
+                                    const std::set<std::string>& alive = {});
 
 // Makes sure the network's bridge exists with its gateway address and rules.
 void ensure_bridge(const NetworkRecord& network);

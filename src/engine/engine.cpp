@@ -26,6 +26,7 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <poll.h>
+#include <set>
 #include <unistd.h>
 
 namespace berth::engine {
@@ -158,16 +159,19 @@ ContainerRecord Engine::get(const std::string& reference) {
 }
 
 std::vector<ContainerRecord> Engine::list() {
-    // What killed monitors left of their networks goes first (the listing
-    // reads every container's monitor anyway; a start or inspect does not).
     ContainerStore& store = containers();
-    sweep_network_leftovers(*database_, store, options_.run_root);
     std::vector<ContainerRecord> records;
+    std::set<std::string> alive; // their monitors, just read by reconcile
     for (auto& record : store.list())
         if (auto current = reconcile(record)) {
+            if (is_monitored(*current)) alive.insert(current->id);
             note_paused(*current, true);
             records.push_back(*current);
         }
+    // What killed monitors left of their networks (the listing reads every
+    // container's monitor anyway; a start or inspect does not). Reconcile
+    // took care of the listed containers whose monitor died.
+    sweep_network_leftovers(*database_, store, options_.run_root, alive);
     return records;
 }
 
