@@ -12,6 +12,8 @@
 #include "berth/engine/run_request.h"
 #include "berth/image/database.h"
 
+#include <cstddef>
+#include <set>
 #include <string>
 #include <sys/types.h>
 
@@ -49,9 +51,15 @@ void disconnect_container(image::Database& database, const std::string& run_root
                           const std::string& id, bool delete_links = false);
 
 // Endpoints and netns files of containers whose monitor is gone (a crash,
-// kill -9 mid-setup), taken apart. Cheap enough for every command.
-void sweep_network_leftovers(image::Database& database, ContainerStore& containers,
-                             const std::string& run_root);
+// kill -9 mid-setup), taken apart; how many containers had some. It reads
+// every endpoint's monitor (/proc/PID/stat), so it runs where the command
+// is O(containers) anyway (ps, the network commands) and when a start fails
+// (what is left may hold its address or host port), not at every start.
+// `alive`: containers whose monitor the caller has just found alive (a
+// listing that reconciled them), not read again.
+std::size_t sweep_network_leftovers(image::Database& database, ContainerStore& containers,
+                                    const std::string& run_root,
+                                    const std::set<std::string>& alive = {});
 
 // Makes sure the network's bridge exists with its gateway address and rules.
 void ensure_bridge(const NetworkRecord& network);

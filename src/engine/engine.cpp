@@ -27,6 +27,7 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <poll.h>
+#include <set>
 #include <unistd.h>
 
 namespace berth::engine {
@@ -94,8 +95,6 @@ ContainerStore& Engine::containers() {
     if (!containers_) {
         if (!database_) database_ = std::make_unique<image::Database>(options_.root + "/berth.db");
         containers_ = std::make_unique<ContainerStore>(*database_);
-        // What a killed monitor left of its network goes first.
-        sweep_network_leftovers(*database_, *containers_, options_.run_root);
     }
     return *containers_;
 }
@@ -161,12 +160,19 @@ ContainerRecord Engine::get(const std::string& reference) {
 }
 
 std::vector<ContainerRecord> Engine::list() {
+    ContainerStore& store = containers();
     std::vector<ContainerRecord> records;
-    for (auto& record : containers().list())
+    std::set<std::string> alive; // their monitors, just read by reconcile
+    for (auto& record : store.list())
         if (auto current = reconcile(record)) {
+            if (is_monitored(*current)) alive.insert(current->id);
             note_paused(*current, true);
             records.push_back(*current);
         }
+    // What killed monitors left of their networks (the listing reads every
+    // container's monitor anyway; a start or inspect does not). Reconcile
+    // took care of the listed containers whose monitor died.
+    sweep_network_leftovers(*database_, store, options_.run_root, alive);
     return records;
 }
 

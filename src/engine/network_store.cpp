@@ -155,9 +155,16 @@ EndpointRecord NetworkStore::allocate(EndpointRecord endpoint) {
         network::Subnet subnet = network::parse_subnet(network->subnet);
         auto gateway = network::parse_ipv4(network->gateway);
         if (!gateway) fail("network " + network->name + " has a bad gateway " + network->gateway);
+        // Only the addresses: the network may have a thousand endpoints.
         std::set<network::Ipv4> taken;
-        for (const auto& other : query_endpoints(database_, "WHERE network = ?1", network->name))
-            if (auto address = network::parse_ipv4(other.address)) taken.insert(*address);
+        std::set<network::Ipv6> taken6;
+        image::Statement held =
+            database_.prepare("SELECT address, address6 FROM network_endpoints WHERE network = ?1");
+        held.bind(1, network->name);
+        while (held.step()) {
+            if (auto address = network::parse_ipv4(held.text(0))) taken.insert(*address);
+            if (auto address6 = network::parse_ipv6(held.text(1))) taken6.insert(*address6);
+        }
         auto address = network::next_free_address(subnet, *gateway, taken);
         if (!address) fail("network " + network->name + " has no free address left");
         endpoint.address = network::to_string(*address);
@@ -166,10 +173,6 @@ EndpointRecord NetworkStore::allocate(EndpointRecord endpoint) {
             auto gateway6 = network::parse_ipv6(network->gateway6);
             if (!gateway6)
                 fail("network " + network->name + " has a bad IPv6 gateway " + network->gateway6);
-            std::set<network::Ipv6> taken6;
-            for (const auto& other :
-                 query_endpoints(database_, "WHERE network = ?1", network->name))
-                if (auto held = network::parse_ipv6(other.address6)) taken6.insert(*held);
             auto address6 = network::next_free_address6(subnet6, *gateway6, taken6);
             if (!address6) fail("network " + network->name + " has no free IPv6 address left");
             endpoint.address6 = network::to_string(*address6);

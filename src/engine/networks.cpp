@@ -184,8 +184,9 @@ void Networks::connect(const std::string& network_name, const std::string& conta
     bool running = record.state == ContainerState::running &&
                    process_alive(static_cast<pid_t>(record.monitor_pid), record.monitor_start_time);
     if (running) {
-        connect_endpoint(*store_, network, record.id, netns_path_for(options_.run_root, record.id),
-                         aliases, false);
+        if (record.pid <= 0) fail("container " + record.name + " has no process to connect");
+        connect_endpoint(*store_, network, record.id,
+                         "/proc/" + std::to_string(record.pid) + "/ns/net", aliases, false);
         if (network.name != "bridge")
             ensure_network_resolver(options_.root, options_.run_root, network);
     }

@@ -192,7 +192,13 @@ void RouteNetlink::create_veth(const std::string& name, const std::string& maste
     message.end_nested(peer);
     message.end_nested(data);
     message.end_nested(info);
-    request(message, "creating veth pair " + name + " / " + peer_name);
+    int error = transact(message);
+    // EXFULL says nothing to a user: a Linux bridge takes 1023 ports at most.
+    if (error == EXFULL)
+        fail("creating veth pair " + name + " / " + peer_name + ": bridge " + master +
+             " has the most ports the kernel allows (1023): put more containers on another "
+             "network");
+    if (error) throw_errno("creating veth pair " + name + " / " + peer_name, error);
 }
 
 void RouteNetlink::create_sublink(const std::string& kind, const std::string& parent,
@@ -226,6 +232,22 @@ void RouteNetlink::set_up(const std::string& name) {
     NetlinkMessage message(RTM_NEWLINK, 0);
     message.header(header);
     request(message, "bringing up " + name);
+}
+
+void RouteNetlink::stop_ipv6_autoconfiguration(const std::string& name) {
+    int index = link_index(name);
+    if (index == 0) fail("turning IPv6 autoconfiguration off on " + name + ": no such link");
+    NetlinkMessage message(RTM_NEWLINK, 0);
+    message.header(link_header(index));
+    auto af_spec = message.begin_nested(IFLA_AF_SPEC);
+    auto inet6 = message.begin_nested(AF_INET6);
+    message.attribute_u8(IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+    message.end_nested(inet6);
+    message.end_nested(af_spec);
+    int error = transact(message);
+    // No IPv6 in this kernel (ipv6.disable=1): nothing to turn off.
+    if (error == EAFNOSUPPORT || error == EOPNOTSUPP) return;
+    if (error) throw_errno("turning IPv6 autoconfiguration off on " + name, error);
 }
 
 bool RouteNetlink::delete_link(const std::string& name) {

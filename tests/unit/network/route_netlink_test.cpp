@@ -11,9 +11,12 @@
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
+#include <chrono>
 #include <fcntl.h>
+#include <fstream>
 #include <netinet/in.h>
 #include <sched.h>
+#include <sstream>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -29,6 +32,23 @@ template <class Body> void inside(int netns_fd, Body body) {
         body();
     });
     worker.join();
+}
+
+// The names of the links with an IPv6 address in the namespace `netns_fd`.
+std::string links_with_ipv6(int netns_fd) {
+    std::string found;
+    inside(netns_fd, [&] {
+        // thread-self: /proc/self/net is the main thread's namespace.
+        std::ifstream table("/proc/thread-self/net/if_inet6");
+        std::string line;
+        while (std::getline(table, line)) {
+            std::istringstream fields(line);
+            std::string address, index, prefix, scope, flags, name;
+            fields >> address >> index >> prefix >> scope >> flags >> name;
+            if (name != "lo") found += name + " ";
+        }
+    });
+    return found;
 }
 
 class RouteNetlinkTest : public ::testing::Test {
@@ -106,6 +126,35 @@ TEST_F(RouteNetlinkTest, BridgeVethAddressesAndRouteCarryTcp) {
     EXPECT_FALSE(host.delete_link("vtest0"));
     EXPECT_EQ(container.link_index("eth0"), 0); // gone with its peer
     EXPECT_TRUE(host.delete_link("brtest"));
+}
+
+// Without autoconfiguration a veth comes up with no link-local address
+// (so it multicasts no DAD, router solicitation or MLD report to the
+// bridge's other ports); a veth left alone gets one on either end.
+TEST_F(RouteNetlinkTest, StoppedIpv6AutoconfigurationLeavesBothEndsWithoutAddresses) {
+    RouteNetlink host(host_.get());
+    RouteNetlink container(container_.get());
+    ASSERT_TRUE(host.create_bridge("brquiet", 0));
+    host.create_veth("vquiet0", "brquiet", 0, "eth0", container_.get());
+    host.stop_ipv6_autoconfiguration("vquiet0");
+    container.stop_ipv6_autoconfiguration("eth0");
+    container.set_up("eth0");
+    host.create_veth("vloud0", "brquiet", 0, "eth1", container_.get());
+    container.set_up("eth1");
+    std::string in_container, in_host;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (std::chrono::steady_clock::now() < deadline &&
+           (in_container.find("eth1") == std::string::npos ||
+            in_host.find("vloud0") == std::string::npos)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        in_container = links_with_ipv6(container_.get());
+        in_host = links_with_ipv6(host_.get());
+    }
+    EXPECT_NE(in_container.find("eth1"), std::string::npos) << in_container;
+    EXPECT_NE(in_host.find("vloud0"), std::string::npos) << in_host;
+    EXPECT_EQ(in_container.find("eth0"), std::string::npos) << in_container;
+    EXPECT_EQ(in_host.find("vquiet0"), std::string::npos) << in_host;
+    EXPECT_THROW(host.stop_ipv6_autoconfiguration("vnothere"), berth::Error);
 }
 
 TEST_F(RouteNetlinkTest, ErrorsNameWhatFailed) {

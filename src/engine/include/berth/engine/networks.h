@@ -28,8 +28,8 @@ struct NetworkCreateRequest {
 
 class Networks {
   public:
-    // `sweep_leftovers`: clean up after killed monitors first, as every
-    // command does (false where the same command's Engine just did).
+    // `sweep_leftovers`: clean up after killed monitors first, as listings
+    // do (false where the same command's Engine just did).
     explicit Networks(EngineOptions options, bool sweep_leftovers = true);
     ~Networks();
 

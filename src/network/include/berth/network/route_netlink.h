@@ -42,6 +42,12 @@ class RouteNetlink {
                         int netns_fd, const std::array<std::uint8_t, 6>* mac = nullptr);
     // Brings a link up.
     void set_up(const std::string& name);
+    // No IPv6 address of the kernel's making on the link (addr_gen_mode
+    // none), so it sends no duplicate address detection, router solicitation
+    // or MLD report when it comes up: on a bridge, each of those multicasts
+    // reaches every other port, and every container's stack handles it.
+    // Before the link is up (or has a carrier); a host without IPv6 is fine.
+    void stop_ipv6_autoconfiguration(const std::string& name);
     // Deletes a link (a veth takes its peer with it); false if there was none.
     bool delete_link(const std::string& name);
     // Adds `address`/`prefix` to the link; an address it already has is fine.
