@@ -388,9 +388,7 @@ void define_system_df(CLI::App* command, GlobalOptions& global) {
             row("Local Volumes", volumes.size(), volumes_active, volumes_size, volumes_reclaimable),
             row("Build Cache", 0, 0, 0, 0)};
         if (!format->empty()) {
-            Template compiled(*format);
-            for (const auto& item : rows)
-                std::cout << compiled.render(item) << "\n";
+            std::cout << format_rows(Template(*format), rows, {{"TotalCount", "TOTAL"}});
             return;
         }
         std::vector<std::vector<std::string>> cells = {

@@ -58,7 +58,9 @@ bool ContainerFilter::matches(const engine::ContainerRecord& record,
                    return equals == std::string::npos || label->second == v.substr(equals + 1);
                }) &&
            any("status",
-               [&](const std::string& v) { return v == engine::state_name(record.state); }) &&
+               [&](const std::string& v) {
+                   return v == (record.paused ? "paused" : engine::state_name(record.state));
+               }) &&
            any("exited",
                [&](const std::string& v) {
                    return record.state == engine::ContainerState::exited &&

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fcntl.h>
 #include <iostream>
 #include <thread>
@@ -59,6 +60,17 @@ std::vector<std::string> command_of(engine::Engine& engine, const engine::Contai
     return args_of(process_of(engine, record));
 }
 
+// ps's CreatedAt as Docker's (Go's time.String in the local zone, to the
+// second): "2026-11-29 17:27:59 +0000 UTC".
+std::string go_time_text(const std::string& rfc3339) {
+    std::time_t seconds = parse_rfc3339(rfc3339);
+    std::tm local{};
+    if (seconds < 0 || !::localtime_r(&seconds, &local)) return rfc3339;
+    char text[64];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S %z %Z", &local);
+    return text;
+}
+
 // "5 seconds ago" -> "5 seconds", for "Up 5 seconds".
 std::string duration_since(const std::string& time) {
     std::string text = time_since(time);
@@ -84,11 +96,14 @@ std::string status_text(const engine::ContainerRecord& record, const std::string
     return "";
 }
 
-// Docker quotes the command and cuts it at 20 characters with an ellipsis.
+// Docker quotes the command and cuts it at 20 characters with an ellipsis;
+// an argument with a space is in single quotes ("sh -c 'exit 2'").
 std::string command_text(const std::vector<std::string>& args, bool no_trunc) {
     std::string text;
-    for (const auto& arg : args)
-        text += (text.empty() ? "" : " ") + arg;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        bool quote = i > 0 && args[i].find(' ') != std::string::npos;
+        text += (i ? " " : "") + (quote ? "'" + args[i] + "'" : args[i]);
+    }
     if (!no_trunc && text.size() > 19) text = text.substr(0, 19) + "…";
     return "\"" + text + "\"";
 }
@@ -101,16 +116,20 @@ std::string labels_text(const std::map<std::string, std::string>& labels) {
 }
 
 json ps_row(engine::Engine& engine, const engine::ContainerRecord& record,
-            const engine::ContainerOptions& options, bool no_trunc, const std::string& health) {
+            const engine::ContainerOptions& options, const std::string& network, bool no_trunc,
+            const std::string& health) {
     std::string mounts;
-    for (const auto& mount : options.mounts)
+    int volumes = 0;
+    for (const auto& mount : options.mounts) {
+        volumes += mount.type == "volume";
         mounts +=
             (mounts.empty() ? "" : ",") +
             (mount.type == "volume" ? mount.source.substr(0, no_trunc ? 64 : 16) : mount.target);
+    }
     return {{"ID", no_trunc ? record.id : record.id.substr(0, 12)},
             {"Image", record.image_name},
             {"Command", command_text(command_of(engine, record), no_trunc)},
-            {"CreatedAt", record.created},
+            {"CreatedAt", go_time_text(record.created)},
             {"RunningFor", time_since(record.created)},
             {"Status", status_text(record, health)},
             {"State", record.paused ? "paused" : engine::state_name(record.state)},
@@ -118,7 +137,8 @@ json ps_row(engine::Engine& engine, const engine::ContainerRecord& record,
             {"Names", record.name},
             {"Labels", labels_text(options.labels)},
             {"Mounts", mounts},
-            {"Networks", ""},
+            {"Networks", network},
+            {"LocalVolumes", std::to_string(volumes)},
             {"Size", ""}};
 }
 
@@ -136,7 +156,7 @@ void list_containers(const GlobalOptions& global, const ListOptions& options) {
     // -n and -l pick among every container, newest first, as Docker's.
     int limit = options.latest ? 1 : options.last;
     bool all = options.all || limit >= 0 || filter.has_status();
-    std::vector<json> rows;
+    std::vector<json> rows, methods;
     std::vector<engine::ContainerRecord> records;
     for (const auto& record : engine.list()) {
         if (limit >= 0 && static_cast<int>(rows.size()) >= limit) break;
@@ -150,9 +170,12 @@ void list_containers(const GlobalOptions& global, const ListOptions& options) {
         std::string health = health_state ? health_state->status : "none";
         if (!filter.matches(record, container_options.labels, health)) continue;
         // -q prints the ID alone: no file of the container is read for it.
-        rows.push_back(options.quiet
-                           ? json{{"ID", options.no_trunc ? record.id : record.id.substr(0, 12)}}
-                           : ps_row(engine, record, container_options, options.no_trunc, health));
+        std::string network = request.is_object() ? request.value("network", "") : "";
+        rows.push_back(
+            options.quiet ? json{{"ID", options.no_trunc ? record.id : record.id.substr(0, 12)}}
+                          : ps_row(engine, record, container_options,
+                                   network.empty() ? "bridge" : network, options.no_trunc, health));
+        methods.push_back({{"Label", container_options.labels}});
         records.push_back(record);
     }
     if (!options.quiet) {
@@ -176,28 +199,12 @@ void list_containers(const GlobalOptions& global, const ListOptions& options) {
         return;
     }
     if (!options.format.empty()) {
-        if (!compiled.is_table()) {
-            for (const auto& row : rows)
-                std::cout << compiled.render(row) << "\n";
-            return;
-        }
-        // Columns split at tabs and lined up, as Go's tabwriter does.
-        std::vector<std::vector<std::string>> cells;
-        auto columns = [](const std::string& line) {
-            std::vector<std::string> parts;
-            std::size_t start = 0, tab;
-            while ((tab = line.find('\t', start)) != std::string::npos) {
-                parts.push_back(line.substr(start, tab - start));
-                start = tab + 1;
-            }
-            parts.push_back(line.substr(start));
-            return parts;
-        };
-        cells.push_back(columns(compiled.header(
-            {{"ID", "CONTAINER ID"}, {"RunningFor", "CREATED"}, {"Names", "NAMES"}})));
-        for (const auto& row : rows)
-            cells.push_back(columns(compiled.render(row)));
-        std::cout << table(cells);
+        std::cout << format_rows(compiled, rows,
+                                 {{"ID", "CONTAINER ID"},
+                                  {"RunningFor", "CREATED"},
+                                  {"Names", "NAMES"},
+                                  {"LocalVolumes", "LOCAL VOLUMES"}},
+                                 methods);
         return;
     }
     std::vector<std::vector<std::string>> cells = {

@@ -38,8 +38,10 @@ std::string percent(double value) {
 }
 
 // A row as docker's --format sees it; CPU from the change since `before`.
+// `reference`: the container as the command line named it (Docker's
+// {{.Container}}), empty when none was named.
 json stats_row(const engine::ContainerStats& now, const engine::ContainerStats* before,
-               bool no_trunc) {
+               const std::string& reference, bool no_trunc) {
     double cpu = 0;
     if (before && now.running && now.sampled_at_ns > before->sampled_at_ns &&
         now.cpu_ns >= before->cpu_ns)
@@ -52,7 +54,9 @@ json stats_row(const engine::ContainerStats& now, const engine::ContainerStats* 
     auto pair = [](const std::string& a, const std::string& b) { return a + " / " + b; };
     return {
         {"ID", no_trunc ? now.id : now.id.substr(0, 12)},
-        {"Container", no_trunc ? now.id : now.id.substr(0, 12)},
+        {"Container", !reference.empty() ? reference
+                      : no_trunc         ? now.id
+                                         : now.id.substr(0, 12)},
         {"Name", now.name},
         {"CPUPerc", shown ? percent(cpu) : "--"},
         {"MemUsage",
@@ -69,21 +73,15 @@ json stats_row(const engine::ContainerStats& now, const engine::ContainerStats* 
 }
 
 std::string render(const std::vector<json>& rows, const std::string& format) {
-    std::string out;
     if (!format.empty()) {
-        Template compiled(format);
-        if (compiled.is_table())
-            out += compiled.header({{"ID", "CONTAINER ID"},
-                                    {"Container", "CONTAINER"},
-                                    {"CPUPerc", "CPU %"},
-                                    {"MemUsage", "MEM USAGE / LIMIT"},
-                                    {"MemPerc", "MEM %"},
-                                    {"NetIO", "NET I/O"},
-                                    {"BlockIO", "BLOCK I/O"}}) +
-                   "\n";
-        for (const auto& row : rows)
-            out += compiled.render(row) + "\n";
-        return out;
+        return format_rows(Template(format), rows,
+                           {{"ID", "CONTAINER ID"},
+                            {"Container", "CONTAINER"},
+                            {"CPUPerc", "CPU %"},
+                            {"MemUsage", "MEM USAGE / LIMIT"},
+                            {"MemPerc", "MEM %"},
+                            {"NetIO", "NET I/O"},
+                            {"BlockIO", "BLOCK I/O"}});
     }
     std::vector<std::vector<std::string>> cells = {{"CONTAINER ID", "NAME", "CPU %",
                                                     "MEM USAGE / LIMIT", "MEM %", "NET I/O",
@@ -131,7 +129,7 @@ void show_stats(const GlobalOptions& global, const StatsOptions& options) {
             auto before = previous.find(id);
             rows.push_back(stats_row(current[id],
                                      before == previous.end() ? nullptr : &before->second,
-                                     options.no_trunc));
+                                     options.containers.empty() ? "" : id, options.no_trunc));
         }
         // A live view redraws in place on a terminal, as docker's does.
         if (!options.no_stream && terminal) std::cout << "\033[2J\033[H";

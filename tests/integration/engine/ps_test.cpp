@@ -47,7 +47,22 @@ TEST_F(ListTest, FiltersAndFormats) {
     EXPECT_EQ(row["Labels"], "tier=db");
     EXPECT_EQ(row["State"], "running");
     CommandResult table = berth({"ps", "--format", "table {{.Names}}\t{{.Image}}"});
-    EXPECT_EQ(table.out, "NAMES   IMAGE\nup      busybox\n") << table;
+    // Docker's tabwriter: cells at least 10 wide.
+    EXPECT_EQ(table.out, "NAMES     IMAGE\nup        busybox\n") << table;
+    CommandResult methods = berth({"ps", "-a", "--format", "{{.Names}}:{{.Label \"tier\"}}"});
+    EXPECT_EQ(methods.out, "failed:\nup:db\nmade:web\n") << methods;
+    CommandResult docker_fields =
+        berth({"ps", "-a", "-f", "name=failed", "--format",
+               "{{.Command}}|{{.Networks}}|{{.LocalVolumes}}|{{.CreatedAt}}"});
+    // An argument with a space in single quotes; Go's time.String() to the second.
+    EXPECT_TRUE(docker_fields.out.starts_with("\"sh -c 'exit 3'\"|bridge|0|20")) << docker_fields;
+    EXPECT_NE(docker_fields.out.find(" +0000 UTC\n"), std::string::npos) << docker_fields;
+
+    ASSERT_EQ(berth({"pause", "up"}).exit_code, 0);
+    EXPECT_EQ(names({"-f", "status=paused"}), Names({"up"}));
+    EXPECT_EQ(names({"-f", "status=running"}), Names({}));
+    ASSERT_EQ(berth({"unpause", "up"}).exit_code, 0);
+    EXPECT_EQ(names({"-f", "status=running"}), Names({"up"}));
 
     CommandResult bad = berth({"ps", "-f", "colour=blue"});
     EXPECT_NE(bad.exit_code, 0);
@@ -57,6 +72,18 @@ TEST_F(ListTest, FiltersAndFormats) {
     CommandResult formatted =
         berth({"inspect", "-f", "{{.Name}} {{.State.Status}} {{json .Config.Labels}}", "up"});
     EXPECT_EQ(formatted.out, "/up running {\"tier\":\"db\"}\n");
+    // The Go template forms docker users write.
+    CommandResult go_forms =
+        berth({"inspect", "-f",
+               "{{index .Config.Labels \"tier\"}}|{{range .NetworkSettings.Networks}}{{.IPAddress}}"
+               "{{end}}|{{if .State.Running}}up{{else}}down{{end}}|{{join .Config.Cmd \",\"}}",
+               "up"});
+    EXPECT_EQ(go_forms.exit_code, 0) << go_forms;
+    EXPECT_TRUE(go_forms.out.starts_with("db|10.212.")) << go_forms;
+    EXPECT_TRUE(go_forms.out.ends_with("|up|sleep,30\n")) << go_forms;
+    CommandResult bad_template = berth({"inspect", "-f", "{{nosuch .Name}}", "up"});
+    EXPECT_NE(bad_template.exit_code, 0);
+    EXPECT_EQ(lines_of(bad_template.err).size(), 1u) << bad_template;
     EXPECT_EQ(berth({"rm", "-f", "made", "up", "failed"}).exit_code, 0);
     expect_nothing_left();
 }

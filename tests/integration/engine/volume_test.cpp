@@ -76,6 +76,25 @@ TEST_F(VolumeTest, NamedVolumeIsFilledFromTheImageAndOutlivesItsContainer) {
     ASSERT_EQ(mounts.size(), 1u);
     EXPECT_EQ(mounts[0]["Name"], "conf");
     EXPECT_EQ(mounts[0]["Destination"], "/c");
+    // ls's filters, as docker's: in use or not, name, label.
+    ASSERT_EQ(berth({"volume", "create", "--label", "tier=db", "spare"}).exit_code, 0);
+    auto listed = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"volume", "ls", "-q"});
+        CommandResult result = berth(args);
+        EXPECT_EQ(result.exit_code, 0) << result;
+        return lines_of(result.out);
+    };
+    using Names = std::vector<std::string>;
+    EXPECT_EQ(listed({"-f", "dangling=true"}), Names({"spare"}));
+    EXPECT_EQ(listed({"-f", "dangling=false"}), Names({"conf"}));
+    EXPECT_EQ(listed({"-f", "label=tier=db"}), Names({"spare"}));
+    EXPECT_EQ(listed({"-f", "name=con"}), Names({"conf"}));
+    EXPECT_NE(berth({"volume", "ls", "-f", "colour=red"}).exit_code, 0);
+    CommandResult labelled =
+        berth({"volume", "ls", "--format", "table {{.Name}}\t{{.Label \"tier\"}}"});
+    EXPECT_EQ(labelled.out, "VOLUME NAME   tier\nconf          \nspare         db\n") << labelled;
+    EXPECT_EQ(berth({"volume", "rm", "spare"}).exit_code, 0);
+
     CommandResult in_use = berth({"volume", "rm", "conf"});
     EXPECT_EQ(in_use.exit_code, 1) << in_use;
     EXPECT_NE(in_use.err.find("volume is in use"), std::string::npos) << in_use;
