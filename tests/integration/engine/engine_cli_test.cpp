@@ -29,6 +29,28 @@ TEST_F(EngineTest, ExitCodesAsDocker) {
     EXPECT_NE(missing.err.find("executable file not found"), std::string::npos) << missing;
     EXPECT_EQ(run({"--rm", "busybox", "/etc/passwd"}).exit_code, 126);
     EXPECT_EQ(run({"--rm", "no-such-image"}).exit_code, 125);
+
+    // Command-line mistakes: docker's codes (125 a bad flag or value, 1 a
+    // missing argument or command) and one line plus a pointer to --help.
+    CommandResult unknown_flag = run({"--no-such-flag", "busybox", "true"});
+    EXPECT_EQ(unknown_flag.exit_code, 125) << unknown_flag;
+    EXPECT_NE(unknown_flag.err.find("unknown flag: --no-such-flag"), std::string::npos)
+        << unknown_flag;
+    CommandResult ps_flag = berth({"ps", "--no-such-flag"});
+    EXPECT_EQ(ps_flag.exit_code, 125) << ps_flag;
+    EXPECT_EQ(ps_flag.err, "berth: unknown flag: --no-such-flag\nSee 'berth ps --help'.\n");
+    EXPECT_EQ(berth({"ps", "-n", "many"}).exit_code, 125);
+    EXPECT_EQ(berth({"stop"}).exit_code, 1);
+    CommandResult no_command = berth({"no-such-command"});
+    EXPECT_EQ(no_command.exit_code, 1) << no_command;
+    EXPECT_NE(no_command.err.find("'no-such-command' is not a berth command"), std::string::npos)
+        << no_command;
+    EXPECT_EQ(berth({"--help"}).exit_code, 0);
+    // rm -f of what does not exist: said, but no failure (docker's).
+    CommandResult forced = berth({"rm", "-f", "no-such-container"});
+    EXPECT_EQ(forced.exit_code, 0) << forced;
+    EXPECT_NE(forced.err.find("no such container"), std::string::npos) << forced;
+    EXPECT_EQ(berth({"rm", "no-such-container"}).exit_code, 1);
     expect_nothing_left();
 }
 
