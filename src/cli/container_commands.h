@@ -17,6 +17,8 @@ void add_logs_command(CLI::App& app, GlobalOptions& global);
 void add_commit_command(CLI::App& app, GlobalOptions& global);
 // `berth volume create/ls/inspect/rm/prune` (volume_commands.cpp).
 void add_volume_commands(CLI::App& app, GlobalOptions& global);
+// An image as `image inspect` (and `inspect`) shows it (image_commands.cpp).
+nlohmann::json image_inspect_json(image::ImageStore& store, const image::Image& image);
 // A volume as `volume inspect` (and `inspect`) shows it.
 nlohmann::json volume_json(engine::Engine& engine, const engine::VolumeRecord& record);
 // rename, top, container prune, version, info, system df (admin_commands.cpp).

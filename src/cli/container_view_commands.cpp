@@ -158,8 +158,22 @@ void list_containers(const GlobalOptions& global, const ListOptions& options) {
     bool all = options.all || limit >= 0 || filter.has_status();
     std::vector<json> rows, methods;
     std::vector<engine::ContainerRecord> records;
-    for (const auto& record : engine.list()) {
+    auto listed = engine.list();
+    // before=/since=: where the containers they name are in the list.
+    auto positions_of = [&](const std::string& key) {
+        std::vector<std::size_t> positions;
+        for (const auto& reference : filter.references(key)) {
+            std::string id = engine.get(reference).id;
+            for (std::size_t i = 0; i < listed.size(); ++i)
+                if (listed[i].id == id) positions.push_back(i);
+        }
+        return positions;
+    };
+    auto before = positions_of("before"), since = positions_of("since");
+    for (std::size_t position = 0; position < listed.size(); ++position) {
+        const auto& record = listed[position];
         if (limit >= 0 && static_cast<int>(rows.size()) >= limit) break;
+        if (!ContainerFilter::in_window(position, before, since)) continue;
         if (!all && record.state != engine::ContainerState::running) continue;
         json request = json::parse(record.config_json, nullptr, false);
         engine::ContainerOptions container_options =
@@ -168,13 +182,14 @@ void list_containers(const GlobalOptions& global, const ListOptions& options) {
         // "none" for a container without a check, as Docker's health filter says.
         auto health_state = engine.health(record);
         std::string health = health_state ? health_state->status : "none";
-        if (!filter.matches(record, container_options.labels, health)) continue;
-        // -q prints the ID alone: no file of the container is read for it.
         std::string network = request.is_object() ? request.value("network", "") : "";
+        if (network.empty()) network = "bridge";
+        if (!filter.matches(record, container_options, network, health)) continue;
+        // -q prints the ID alone: no file of the container is read for it.
         rows.push_back(
-            options.quiet ? json{{"ID", options.no_trunc ? record.id : record.id.substr(0, 12)}}
-                          : ps_row(engine, record, container_options,
-                                   network.empty() ? "bridge" : network, options.no_trunc, health));
+            options.quiet
+                ? json{{"ID", options.no_trunc ? record.id : record.id.substr(0, 12)}}
+                : ps_row(engine, record, container_options, network, options.no_trunc, health));
         methods.push_back({{"Label", container_options.labels}});
         records.push_back(record);
     }
@@ -392,7 +407,14 @@ void add_container_view_commands(CLI::App& app, GlobalOptions& global) {
                     try {
                         record = engine.get(reference);
                     } catch (const Error&) {
-                        // Docker's inspect looks further: a volume of that name.
+                        // Docker's inspect looks further: an image, then a
+                        // volume of that name.
+                        try {
+                            auto store = open_store(global);
+                            all.push_back(image_inspect_json(*store, store->resolve(reference)));
+                            continue;
+                        } catch (const Error&) {
+                        }
                         if (!engine.list_volumes().empty()) {
                             try {
                                 all.push_back(volume_json(engine, engine.get_volume(reference)));
@@ -400,7 +422,7 @@ void add_container_view_commands(CLI::App& app, GlobalOptions& global) {
                             } catch (const Error&) {
                             }
                         }
-                        throw;
+                        fail("no such object: " + reference);
                     }
                     json item = inspect_json(engine, *record);
                     item["NetworkSettings"] = network_settings_json(global, item["Id"]);

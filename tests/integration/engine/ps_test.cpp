@@ -39,6 +39,21 @@ TEST_F(ListTest, FiltersAndFormats) {
     EXPECT_EQ(names({"-l"}), Names({"failed"}));
     EXPECT_EQ(names({"-n", "2"}), Names({"failed", "up"}));
 
+    EXPECT_EQ(names({"-a", "-f", "name=^/?up$"}), Names({"up"})) << "a regular expression";
+    EXPECT_EQ(names({"-a", "-f", "name=^(made|failed)$"}), Names({"failed", "made"}));
+    EXPECT_NE(berth({"ps", "-f", "name=["}).exit_code, 0);
+    EXPECT_EQ(names({"-a", "-f", "before=up"}), Names({"made"}));
+    EXPECT_EQ(names({"-a", "-f", "since=made"}), Names({"failed", "up"}));
+    EXPECT_EQ(names({"-a", "-f", "network=bridge"}).size(), 3u);
+    EXPECT_EQ(names({"-a", "-f", "network=host"}), Names({}));
+    ASSERT_EQ(berth({"create", "--cgroup-parent", cgroup_parent(), "--name", "mounted", "-v",
+                     "/tmp:/hosttmp", "busybox", "true"})
+                  .exit_code,
+              0);
+    EXPECT_EQ(names({"-a", "-f", "volume=/hosttmp"}), Names({"mounted"}));
+    EXPECT_EQ(names({"-a", "-f", "volume=/tmp"}), Names({"mounted"})) << "a bind's source";
+    EXPECT_EQ(berth({"rm", "mounted"}).exit_code, 0);
+
     CommandResult ids = berth({"ps", "-q", "--no-trunc"});
     EXPECT_EQ(trim(ids.out), id);
     CommandResult as_json = berth({"ps", "-a", "-f", "name=up", "--format", "{{json .}}"});
@@ -81,6 +96,13 @@ TEST_F(ListTest, FiltersAndFormats) {
     EXPECT_EQ(go_forms.exit_code, 0) << go_forms;
     EXPECT_TRUE(go_forms.out.starts_with("db|10.212.")) << go_forms;
     EXPECT_TRUE(go_forms.out.ends_with("|up|sleep,30\n")) << go_forms;
+    // Like docker's, inspect finds images too.
+    CommandResult image = berth({"inspect", "-f", "{{.RepoTags}} {{.Os}}", "busybox"});
+    EXPECT_EQ(image.out, "[busybox:latest] linux\n") << image;
+    CommandResult nothing = berth({"inspect", "no-such-thing"});
+    EXPECT_EQ(nothing.exit_code, 1);
+    EXPECT_EQ(nothing.out, "[]\n");
+    EXPECT_NE(nothing.err.find("no such object: no-such-thing"), std::string::npos) << nothing;
     CommandResult bad_template = berth({"inspect", "-f", "{{nosuch .Name}}", "up"});
     EXPECT_NE(bad_template.exit_code, 0);
     EXPECT_EQ(lines_of(bad_template.err).size(), 1u) << bad_template;
