@@ -138,12 +138,25 @@ void define_top(CLI::App* command, GlobalOptions& global) {
         auto pid_column = std::find(header.begin(), header.end(), "PID");
         if (pid_column == header.end()) fail("top: the ps options must show a PID column");
         std::size_t column = static_cast<std::size_t>(pid_column - header.begin());
-        std::cout << lines[0] << "\n";
+        // Docker splits each row into the header's columns (the last, the
+        // command, keeps its spaces) and lines them up 20 wide.
+        std::vector<std::vector<std::string>> cells = {header};
         for (std::size_t i = 1; i < lines.size(); ++i) {
             auto words = split_words(lines[i]);
-            if (words.size() > column && wanted.contains(words[column]))
-                std::cout << lines[i] << "\n";
+            if (words.size() <= column || !wanted.contains(words[column])) continue;
+            if (words.size() > header.size()) {
+                std::string last = lines[i];
+                for (std::size_t skip = 0; skip + 1 < header.size(); ++skip) {
+                    last.erase(0, last.find_first_not_of(' '));
+                    last.erase(0, last.find(' '));
+                }
+                last.erase(0, last.find_first_not_of(' '));
+                words.resize(header.size() - 1);
+                words.push_back(last);
+            }
+            cells.push_back(words);
         }
+        std::cout << table(cells, 20);
     });
 }
 

@@ -72,7 +72,7 @@ double parse_time_bound(const std::string& text, const char* flag) {
 
 struct LogsOptions {
     std::string reference, tail = "all", since, until;
-    bool follow = false, timestamps = false;
+    bool follow = false, timestamps = false, details = false;
 };
 
 // Reads a file's complete lines from where it was left.
@@ -117,7 +117,10 @@ void print_logs(engine::Engine& engine, const LogsOptions& options) {
         if (!engine::parse_log_line(line, entry)) return;
         double at = seconds_of_rfc3339(entry.time);
         if (!std::isnan(at) && (at < since || at > until)) return;
-        std::string text = options.timestamps ? entry.time + " " + entry.text : entry.text;
+        // --details: the extra attributes docker adds (labels and env the
+        // log driver was asked for; berth's has none) and a space before the text.
+        std::string text = (options.timestamps ? entry.time + " " : std::string()) +
+                           (options.details ? " " : "") + entry.text;
         write_all(entry.stream == "stderr" ? STDERR_FILENO : STDOUT_FILENO, text,
                   "the log's output");
     };
@@ -132,8 +135,12 @@ void print_logs(engine::Engine& engine, const LogsOptions& options) {
     for (auto& line : current.read_lines())
         lines.push_back(std::move(line));
     std::size_t first = 0;
-    if (options.tail != "all" && !options.tail.empty()) {
-        std::size_t count = static_cast<std::size_t>(std::stoul(options.tail));
+    // Docker's: a count, anything else ("all", "-1", "x") all lines.
+    if (!options.tail.empty() &&
+        options.tail.find_first_not_of("0123456789") == std::string::npos) {
+        std::size_t count = options.tail.size() > 18
+                                ? lines.size()
+                                : static_cast<std::size_t>(std::stoull(options.tail));
         if (lines.size() > count) first = lines.size() - count;
     }
     for (std::size_t i = first; i < lines.size(); ++i)
@@ -165,6 +172,7 @@ void define_logs(CLI::App* command, GlobalOptions& global) {
                       "Follow the output until the container stops");
     command->add_option("-n,--tail", options->tail, "Lines to show from the end (default all)");
     command->add_flag("-t,--timestamps", options->timestamps, "Show timestamps");
+    command->add_flag("--details", options->details, "Show extra details given to logs");
     command->add_option("--since", options->since,
                         "Only entries since a time (RFC 3339, Unix time, or a duration: 10m)");
     command->add_option("--until", options->until, "Only entries until a time (as --since)");

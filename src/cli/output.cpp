@@ -82,7 +82,7 @@ std::size_t display_width(const std::string& text) {
 
 } // namespace
 
-std::string table(const std::vector<std::vector<std::string>>& rows) {
+std::string table(const std::vector<std::vector<std::string>>& rows, std::size_t min_width) {
     std::vector<std::size_t> widths;
     for (const auto& row : rows)
         for (std::size_t i = 0; i < row.size(); ++i) {
@@ -98,7 +98,7 @@ std::string table(const std::vector<std::vector<std::string>>& rows) {
             // wide, 3 spaces of padding.
             if (i + 1 < row.size())
                 line += std::string(
-                    std::max<std::size_t>(widths[i] + 3, 10) - display_width(row[i]), ' ');
+                    std::max<std::size_t>(widths[i] + 3, min_width) - display_width(row[i]), ' ');
         }
         out += line + "\n";
     }

@@ -21,7 +21,8 @@ std::int64_t parse_rfc3339(const std::string& text);
 
 // Rows of cells, columns padded to line up (Go's tabwriter as Docker sets it
 // up: cells at least 10 wide, padding 3).
-std::string table(const std::vector<std::vector<std::string>>& rows);
+// `top`'s are 20 wide.
+std::string table(const std::vector<std::vector<std::string>>& rows, std::size_t min_width = 10);
 
 // Rows through a --format template: a line each, or for "table ..." a
 // header (`titles` as Template::header) and the columns the tabs delimit

@@ -139,6 +139,17 @@ TEST_F(EngineTest, WaitAndLogsAfterExit) {
     EXPECT_EQ(logs.out, "a\nc\n");
     EXPECT_EQ(logs.err, "b\n");
     EXPECT_EQ(berth({"logs", "--tail", "1", id}).out, "c\n");
+    // docker's: a tail that is not a count shows everything; 0 nothing.
+    EXPECT_EQ(berth({"logs", "--tail", "-1", id}).out, "a\nc\n");
+    EXPECT_EQ(berth({"logs", "--tail", "many", id}).out, "a\nc\n");
+    EXPECT_EQ(berth({"logs", "--tail", "0", id}).out, "");
+    EXPECT_EQ(berth({"logs", "--details", id}).out, " a\n c\n");
+    CommandResult stamped = berth({"logs", "-t", "--tail", "1", id});
+    // RFC 3339 with nine digits of nanoseconds, fixed, as docker's.
+    ASSERT_EQ(stamped.out.size(), std::string("2026-01-01T00:00:00.000000000Z c\n").size())
+        << stamped;
+    EXPECT_EQ(stamped.out.substr(19, 1), ".");
+    EXPECT_TRUE(stamped.out.ends_with("Z c\n")) << stamped;
     EXPECT_EQ(berth({"rm", id}).exit_code, 0);
     expect_nothing_left();
 }

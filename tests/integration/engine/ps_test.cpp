@@ -127,7 +127,11 @@ TEST_F(ListTest, RenameTopPruneAndSystemViews) {
     EXPECT_EQ(top.exit_code, 0) << top;
     auto lines = lines_of(top.out);
     ASSERT_EQ(lines.size(), 3u) << top;
-    EXPECT_NE(lines[0].find("PID"), std::string::npos);
+    // Docker's table: the ps columns 20 wide, the command whole in the last.
+    EXPECT_TRUE(lines[0].starts_with("UID                 PID                 PPID")) << top;
+    EXPECT_TRUE(lines[1].ends_with("   sleep 31") || lines[1].ends_with("   sleep 32")) << top;
+    CommandResult chosen = berth({"top", "new", "-o", "pid,args"});
+    EXPECT_EQ(lines_of(chosen.out)[0], "PID                 COMMAND") << chosen;
     EXPECT_NE(top.out.find("sleep 31"), std::string::npos) << top;
     EXPECT_NE(top.out.find("sleep 32"), std::string::npos) << top;
     EXPECT_NE(berth({"top", "other"}).exit_code, 0) << "not running";
