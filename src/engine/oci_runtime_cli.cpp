@@ -80,29 +80,6 @@ std::string plain_message(const std::string& line) {
     return end > start ? line.substr(start, end - start) : line;
 }
 
-// A pty master received over the console socket (SCM_RIGHTS).
-UniqueFd receive_fd(int socket_fd) {
-    char data[256];
-    iovec io{data, sizeof data};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-    msghdr message{};
-    message.msg_iov = &io;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    if (::recvmsg(socket_fd, &message, MSG_CMSG_CLOEXEC) < 0)
-        throw_errno("receiving the container's terminal");
-    for (cmsghdr* header = CMSG_FIRSTHDR(&message); header;
-         header = CMSG_NXTHDR(&message, header)) {
-        if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_RIGHTS) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
-            return UniqueFd(fd);
-        }
-    }
-    fail("receiving the container's terminal: the runtime sent no file descriptor");
-}
-
 oci::Status parse_status(const std::string& name) {
     if (name == "created") return oci::Status::created;
     if (name == "running") return oci::Status::running;
@@ -212,7 +189,9 @@ UniqueFd OciRuntimeCli::create(const std::string& id, const std::string& bundle,
                 UniqueFd connection(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
                 // A runtime that fails connects and closes: its exit says why.
                 try {
-                    if (connection) console = receive_fd(connection.get());
+                    if (connection)
+                        console =
+                            receive_fd(connection.get(), "receiving the container's terminal");
                 } catch (const Error&) {
                 }
                 break;
@@ -277,6 +256,8 @@ int OciRuntimeCli::exec(const runtime::ExecOptions& options) {
     std::vector<std::string> argv = command({"exec"});
     if (options.tty) argv.push_back("--tty");
     if (options.detach) argv.push_back("--detach");
+    if (!options.console_socket.empty())
+        argv.push_back("--console-socket=" + options.console_socket);
     if (options.cwd) argv.push_back("--cwd=" + *options.cwd);
     for (const auto& variable : options.env)
         argv.push_back("--env=" + variable);

@@ -101,9 +101,29 @@ TEST_F(EngineTest, DetachedLifecycle) {
     }
     EXPECT_EQ(written, "done\n");
     EXPECT_EQ(berth({"logs", "sleeper"}).out, "ready\n");
-    CommandResult tty_detached = berth({"exec", "-d", "-t", "sleeper", "true"});
-    EXPECT_EQ(tty_detached.exit_code, 125) << tty_detached;
-    EXPECT_NE(tty_detached.err.find("not supported yet"), std::string::npos) << tty_detached;
+    // -d -t: detached with a terminal of its own (docker's), whose output
+    // nobody reads; the keeper holding it goes when the process does.
+    before = std::chrono::steady_clock::now();
+    CommandResult tty_detached = berth({"exec", "-d", "-t", "sleeper", "sh", "-c",
+                                        "tty > /tmp/tty.tmp; mv /tmp/tty.tmp /tmp/tty; sleep 1"});
+    EXPECT_EQ(tty_detached.exit_code, 0) << tty_detached;
+    EXPECT_EQ(tty_detached.out, "");
+    EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::milliseconds(1500));
+    std::string tty;
+    for (int i = 0; i < 250 && tty.empty(); ++i) {
+        tty = berth({"exec", "sleeper", "cat", "/tmp/tty"}).out;
+        if (tty.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(tty.starts_with("/dev/pts/")) << tty;
+    bool keeper_gone = false;
+    for (int i = 0; i < 250 && !keeper_gone; ++i) {
+        keeper_gone = run_command({"pgrep", "-f", "exec -d -t sleeper"}).exit_code != 0;
+        if (!keeper_gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(keeper_gone) << "the keeper outlived the process";
+    for (const auto& entry : fs::directory_iterator(dir_->path() / "run"))
+        EXPECT_FALSE(entry.path().filename().string().starts_with("exec-tty-"))
+            << "console socket left: " << entry.path();
 
     json state = inspect("sleeper");
     EXPECT_EQ(state["State"]["Status"], "running");
