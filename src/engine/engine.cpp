@@ -378,6 +378,8 @@ int Engine::exec(const std::string& reference, const ExecRequest& request) {
             resolve_user_in_rootfs(request.user, container_dir(record.id) + "/rootfs");
         options.user = std::to_string(user.uid) + ":" + std::to_string(user.gid);
         options.additional_gids.assign(user.additional_gids.begin(), user.additional_gids.end());
+        // Docker's: the user's groups, not the container user's as well.
+        options.replace_additional_gids = true;
     }
     if (!request.interactive && !request.detach) {
         UniqueFd devnull = open_fd("/dev/null", O_RDONLY);

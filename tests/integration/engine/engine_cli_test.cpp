@@ -216,6 +216,14 @@ TEST_F(EngineTest, FlagsReachTheContainer) {
     EXPECT_EQ(result.out, "65534\n/data\nbar\nbox\nCapBnd:\t0000000000000000\n"
                           "NoNewPrivs:\t1\nSeccomp:\t2\nread-only\n")
         << result;
+    // The primary group is a supplementary one too, as docker's (CVE-2022-36109).
+    CommandResult groups = run({"--rm", "-u", "nobody", "busybox", "id"});
+    EXPECT_EQ(groups.out, "uid=65534(nobody) gid=65534(nobody) groups=65534(nobody)\n") << groups;
+    ASSERT_EQ(run({"-d", "--name", "grouped", "busybox", "sleep", "30"}).exit_code, 0);
+    EXPECT_EQ(berth({"exec", "grouped", "id"}).out, "uid=0(root) gid=0(root) groups=0(root)\n");
+    EXPECT_EQ(berth({"exec", "-u", "1000:100", "grouped", "id"}).out,
+              "uid=1000 gid=100 groups=100\n");
+    EXPECT_EQ(berth({"rm", "-f", "grouped"}).exit_code, 0);
     CommandResult limited = run({"--rm", "--pids-limit", "20", "--memory", "64m", "busybox", "cat",
                                  "/sys/fs/cgroup/pids/pids.max"});
     EXPECT_EQ(limited.out, "20\n") << limited;
