@@ -8,8 +8,10 @@
 #include "berth/base/text.h"
 #include "berth/image/image_store.h"
 
+#include <cmath>
 #include <fcntl.h>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <set>
 #include <sys/statfs.h>
@@ -230,13 +232,53 @@ void define_diff(CLI::App* command, GlobalOptions& global) {
     });
 }
 
+// `container prune --filter`, as docker's: until=TIME (created before; RFC
+// 3339, Unix time or a duration ago), label=KEY[=VALUE], label!=KEY[=VALUE].
+std::function<bool(const engine::ContainerRecord&)>
+prune_filter(const std::vector<std::string>& filters) {
+    double until = INFINITY;
+    std::vector<std::pair<std::string, bool>> labels; // "k" or "k=v", wanted or not
+    for (const auto& filter : filters) {
+        auto equals = filter.find('=');
+        if (equals == std::string::npos)
+            fail("bad format of filter (expected name=value): " + filter);
+        std::string key = filter.substr(0, equals), value = filter.substr(equals + 1);
+        if (key == "until")
+            until = std::min(until, parse_time_bound(value, "until"));
+        else if (key == "label" || key == "label!")
+            labels.emplace_back(value, key == "label");
+        else
+            fail("invalid filter '" + key + "'");
+    }
+    return [until, labels](const engine::ContainerRecord& record) {
+        if (!(seconds_of_rfc3339(record.created) < until)) return false;
+        json request = json::parse(record.config_json, nullptr, false);
+        auto own = request.is_object() ? engine::run_request_from_json(request).options.labels
+                                       : std::map<std::string, std::string>();
+        for (const auto& [label, wanted] : labels) {
+            auto equals = label.find('=');
+            auto found = own.find(label.substr(0, equals));
+            bool has = found != own.end() &&
+                       (equals == std::string::npos || found->second == label.substr(equals + 1));
+            if (has != wanted) return false;
+        }
+        return true;
+    };
+}
+
 void define_container_prune(CLI::App* command, GlobalOptions& global) {
     auto force = std::make_shared<bool>(false);
+    auto filters = std::make_shared<std::vector<std::string>>();
     command->add_flag("-f,--force", *force, "Do not ask for confirmation");
-    command->callback([&global, force] {
+    command
+        ->add_option("--filter", *filters,
+                     "Filter: until=TIME (created before), label=KEY[=VALUE], label!=KEY[=VALUE]")
+        ->allow_extra_args(false);
+    command->callback([&global, force, filters] {
+        auto wanted = prune_filter(*filters);
         if (!*force && !confirmed("WARNING! This will remove all stopped containers.")) return;
         std::uint64_t freed = 0;
-        auto removed = open_engine(global).prune_containers(freed);
+        auto removed = open_engine(global).prune_containers(freed, wanted);
         if (!removed.empty()) {
             std::cout << "Deleted Containers:\n";
             for (const auto& id : removed)

@@ -2,7 +2,9 @@
 
 #include "berth/base/error.h"
 
+#include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 
@@ -45,6 +47,56 @@ std::int64_t parse_rfc3339(const std::string& text) {
         }
     }
     return seconds;
+}
+
+// RFC 3339 with any fraction → seconds since the epoch; NaN if unparsable.
+double seconds_of_rfc3339(const std::string& text) {
+    std::int64_t whole = parse_rfc3339(text);
+    if (whole < 0) return NAN;
+    double fraction = 0;
+    if (auto dot = text.find('.'); dot != std::string::npos && dot > 10) {
+        double scale = 0.1;
+        for (std::size_t i = dot + 1;
+             i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+            fraction += (text[i] - '0') * scale;
+            scale /= 10;
+        }
+    }
+    return static_cast<double>(whole) + fraction;
+}
+
+// docker's --since/--until: RFC 3339, a Unix time ("1700000000.5"), or a
+// duration before now ("10m", "1h30m", "45s").
+double parse_time_bound(const std::string& text, const char* flag) {
+    double rfc = seconds_of_rfc3339(text);
+    if (!std::isnan(rfc)) return rfc;
+    char* end = nullptr;
+    double unix_time = std::strtod(text.c_str(), &end);
+    if (!text.empty() && end && *end == '\0') return unix_time;
+    double seconds = 0;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        std::size_t used = 0;
+        double amount;
+        try {
+            amount = std::stod(text.substr(i), &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used == 0 || i + used >= text.size()) fail(std::string("invalid ") + flag + " " + text);
+        i += used;
+        char unit = text[i++];
+        if (unit == 'm' && i < text.size() && text[i] == 's') {
+            seconds += amount / 1000;
+            ++i;
+            continue;
+        }
+        double scale = unit == 'h' ? 3600 : unit == 'm' ? 60 : unit == 's' ? 1 : -1;
+        if (scale < 0) fail(std::string("invalid ") + flag + " " + text);
+        seconds += amount * scale;
+    }
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    return std::chrono::duration<double>(now).count() - seconds;
 }
 
 std::string time_since(const std::string& rfc3339) {

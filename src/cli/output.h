@@ -19,6 +19,12 @@ std::string time_since(const std::string& rfc3339);
 // RFC 3339 -> seconds since the epoch, or -1.
 std::int64_t parse_rfc3339(const std::string& text);
 
+// RFC 3339 with any fraction -> seconds since the epoch; NaN if unparsable.
+double seconds_of_rfc3339(const std::string& text);
+// docker's --since/--until/until= values: RFC 3339, a Unix time
+// ("1700000000.5"), or a duration before now ("10m", "1h30m"); errors name `flag`.
+double parse_time_bound(const std::string& text, const char* flag);
+
 // Rows of cells, columns padded to line up (Go's tabwriter as Docker sets it
 // up: cells at least 10 wide, padding 3).
 // `top`'s are 20 wide.

@@ -139,10 +139,25 @@ TEST_F(ListTest, RenameTopPruneAndSystemViews) {
     EXPECT_EQ(stopped_exec.exit_code, 125) << stopped_exec;
     EXPECT_EQ(lines_of(stopped_exec.err).size(), 1u) << stopped_exec;
 
+    // prune --filter, as docker's: until= (created before) and label[!]=.
+    ASSERT_EQ(berth({"create", "--cgroup-parent", cgroup_parent(), "--name", "kept", "-l",
+                     "keep=yes", "busybox", "true"})
+                  .exit_code,
+              0);
+    CommandResult too_new = berth({"container", "prune", "-f", "--filter", "until=1h"});
+    EXPECT_EQ(too_new.out, "Total reclaimed space: 0B\n") << too_new;
+    CommandResult unlabelled = berth({"container", "prune", "-f", "--filter", "label!=keep"});
+    EXPECT_EQ(unlabelled.exit_code, 0) << unlabelled;
+    EXPECT_TRUE(inspect("other").is_null()) << "no keep label: pruned";
+    EXPECT_FALSE(inspect("kept").is_null()) << "labelled: kept";
+    EXPECT_EQ(berth({"container", "prune", "-f", "--filter", "colour=red"}).exit_code, 1);
+    EXPECT_EQ(berth({"container", "prune", "-f", "--filter", "until=someday"}).exit_code, 1);
+    EXPECT_FALSE(inspect("kept").is_null()) << "a bad filter prunes nothing";
+
     CommandResult pruned = berth({"container", "prune", "-f"});
     EXPECT_EQ(pruned.exit_code, 0) << pruned;
     EXPECT_NE(pruned.out.find("Deleted Containers:"), std::string::npos) << pruned;
-    EXPECT_TRUE(inspect("other").is_null()) << "stopped: pruned";
+    EXPECT_TRUE(inspect("kept").is_null()) << "stopped: pruned";
     EXPECT_EQ(inspect("new")["State"]["Status"], "running") << "running: kept";
 
     EXPECT_EQ(trim(berth({"version", "--format", "{{.Client.ApiVersion}}"}).out), "1.43");
