@@ -47,28 +47,31 @@ json stats_row(const engine::ContainerStats& now, const engine::ContainerStats* 
         now.cpu_ns >= before->cpu_ns)
         cpu = 100.0 * static_cast<double>(now.cpu_ns - before->cpu_ns) /
               static_cast<double>(now.sampled_at_ns - before->sampled_at_ns);
+    // A container that is not running shows zeros, as docker's (its "--"
+    // is for a container whose figures could not be read).
     bool shown = now.running;
+    auto pair = [](const std::string& a, const std::string& b) { return a + " / " + b; };
+    auto zero_pair = [&](const char* zero) { return pair(zero, zero); };
     double memory = now.memory_limit ? 100.0 * static_cast<double>(now.memory_used) /
                                            static_cast<double>(now.memory_limit)
                                      : 0;
-    auto pair = [](const std::string& a, const std::string& b) { return a + " / " + b; };
     return {
         {"ID", no_trunc ? now.id : now.id.substr(0, 12)},
         {"Container", !reference.empty() ? reference
                       : no_trunc         ? now.id
                                          : now.id.substr(0, 12)},
         {"Name", now.name},
-        {"CPUPerc", shown ? percent(cpu) : "--"},
-        {"MemUsage",
-         shown ? pair(binary_size(now.memory_used), binary_size(now.memory_limit)) : "-- / --"},
-        {"MemPerc", shown ? percent(memory) : "--"},
+        {"CPUPerc", percent(shown ? cpu : 0)},
+        {"MemUsage", shown ? pair(binary_size(now.memory_used), binary_size(now.memory_limit))
+                           : zero_pair("0B")},
+        {"MemPerc", percent(shown ? memory : 0)},
         {"NetIO", shown ? pair(human_size(static_cast<std::int64_t>(now.network_received)),
                                human_size(static_cast<std::int64_t>(now.network_sent)))
-                        : "-- / --"},
+                        : zero_pair("0B")},
         {"BlockIO", shown ? pair(human_size(static_cast<std::int64_t>(now.block_read)),
                                  human_size(static_cast<std::int64_t>(now.block_written)))
-                          : "-- / --"},
-        {"PIDs", shown ? std::to_string(now.pids) : "--"},
+                          : zero_pair("0B")},
+        {"PIDs", shown ? std::to_string(now.pids) : "0"},
     };
 }
 

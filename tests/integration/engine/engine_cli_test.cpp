@@ -348,6 +348,16 @@ TEST_F(EngineTest, PauseFreezesAndStatsMeasure) {
     ASSERT_EQ(berth({"unpause", "busy"}).exit_code, 0);
     EXPECT_EQ(inspect("busy")["State"]["Paused"], false);
     ASSERT_EQ(berth({"pause", "busy"}).exit_code, 0);
+    // A container that does not run: zeros, as docker's, with its own name.
+    ASSERT_EQ(
+        berth({"create", "--cgroup-parent", cgroup_parent(), "--name", "idle", "busybox", "true"})
+            .exit_code,
+        0);
+    CommandResult idle =
+        berth({"stats", "--no-stream", "--format",
+               "{{.Container}} {{.CPUPerc}} {{.MemUsage}} {{.NetIO}} {{.PIDs}}", "idle"});
+    EXPECT_EQ(idle.out, "idle 0.00% 0B / 0B 0B / 0B 0\n") << idle;
+    EXPECT_EQ(berth({"rm", "idle"}).exit_code, 0);
     CommandResult removed = berth({"rm", "-f", "busy"});
     EXPECT_EQ(removed.exit_code, 0) << removed;
     expect_nothing_left();
