@@ -252,6 +252,12 @@ TEST_F(VolumeTest, BadInputIsRefusedWithNothingLeft) {
         {"--memory", "128m", "--memory-swap", "64m", "busybox", "true"},
         {"--cpuset-cpus", "zero", "busybox", "true"},
         {"--env-file", "/nonexistent/env", "busybox", "true"},
+        // Docker's checks of values the flag parser accepts.
+        {"--stop-signal", "SIGNOPE", "busybox", "true"},
+        {"--cpus", "0.001", "busybox", "true"},
+        {"--cpus", "100000", "busybox", "true"},
+        {"--memory", "2m", "busybox", "true"},
+        {"--no-such-flag", "busybox", "true"},
         // Found only with the rootfs mounted: all of it must be undone.
         {"-v", "made-then-undone:/x", "--group-add", "no-such-group", "busybox", "true"},
     };
