@@ -198,7 +198,8 @@ void list_containers(const GlobalOptions& global, const ListOptions& options) {
         for (std::size_t i = 0; i < rows.size(); ++i)
             rows[i]["Ports"] = ports[i];
     }
-    if (options.size && !options.quiet) {
+    // Docker computes sizes when the format shows them, -s or not.
+    if ((options.size || options.format.find(".Size") != std::string::npos) && !options.quiet) {
         // Docker's "own (virtual own+image)": the writable layer, then with the image.
         auto store = open_store(global);
         for (std::size_t i = 0; i < rows.size(); ++i) {

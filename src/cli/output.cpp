@@ -100,9 +100,12 @@ double parse_time_bound(const std::string& text, const char* flag) {
 }
 
 std::string time_since(const std::string& rfc3339) {
-    std::int64_t then = parse_rfc3339(rfc3339);
-    if (then < 0) return "N/A";
-    double seconds = static_cast<double>(std::time(nullptr) - then);
+    double then = seconds_of_rfc3339(rfc3339);
+    if (std::isnan(then)) return "N/A";
+    // To the nanosecond, as Docker's: a container started 0.4 s ago is "Less
+    // than a second" old, whatever second boundary lies between.
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    double seconds = std::chrono::duration<double>(now).count() - then;
     // Go's units.HumanDuration, which Docker uses.
     auto ago = [](std::string text) { return text + " ago"; };
     if (seconds < 1) return "Less than a second ago";

@@ -54,6 +54,9 @@ TEST_F(ListTest, FiltersAndFormats) {
     EXPECT_EQ(names({"-a", "-f", "volume=/tmp"}), Names({"mounted"})) << "a bind's source";
     EXPECT_EQ(berth({"rm", "mounted"}).exit_code, 0);
 
+    CommandResult sized = berth({"ps", "-f", "name=up", "--format", "{{.Size}}"});
+    EXPECT_NE(sized.out.find("B (virtual "), std::string::npos) << "computed when shown: " << sized;
+
     CommandResult ids = berth({"ps", "-q", "--no-trunc"});
     EXPECT_EQ(trim(ids.out), id);
     CommandResult as_json = berth({"ps", "-a", "-f", "name=up", "--format", "{{json .}}"});

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
 #include <ctime>
 
 using namespace berth::cli;
@@ -34,6 +36,17 @@ TEST(TimeSince, SaysItAsDockerDoes) {
     EXPECT_EQ(time_since(rfc3339_seconds_ago(90)), "About a minute ago");
     EXPECT_EQ(time_since(rfc3339_seconds_ago(3 * 3600)), "3 hours ago");
     EXPECT_EQ(time_since("not a time"), "N/A");
+    // To the nanosecond: 0.4 s ago is less than a second, across a second's edge.
+    auto now = std::chrono::system_clock::now() - std::chrono::milliseconds(400);
+    std::time_t whole = std::chrono::system_clock::to_time_t(now);
+    auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch() %
+                                                                      std::chrono::seconds(1))
+                     .count();
+    char text[64];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", std::gmtime(&whole));
+    char fraction[16];
+    std::snprintf(fraction, sizeof fraction, ".%09lldZ", static_cast<long long>(nanos));
+    EXPECT_EQ(time_since(std::string(text) + fraction), "Less than a second ago");
 }
 
 TEST(HumanSize, ThreeSignificantDigitsInSiUnits) {
