@@ -65,16 +65,6 @@ std::string output_of(const std::vector<std::string>& args) {
     return out;
 }
 
-std::uint64_t tree_size(const std::string& path) {
-    namespace fs = std::filesystem;
-    std::uint64_t total = 0;
-    std::error_code error;
-    for (auto it = fs::recursive_directory_iterator(path, error);
-         !error && it != fs::recursive_directory_iterator(); it.increment(error))
-        if (it->is_regular_file(error) && !it->is_symlink(error)) total += it->file_size(error);
-    return total;
-}
-
 std::string reclaimable_text(std::uint64_t reclaimable, std::uint64_t total) {
     std::string text = human_size(static_cast<std::int64_t>(reclaimable));
     if (total == 0) return text;
@@ -421,7 +411,8 @@ void define_system_df(CLI::App* command, GlobalOptions& global) {
         std::uint64_t volumes_size = 0, volumes_reclaimable = 0;
         int volumes_active = 0;
         for (const auto& volume : volumes) {
-            std::uint64_t size = tree_size(engine.volume_mountpoint(volume.name));
+            auto size =
+                static_cast<std::uint64_t>(tree_size(engine.volume_mountpoint(volume.name)));
             volumes_size += size;
             if (!engine.volume_users(volume.name).empty())
                 ++volumes_active;

@@ -219,13 +219,22 @@ void define_prune(CLI::App* command, GlobalOptions& global) {
                                          "used by at least one container."))
             return;
         auto engine = open_engine(global);
+        // Measured before: what the prune removes is gone after.
+        std::map<std::string, std::int64_t> sizes;
+        for (const auto& volume : engine.list_volumes())
+            if (engine.volume_users(volume.name).empty())
+                sizes[volume.name] = tree_size(engine.volume_mountpoint(volume.name));
         auto removed = engine.prune_volumes(*all);
+        std::int64_t reclaimed = 0;
         if (!removed.empty()) {
             std::cout << "Deleted Volumes:\n";
-            for (const auto& name : removed)
+            for (const auto& name : removed) {
                 std::cout << name << "\n";
+                reclaimed += sizes[name];
+            }
             std::cout << "\n";
         }
+        std::cout << "Total reclaimed space: " << human_size(reclaimed) << "\n";
     });
 }
 
