@@ -278,13 +278,39 @@ json healthcheck_json(const json& request) {
     return out;
 }
 
+// Docker's HostConfig.Binds: the -v binds and named volumes, as given.
+json binds_json(const engine::ContainerOptions& options) {
+    json binds = json::array();
+    for (const auto& mount : options.mounts) {
+        bool from_v = (mount.type == "bind" && mount.create_source) ||
+                      (mount.type == "volume" && !mount.anonymous);
+        if (from_v)
+            binds.push_back(mount.source + ":" + mount.target + (mount.read_only ? ":ro" : ""));
+    }
+    return binds.empty() ? json(nullptr) : binds;
+}
+
+// Docker's Config.Volumes: the anonymous volumes' targets, as a set.
+json volumes_json(const engine::ContainerOptions& options) {
+    json volumes = json::object();
+    for (const auto& mount : options.mounts)
+        if (mount.type == "volume" && mount.anonymous) volumes[mount.target] = json::object();
+    return volumes.empty() ? json(nullptr) : volumes;
+}
+
 json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record) {
     json process = process_of(engine, record);
     auto args = args_of(process);
     json request = json::parse(record.config_json, nullptr, false);
-    engine::ContainerOptions options = request.is_object()
-                                           ? engine::run_request_from_json(request).options
-                                           : engine::ContainerOptions();
+    engine::RunRequest whole =
+        request.is_object() ? engine::run_request_from_json(request) : engine::RunRequest();
+    const engine::ContainerOptions& options = whole.options;
+    auto or_null = [](const std::vector<std::string>& list) {
+        return list.empty() ? json(nullptr) : json(list);
+    };
+    json security_options = json::array();
+    if (whole.no_new_privileges) security_options.push_back("no-new-privileges");
+    if (whole.seccomp == "unconfined") security_options.push_back("seccomp=unconfined");
     std::string dir = engine.container_dir(record.id);
     bool running = record.state == engine::ContainerState::running;
     auto or_zero_time = [](const std::string& time) {
@@ -338,7 +364,24 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
           {"RestartPolicy",
            {{"Name", options.restart.name},
             {"MaximumRetryCount", options.restart.maximum_retries}}},
-          {"LogConfig", {{"Type", "json-file"}, {"Config", json::object()}}}}},
+          {"LogConfig", {{"Type", whole.log_driver}, {"Config", whole.log_options}}},
+          {"Binds", binds_json(options)},
+          {"Dns", or_null(whole.network_options.dns)},
+          {"DnsSearch", or_null(whole.network_options.dns_search)},
+          {"ExtraHosts", or_null(whole.network_options.add_hosts)},
+          {"PublishAllPorts", whole.network_options.publish_all},
+          {"SecurityOpt", security_options.empty() ? json(nullptr) : security_options},
+          {"ShmSize", 64 * 1024 * 1024},
+          {"IpcMode", "private"},
+          {"PidMode", ""},
+          {"UTSMode", ""},
+          {"UsernsMode", ""},
+          {"Links", nullptr},
+          {"VolumesFrom", nullptr},
+          {"OomKillDisable", false},
+          {"MemoryReservation", 0},
+          {"CpuQuota", 0},
+          {"CpuPeriod", 0}}},
         {"GraphDriver",
          {{"Name", "overlay"},
           {"Data",
@@ -355,7 +398,17 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
           {"WorkingDir", process.value("cwd", "")},
           {"Entrypoint", request.value("entrypoint", json::array())},
           {"StopSignal", request.value("stop_signal", "SIGTERM")},
-          {"Labels", options.labels}}},
+          {"Labels", options.labels},
+          {"Domainname", ""},
+          {"Tty", whole.tty},
+          {"OpenStdin", whole.interactive},
+          {"Volumes", volumes_json(options)},
+          {"OnBuild", nullptr}}},
+        {"Platform", "linux"},
+        {"ExecIDs", nullptr},
+        {"MountLabel", ""},
+        {"ProcessLabel", ""},
+        {"AppArmorProfile", ""},
     };
     if (json check = healthcheck_json(request); !check.is_null())
         inspected["Config"]["Healthcheck"] = check;

@@ -99,6 +99,12 @@ TEST_F(ListTest, FiltersAndFormats) {
     EXPECT_EQ(go_forms.exit_code, 0) << go_forms;
     EXPECT_TRUE(go_forms.out.starts_with("db|10.212.")) << go_forms;
     EXPECT_TRUE(go_forms.out.ends_with("|up|sleep,30\n")) << go_forms;
+    // Fields docker's scripts read, as docker fills them.
+    CommandResult fields = berth({"inspect", "-f",
+                                  "{{.Platform}} {{.Config.Tty}} {{.Config.OpenStdin}} "
+                                  "{{.HostConfig.Binds}} {{.HostConfig.ShmSize}} {{.ExecIDs}}",
+                                  "up"});
+    EXPECT_EQ(fields.out, "linux false false <no value> 67108864 <no value>\n") << fields;
     // Like docker's, inspect finds images too.
     CommandResult image = berth({"inspect", "-f", "{{.RepoTags}} {{.Os}}", "busybox"});
     EXPECT_EQ(image.out, "[busybox:latest] linux\n") << image;

@@ -72,6 +72,7 @@ TEST_F(VolumeTest, NamedVolumeIsFilledFromTheImageAndOutlivesItsContainer) {
 
     // In use by a container (even a stopped one): refused, as Docker.
     ASSERT_EQ(berth({"create", "--name", "user", "-v", "conf:/c", "busybox", "true"}).exit_code, 0);
+    EXPECT_EQ(inspect("user")["HostConfig"]["Binds"], json({"conf:/c"})) << "docker's Binds";
     json mounts = inspect("user")["Mounts"];
     ASSERT_EQ(mounts.size(), 1u);
     EXPECT_EQ(mounts[0]["Name"], "conf");
