@@ -57,6 +57,10 @@ TEST_P(RuntimeChoiceTest, RunsTheWholeLifecycle) {
     CommandResult exec = berth({"exec", "long", "sh", "-c", "echo $((6*7)); exit 3"});
     EXPECT_EQ(exec.exit_code, 3) << exec;
     EXPECT_EQ(exec.out, "42\n");
+    // exec -u: the user's groups only, not the container user's as well
+    // (the runtime gets the whole process: its --additional-gids adds).
+    EXPECT_EQ(berth({"exec", "-u", "1000:100", "long", "id"}).out, "uid=1000 gid=100 groups=100\n");
+    EXPECT_EQ(berth({"exec", "long", "id"}).out, "uid=0(root) gid=0(root) groups=0(root)\n");
     // exec -d -t: the runtime hands the terminal over --console-socket.
     CommandResult tty_detached = berth(
         {"exec", "-d", "-t", "long", "sh", "-c", "tty > /tmp/tty.tmp; mv /tmp/tty.tmp /tmp/tty"});
