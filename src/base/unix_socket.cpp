@@ -96,4 +96,29 @@ long send_with_fd(int socket_fd, std::string_view payload, int fd) {
     return sent;
 }
 
+UniqueFd receive_fd(int socket_fd, const std::string& what) {
+    char data[256];
+    iovec io{data, sizeof data};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    msghdr message{};
+    message.msg_iov = &io;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    long got;
+    do {
+        got = ::recvmsg(socket_fd, &message, MSG_CMSG_CLOEXEC);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) throw_errno(what);
+    for (cmsghdr* header = CMSG_FIRSTHDR(&message); header;
+         header = CMSG_NXTHDR(&message, header)) {
+        if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_RIGHTS) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
+            return UniqueFd(fd);
+        }
+    }
+    fail(what + ": no file descriptor came with the message");
+}
+
 } // namespace berth

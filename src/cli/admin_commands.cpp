@@ -8,8 +8,10 @@
 #include "berth/base/text.h"
 #include "berth/image/image_store.h"
 
+#include <cmath>
 #include <fcntl.h>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <set>
 #include <sys/statfs.h>
@@ -61,16 +63,6 @@ std::string output_of(const std::vector<std::string>& args) {
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         fail(args[0] + " failed (exit status " + std::to_string(WEXITSTATUS(status)) + ")");
     return out;
-}
-
-std::uint64_t tree_size(const std::string& path) {
-    namespace fs = std::filesystem;
-    std::uint64_t total = 0;
-    std::error_code error;
-    for (auto it = fs::recursive_directory_iterator(path, error);
-         !error && it != fs::recursive_directory_iterator(); it.increment(error))
-        if (it->is_regular_file(error) && !it->is_symlink(error)) total += it->file_size(error);
-    return total;
 }
 
 std::string reclaimable_text(std::uint64_t reclaimable, std::uint64_t total) {
@@ -138,12 +130,25 @@ void define_top(CLI::App* command, GlobalOptions& global) {
         auto pid_column = std::find(header.begin(), header.end(), "PID");
         if (pid_column == header.end()) fail("top: the ps options must show a PID column");
         std::size_t column = static_cast<std::size_t>(pid_column - header.begin());
-        std::cout << lines[0] << "\n";
+        // Docker splits each row into the header's columns (the last, the
+        // command, keeps its spaces) and lines them up 20 wide.
+        std::vector<std::vector<std::string>> cells = {header};
         for (std::size_t i = 1; i < lines.size(); ++i) {
             auto words = split_words(lines[i]);
-            if (words.size() > column && wanted.contains(words[column]))
-                std::cout << lines[i] << "\n";
+            if (words.size() <= column || !wanted.contains(words[column])) continue;
+            if (words.size() > header.size()) {
+                std::string last = lines[i];
+                for (std::size_t skip = 0; skip + 1 < header.size(); ++skip) {
+                    last.erase(0, last.find_first_not_of(' '));
+                    last.erase(0, last.find(' '));
+                }
+                last.erase(0, last.find_first_not_of(' '));
+                words.resize(header.size() - 1);
+                words.push_back(last);
+            }
+            cells.push_back(words);
         }
+        std::cout << table(cells, 20);
     });
 }
 
@@ -217,13 +222,53 @@ void define_diff(CLI::App* command, GlobalOptions& global) {
     });
 }
 
+// `container prune --filter`, as docker's: until=TIME (created before; RFC
+// 3339, Unix time or a duration ago), label=KEY[=VALUE], label!=KEY[=VALUE].
+std::function<bool(const engine::ContainerRecord&)>
+prune_filter(const std::vector<std::string>& filters) {
+    double until = INFINITY;
+    std::vector<std::pair<std::string, bool>> labels; // "k" or "k=v", wanted or not
+    for (const auto& filter : filters) {
+        auto equals = filter.find('=');
+        if (equals == std::string::npos)
+            fail("bad format of filter (expected name=value): " + filter);
+        std::string key = filter.substr(0, equals), value = filter.substr(equals + 1);
+        if (key == "until")
+            until = std::min(until, parse_time_bound(value, "until"));
+        else if (key == "label" || key == "label!")
+            labels.emplace_back(value, key == "label");
+        else
+            fail("invalid filter '" + key + "'");
+    }
+    return [until, labels](const engine::ContainerRecord& record) {
+        if (!(seconds_of_rfc3339(record.created) < until)) return false;
+        json request = json::parse(record.config_json, nullptr, false);
+        auto own = request.is_object() ? engine::run_request_from_json(request).options.labels
+                                       : std::map<std::string, std::string>();
+        for (const auto& [label, wanted] : labels) {
+            auto equals = label.find('=');
+            auto found = own.find(label.substr(0, equals));
+            bool has = found != own.end() &&
+                       (equals == std::string::npos || found->second == label.substr(equals + 1));
+            if (has != wanted) return false;
+        }
+        return true;
+    };
+}
+
 void define_container_prune(CLI::App* command, GlobalOptions& global) {
     auto force = std::make_shared<bool>(false);
+    auto filters = std::make_shared<std::vector<std::string>>();
     command->add_flag("-f,--force", *force, "Do not ask for confirmation");
-    command->callback([&global, force] {
+    command
+        ->add_option("--filter", *filters,
+                     "Filter: until=TIME (created before), label=KEY[=VALUE], label!=KEY[=VALUE]")
+        ->allow_extra_args(false);
+    command->callback([&global, force, filters] {
+        auto wanted = prune_filter(*filters);
         if (!*force && !confirmed("WARNING! This will remove all stopped containers.")) return;
         std::uint64_t freed = 0;
-        auto removed = open_engine(global).prune_containers(freed);
+        auto removed = open_engine(global).prune_containers(freed, wanted);
         if (!removed.empty()) {
             std::cout << "Deleted Containers:\n";
             for (const auto& id : removed)
@@ -366,7 +411,8 @@ void define_system_df(CLI::App* command, GlobalOptions& global) {
         std::uint64_t volumes_size = 0, volumes_reclaimable = 0;
         int volumes_active = 0;
         for (const auto& volume : volumes) {
-            std::uint64_t size = tree_size(engine.volume_mountpoint(volume.name));
+            auto size =
+                static_cast<std::uint64_t>(tree_size(engine.volume_mountpoint(volume.name)));
             volumes_size += size;
             if (!engine.volume_users(volume.name).empty())
                 ++volumes_active;
@@ -388,9 +434,7 @@ void define_system_df(CLI::App* command, GlobalOptions& global) {
             row("Local Volumes", volumes.size(), volumes_active, volumes_size, volumes_reclaimable),
             row("Build Cache", 0, 0, 0, 0)};
         if (!format->empty()) {
-            Template compiled(*format);
-            for (const auto& item : rows)
-                std::cout << compiled.render(item) << "\n";
+            std::cout << format_rows(Template(*format), rows, {{"TotalCount", "TOTAL"}});
             return;
         }
         std::vector<std::vector<std::string>> cells = {

@@ -188,6 +188,16 @@ void define_remove(CLI::App* command, GlobalOptions& global) {
             }
         }
         for_each_container(*references, [&](const std::string& reference) {
+            if (*force) {
+                // Docker's rm -f says a container does not exist, but that is
+                // no failure: what -f asks for (it is gone) is true.
+                try {
+                    engine.get(reference);
+                } catch (const Error& error) {
+                    std::cerr << "berth: " << error.what() << "\n";
+                    return;
+                }
+            }
             engine.remove(reference, *force, *volumes);
             std::cout << reference << "\n";
         });

@@ -17,6 +17,11 @@ void add_logs_command(CLI::App& app, GlobalOptions& global);
 void add_commit_command(CLI::App& app, GlobalOptions& global);
 // `berth volume create/ls/inspect/rm/prune` (volume_commands.cpp).
 void add_volume_commands(CLI::App& app, GlobalOptions& global);
+// Bytes of the regular files below `path` (a volume's data), as `system df`
+// and the prunes count them (system_prune_command.cpp).
+std::int64_t tree_size(const std::string& path);
+// An image as `image inspect` (and `inspect`) shows it (image_commands.cpp).
+nlohmann::json image_inspect_json(image::ImageStore& store, const image::Image& image);
 // A volume as `volume inspect` (and `inspect`) shows it.
 nlohmann::json volume_json(engine::Engine& engine, const engine::VolumeRecord& record);
 // rename, top, container prune, version, info, system df (admin_commands.cpp).

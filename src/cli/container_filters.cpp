@@ -3,6 +3,7 @@
 #include "berth/base/error.h"
 
 #include <algorithm>
+#include <set>
 
 namespace berth::cli {
 
@@ -19,9 +20,17 @@ ContainerFilter::ContainerFilter(const std::vector<std::string>& filters) {
         if (equals == std::string::npos)
             fail("bad format of filter (expected name=value): " + filter);
         std::string key = filter.substr(0, equals), value = filter.substr(equals + 1);
-        if (key != "id" && key != "name" && key != "label" && key != "status" && key != "exited" &&
-            key != "ancestor" && key != "health")
-            fail("invalid filter '" + key + "'");
+        static const std::set<std::string> keys = {"id",      "name",     "label",  "status",
+                                                   "exited",  "ancestor", "health", "volume",
+                                                   "network", "before",   "since"};
+        if (!keys.contains(key)) fail("invalid filter '" + key + "'");
+        if (key == "name") {
+            try {
+                names_.emplace_back(value, std::regex::ECMAScript | std::regex::optimize);
+            } catch (const std::regex_error&) {
+                fail("invalid filter 'name=" + value + "': not a regular expression");
+            }
+        }
         if (key == "status" && std::find(statuses.begin(), statuses.end(), value) == statuses.end())
             fail("invalid filter 'status=" + value +
                  "': use created, restarting, running, removing, paused, exited or dead");
@@ -35,21 +44,35 @@ ContainerFilter::ContainerFilter(const std::vector<std::string>& filters) {
     }
 }
 
+const std::vector<std::string>& ContainerFilter::references(const std::string& key) const {
+    static const std::vector<std::string> none;
+    auto found = values_.find(key);
+    return found == values_.end() ? none : found->second;
+}
+
+bool ContainerFilter::in_window(std::size_t position, const std::vector<std::size_t>& before,
+                                const std::vector<std::size_t>& since) {
+    // Newest first: created before X is listed after X.
+    return std::all_of(before.begin(), before.end(), [&](auto x) { return position > x; }) &&
+           std::all_of(since.begin(), since.end(), [&](auto x) { return position < x; });
+}
+
 bool ContainerFilter::matches(const engine::ContainerRecord& record,
-                              const std::map<std::string, std::string>& labels,
+                              const engine::ContainerOptions& options, const std::string& network,
                               const std::string& health) const {
+    const auto& labels = options.labels;
     auto any = [&](const std::string& key, auto test) {
         auto found = values_.find(key);
         if (found == values_.end()) return true;
         return std::any_of(found->second.begin(), found->second.end(), test);
     };
     return any("id", [&](const std::string& v) { return record.id.starts_with(v); }) &&
-           // Docker matches names by regular expression; a substring is its common use.
-           any("name",
-               [&](const std::string& v) {
-                   std::string name = v.starts_with("/") ? v.substr(1) : v;
-                   return record.name.find(name) != std::string::npos;
-               }) &&
+           // Docker matches names by regular expression, with or without its "/".
+           (names_.empty() || std::any_of(names_.begin(), names_.end(),
+                                          [&](const std::regex& pattern) {
+                                              return std::regex_search(record.name, pattern) ||
+                                                     std::regex_search("/" + record.name, pattern);
+                                          })) &&
            any("label",
                [&](const std::string& v) {
                    auto equals = v.find('=');
@@ -58,13 +81,24 @@ bool ContainerFilter::matches(const engine::ContainerRecord& record,
                    return equals == std::string::npos || label->second == v.substr(equals + 1);
                }) &&
            any("status",
-               [&](const std::string& v) { return v == engine::state_name(record.state); }) &&
+               [&](const std::string& v) {
+                   return v == (record.paused ? "paused" : engine::state_name(record.state));
+               }) &&
            any("exited",
                [&](const std::string& v) {
                    return record.state == engine::ContainerState::exited &&
                           std::to_string(record.exit_code) == v;
                }) &&
            any("health", [&](const std::string& v) { return v == health; }) &&
+           any("network", [&](const std::string& v) { return v == network; }) &&
+           any("volume",
+               [&](const std::string& v) {
+                   return std::any_of(options.mounts.begin(), options.mounts.end(),
+                                      [&](const engine::MountRequest& mount) {
+                                          return (mount.type != "tmpfs" && mount.source == v) ||
+                                                 mount.target == v;
+                                      });
+               }) &&
            any("ancestor", [&](const std::string& v) {
                std::string bare = v.starts_with("sha256:") ? v.substr(7) : v;
                std::string image_id = record.image_id.starts_with("sha256:")

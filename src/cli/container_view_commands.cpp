@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fcntl.h>
 #include <iostream>
 #include <thread>
@@ -59,6 +60,17 @@ std::vector<std::string> command_of(engine::Engine& engine, const engine::Contai
     return args_of(process_of(engine, record));
 }
 
+// ps's CreatedAt as Docker's (Go's time.String in the local zone, to the
+// second): "2026-11-29 17:27:59 +0000 UTC".
+std::string go_time_text(const std::string& rfc3339) {
+    std::time_t seconds = parse_rfc3339(rfc3339);
+    std::tm local{};
+    if (seconds < 0 || !::localtime_r(&seconds, &local)) return rfc3339;
+    char text[64];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S %z %Z", &local);
+    return text;
+}
+
 // "5 seconds ago" -> "5 seconds", for "Up 5 seconds".
 std::string duration_since(const std::string& time) {
     std::string text = time_since(time);
@@ -84,11 +96,14 @@ std::string status_text(const engine::ContainerRecord& record, const std::string
     return "";
 }
 
-// Docker quotes the command and cuts it at 20 characters with an ellipsis.
+// Docker quotes the command and cuts it at 20 characters with an ellipsis;
+// an argument with a space is in single quotes ("sh -c 'exit 2'").
 std::string command_text(const std::vector<std::string>& args, bool no_trunc) {
     std::string text;
-    for (const auto& arg : args)
-        text += (text.empty() ? "" : " ") + arg;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        bool quote = i > 0 && args[i].find(' ') != std::string::npos;
+        text += (i ? " " : "") + (quote ? "'" + args[i] + "'" : args[i]);
+    }
     if (!no_trunc && text.size() > 19) text = text.substr(0, 19) + "…";
     return "\"" + text + "\"";
 }
@@ -101,16 +116,20 @@ std::string labels_text(const std::map<std::string, std::string>& labels) {
 }
 
 json ps_row(engine::Engine& engine, const engine::ContainerRecord& record,
-            const engine::ContainerOptions& options, bool no_trunc, const std::string& health) {
+            const engine::ContainerOptions& options, const std::string& network, bool no_trunc,
+            const std::string& health) {
     std::string mounts;
-    for (const auto& mount : options.mounts)
+    int volumes = 0;
+    for (const auto& mount : options.mounts) {
+        volumes += mount.type == "volume";
         mounts +=
             (mounts.empty() ? "" : ",") +
             (mount.type == "volume" ? mount.source.substr(0, no_trunc ? 64 : 16) : mount.target);
+    }
     return {{"ID", no_trunc ? record.id : record.id.substr(0, 12)},
             {"Image", record.image_name},
             {"Command", command_text(command_of(engine, record), no_trunc)},
-            {"CreatedAt", record.created},
+            {"CreatedAt", go_time_text(record.created)},
             {"RunningFor", time_since(record.created)},
             {"Status", status_text(record, health)},
             {"State", record.paused ? "paused" : engine::state_name(record.state)},
@@ -118,7 +137,8 @@ json ps_row(engine::Engine& engine, const engine::ContainerRecord& record,
             {"Names", record.name},
             {"Labels", labels_text(options.labels)},
             {"Mounts", mounts},
-            {"Networks", ""},
+            {"Networks", network},
+            {"LocalVolumes", std::to_string(volumes)},
             {"Size", ""}};
 }
 
@@ -136,10 +156,24 @@ void list_containers(const GlobalOptions& global, const ListOptions& options) {
     // -n and -l pick among every container, newest first, as Docker's.
     int limit = options.latest ? 1 : options.last;
     bool all = options.all || limit >= 0 || filter.has_status();
-    std::vector<json> rows;
+    std::vector<json> rows, methods;
     std::vector<engine::ContainerRecord> records;
-    for (const auto& record : engine.list()) {
+    auto listed = engine.list();
+    // before=/since=: where the containers they name are in the list.
+    auto positions_of = [&](const std::string& key) {
+        std::vector<std::size_t> positions;
+        for (const auto& reference : filter.references(key)) {
+            std::string id = engine.get(reference).id;
+            for (std::size_t i = 0; i < listed.size(); ++i)
+                if (listed[i].id == id) positions.push_back(i);
+        }
+        return positions;
+    };
+    auto before = positions_of("before"), since = positions_of("since");
+    for (std::size_t position = 0; position < listed.size(); ++position) {
+        const auto& record = listed[position];
         if (limit >= 0 && static_cast<int>(rows.size()) >= limit) break;
+        if (!ContainerFilter::in_window(position, before, since)) continue;
         if (!all && record.state != engine::ContainerState::running) continue;
         json request = json::parse(record.config_json, nullptr, false);
         engine::ContainerOptions container_options =
@@ -148,11 +182,15 @@ void list_containers(const GlobalOptions& global, const ListOptions& options) {
         // "none" for a container without a check, as Docker's health filter says.
         auto health_state = engine.health(record);
         std::string health = health_state ? health_state->status : "none";
-        if (!filter.matches(record, container_options.labels, health)) continue;
+        std::string network = request.is_object() ? request.value("network", "") : "";
+        if (network.empty()) network = "bridge";
+        if (!filter.matches(record, container_options, network, health)) continue;
         // -q prints the ID alone: no file of the container is read for it.
-        rows.push_back(options.quiet
-                           ? json{{"ID", options.no_trunc ? record.id : record.id.substr(0, 12)}}
-                           : ps_row(engine, record, container_options, options.no_trunc, health));
+        rows.push_back(
+            options.quiet
+                ? json{{"ID", options.no_trunc ? record.id : record.id.substr(0, 12)}}
+                : ps_row(engine, record, container_options, network, options.no_trunc, health));
+        methods.push_back({{"Label", container_options.labels}});
         records.push_back(record);
     }
     if (!options.quiet) {
@@ -160,7 +198,8 @@ void list_containers(const GlobalOptions& global, const ListOptions& options) {
         for (std::size_t i = 0; i < rows.size(); ++i)
             rows[i]["Ports"] = ports[i];
     }
-    if (options.size && !options.quiet) {
+    // Docker computes sizes when the format shows them, -s or not.
+    if ((options.size || options.format.find(".Size") != std::string::npos) && !options.quiet) {
         // Docker's "own (virtual own+image)": the writable layer, then with the image.
         auto store = open_store(global);
         for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -176,28 +215,12 @@ void list_containers(const GlobalOptions& global, const ListOptions& options) {
         return;
     }
     if (!options.format.empty()) {
-        if (!compiled.is_table()) {
-            for (const auto& row : rows)
-                std::cout << compiled.render(row) << "\n";
-            return;
-        }
-        // Columns split at tabs and lined up, as Go's tabwriter does.
-        std::vector<std::vector<std::string>> cells;
-        auto columns = [](const std::string& line) {
-            std::vector<std::string> parts;
-            std::size_t start = 0, tab;
-            while ((tab = line.find('\t', start)) != std::string::npos) {
-                parts.push_back(line.substr(start, tab - start));
-                start = tab + 1;
-            }
-            parts.push_back(line.substr(start));
-            return parts;
-        };
-        cells.push_back(columns(compiled.header(
-            {{"ID", "CONTAINER ID"}, {"RunningFor", "CREATED"}, {"Names", "NAMES"}})));
-        for (const auto& row : rows)
-            cells.push_back(columns(compiled.render(row)));
-        std::cout << table(cells);
+        std::cout << format_rows(compiled, rows,
+                                 {{"ID", "CONTAINER ID"},
+                                  {"RunningFor", "CREATED"},
+                                  {"Names", "NAMES"},
+                                  {"LocalVolumes", "LOCAL VOLUMES"}},
+                                 methods);
         return;
     }
     std::vector<std::vector<std::string>> cells = {
@@ -255,13 +278,39 @@ json healthcheck_json(const json& request) {
     return out;
 }
 
+// Docker's HostConfig.Binds: the -v binds and named volumes, as given.
+json binds_json(const engine::ContainerOptions& options) {
+    json binds = json::array();
+    for (const auto& mount : options.mounts) {
+        bool from_v = (mount.type == "bind" && mount.create_source) ||
+                      (mount.type == "volume" && !mount.anonymous);
+        if (from_v)
+            binds.push_back(mount.source + ":" + mount.target + (mount.read_only ? ":ro" : ""));
+    }
+    return binds.empty() ? json(nullptr) : binds;
+}
+
+// Docker's Config.Volumes: the anonymous volumes' targets, as a set.
+json volumes_json(const engine::ContainerOptions& options) {
+    json volumes = json::object();
+    for (const auto& mount : options.mounts)
+        if (mount.type == "volume" && mount.anonymous) volumes[mount.target] = json::object();
+    return volumes.empty() ? json(nullptr) : volumes;
+}
+
 json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record) {
     json process = process_of(engine, record);
     auto args = args_of(process);
     json request = json::parse(record.config_json, nullptr, false);
-    engine::ContainerOptions options = request.is_object()
-                                           ? engine::run_request_from_json(request).options
-                                           : engine::ContainerOptions();
+    engine::RunRequest whole =
+        request.is_object() ? engine::run_request_from_json(request) : engine::RunRequest();
+    const engine::ContainerOptions& options = whole.options;
+    auto or_null = [](const std::vector<std::string>& list) {
+        return list.empty() ? json(nullptr) : json(list);
+    };
+    json security_options = json::array();
+    if (whole.no_new_privileges) security_options.push_back("no-new-privileges");
+    if (whole.seccomp == "unconfined") security_options.push_back("seccomp=unconfined");
     std::string dir = engine.container_dir(record.id);
     bool running = record.state == engine::ContainerState::running;
     auto or_zero_time = [](const std::string& time) {
@@ -315,7 +364,24 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
           {"RestartPolicy",
            {{"Name", options.restart.name},
             {"MaximumRetryCount", options.restart.maximum_retries}}},
-          {"LogConfig", {{"Type", "json-file"}, {"Config", json::object()}}}}},
+          {"LogConfig", {{"Type", whole.log_driver}, {"Config", whole.log_options}}},
+          {"Binds", binds_json(options)},
+          {"Dns", or_null(whole.network_options.dns)},
+          {"DnsSearch", or_null(whole.network_options.dns_search)},
+          {"ExtraHosts", or_null(whole.network_options.add_hosts)},
+          {"PublishAllPorts", whole.network_options.publish_all},
+          {"SecurityOpt", security_options.empty() ? json(nullptr) : security_options},
+          {"ShmSize", 64 * 1024 * 1024},
+          {"IpcMode", "private"},
+          {"PidMode", ""},
+          {"UTSMode", ""},
+          {"UsernsMode", ""},
+          {"Links", nullptr},
+          {"VolumesFrom", nullptr},
+          {"OomKillDisable", false},
+          {"MemoryReservation", 0},
+          {"CpuQuota", 0},
+          {"CpuPeriod", 0}}},
         {"GraphDriver",
          {{"Name", "overlay"},
           {"Data",
@@ -332,7 +398,17 @@ json inspect_json(engine::Engine& engine, const engine::ContainerRecord& record)
           {"WorkingDir", process.value("cwd", "")},
           {"Entrypoint", request.value("entrypoint", json::array())},
           {"StopSignal", request.value("stop_signal", "SIGTERM")},
-          {"Labels", options.labels}}},
+          {"Labels", options.labels},
+          {"Domainname", ""},
+          {"Tty", whole.tty},
+          {"OpenStdin", whole.interactive},
+          {"Volumes", volumes_json(options)},
+          {"OnBuild", nullptr}}},
+        {"Platform", "linux"},
+        {"ExecIDs", nullptr},
+        {"MountLabel", ""},
+        {"ProcessLabel", ""},
+        {"AppArmorProfile", ""},
     };
     if (json check = healthcheck_json(request); !check.is_null())
         inspected["Config"]["Healthcheck"] = check;
@@ -385,7 +461,14 @@ void add_container_view_commands(CLI::App& app, GlobalOptions& global) {
                     try {
                         record = engine.get(reference);
                     } catch (const Error&) {
-                        // Docker's inspect looks further: a volume of that name.
+                        // Docker's inspect looks further: an image, then a
+                        // volume of that name.
+                        try {
+                            auto store = open_store(global);
+                            all.push_back(image_inspect_json(*store, store->resolve(reference)));
+                            continue;
+                        } catch (const Error&) {
+                        }
                         if (!engine.list_volumes().empty()) {
                             try {
                                 all.push_back(volume_json(engine, engine.get_volume(reference)));
@@ -393,7 +476,7 @@ void add_container_view_commands(CLI::App& app, GlobalOptions& global) {
                             } catch (const Error&) {
                             }
                         }
-                        throw;
+                        fail("no such object: " + reference);
                     }
                     json item = inspect_json(engine, *record);
                     item["NetworkSettings"] = network_settings_json(global, item["Id"]);

@@ -139,7 +139,9 @@ void list_images(const GlobalOptions& global, const ListOptions& options) {
     std::cout << table(cells);
 }
 
-json inspect_json(image::ImageStore& store, const image::Image& image) {
+} // namespace
+
+json image_inspect_json(image::ImageStore& store, const image::Image& image) {
     json config = json::parse(image.config_json, nullptr, false);
     json repo_tags = json::array();
     for (const auto& name : image.names)
@@ -170,6 +172,8 @@ json inspect_json(image::ImageStore& store, const image::Image& image) {
     if (!image.config.variant.empty()) out["Variant"] = image.config.variant;
     return out;
 }
+
+namespace {
 
 void history(const GlobalOptions& global, const std::string& reference, bool quiet, bool no_trunc,
              bool human, const std::string& format_text) {
@@ -318,7 +322,7 @@ void add_image_commands(CLI::App& app, CLI::App& image_group, GlobalOptions& glo
         int failures = 0;
         for (const auto& reference : *references) {
             try {
-                all.push_back(inspect_json(*store, store->resolve(reference)));
+                all.push_back(image_inspect_json(*store, store->resolve(reference)));
             } catch (const Error& error) {
                 std::cerr << "berth: " << error.what() << "\n";
                 ++failures;

@@ -20,59 +20,9 @@ namespace berth::cli {
 
 namespace {
 
-// RFC 3339 with any fraction → seconds since the epoch; NaN if unparsable.
-double seconds_of_rfc3339(const std::string& text) {
-    std::int64_t whole = parse_rfc3339(text);
-    if (whole < 0) return NAN;
-    double fraction = 0;
-    if (auto dot = text.find('.'); dot != std::string::npos && dot > 10) {
-        double scale = 0.1;
-        for (std::size_t i = dot + 1;
-             i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
-            fraction += (text[i] - '0') * scale;
-            scale /= 10;
-        }
-    }
-    return static_cast<double>(whole) + fraction;
-}
-
-// docker's --since/--until: RFC 3339, a Unix time ("1700000000.5"), or a
-// duration before now ("10m", "1h30m", "45s").
-double parse_time_bound(const std::string& text, const char* flag) {
-    double rfc = seconds_of_rfc3339(text);
-    if (!std::isnan(rfc)) return rfc;
-    char* end = nullptr;
-    double unix_time = std::strtod(text.c_str(), &end);
-    if (!text.empty() && end && *end == '\0') return unix_time;
-    double seconds = 0;
-    std::size_t i = 0;
-    while (i < text.size()) {
-        std::size_t used = 0;
-        double amount;
-        try {
-            amount = std::stod(text.substr(i), &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used == 0 || i + used >= text.size()) fail(std::string("invalid ") + flag + " " + text);
-        i += used;
-        char unit = text[i++];
-        if (unit == 'm' && i < text.size() && text[i] == 's') {
-            seconds += amount / 1000;
-            ++i;
-            continue;
-        }
-        double scale = unit == 'h' ? 3600 : unit == 'm' ? 60 : unit == 's' ? 1 : -1;
-        if (scale < 0) fail(std::string("invalid ") + flag + " " + text);
-        seconds += amount * scale;
-    }
-    auto now = std::chrono::system_clock::now().time_since_epoch();
-    return std::chrono::duration<double>(now).count() - seconds;
-}
-
 struct LogsOptions {
     std::string reference, tail = "all", since, until;
-    bool follow = false, timestamps = false;
+    bool follow = false, timestamps = false, details = false;
 };
 
 // Reads a file's complete lines from where it was left.
@@ -117,7 +67,10 @@ void print_logs(engine::Engine& engine, const LogsOptions& options) {
         if (!engine::parse_log_line(line, entry)) return;
         double at = seconds_of_rfc3339(entry.time);
         if (!std::isnan(at) && (at < since || at > until)) return;
-        std::string text = options.timestamps ? entry.time + " " + entry.text : entry.text;
+        // --details: the extra attributes docker adds (labels and env the
+        // log driver was asked for; berth's has none) and a space before the text.
+        std::string text = (options.timestamps ? entry.time + " " : std::string()) +
+                           (options.details ? " " : "") + entry.text;
         write_all(entry.stream == "stderr" ? STDERR_FILENO : STDOUT_FILENO, text,
                   "the log's output");
     };
@@ -132,8 +85,12 @@ void print_logs(engine::Engine& engine, const LogsOptions& options) {
     for (auto& line : current.read_lines())
         lines.push_back(std::move(line));
     std::size_t first = 0;
-    if (options.tail != "all" && !options.tail.empty()) {
-        std::size_t count = static_cast<std::size_t>(std::stoul(options.tail));
+    // Docker's: a count, anything else ("all", "-1", "x") all lines.
+    if (!options.tail.empty() &&
+        options.tail.find_first_not_of("0123456789") == std::string::npos) {
+        std::size_t count = options.tail.size() > 18
+                                ? lines.size()
+                                : static_cast<std::size_t>(std::stoull(options.tail));
         if (lines.size() > count) first = lines.size() - count;
     }
     for (std::size_t i = first; i < lines.size(); ++i)
@@ -165,6 +122,7 @@ void define_logs(CLI::App* command, GlobalOptions& global) {
                       "Follow the output until the container stops");
     command->add_option("-n,--tail", options->tail, "Lines to show from the end (default all)");
     command->add_flag("-t,--timestamps", options->timestamps, "Show timestamps");
+    command->add_flag("--details", options->details, "Show extra details given to logs");
     command->add_option("--since", options->since,
                         "Only entries since a time (RFC 3339, Unix time, or a duration: 10m)");
     command->add_option("--until", options->until, "Only entries until a time (as --since)");

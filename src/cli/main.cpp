@@ -9,6 +9,7 @@
 #include "berth/engine/rootless.h"
 #include "berth/oci/reference.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -63,6 +64,52 @@ std::vector<std::string> command_words_of(int argc, char** argv) {
     return words;
 }
 
+// The words of the command that failed to parse ("container ls").
+std::string parsed_command(CLI::App& app) {
+    std::string words;
+    for (CLI::App* current = &app; !current->get_subcommands().empty();) {
+        current = current->get_subcommands().front();
+        words += " " + current->get_name();
+    }
+    return words;
+}
+
+// Command-line mistakes as Docker reports them: one line and a pointer to
+// --help, exit code 125 for a bad flag or value (1 for a missing argument
+// or command, as docker's). Help, version and exit_with keep CLI11's way.
+int usage_error(CLI::App& app, const CLI::ParseError& error,
+                const std::vector<std::string>& command_words) {
+    std::string name = error.get_name();
+    if (name == "CallForHelp" || name == "CallForAllHelp" || name == "CallForVersion" ||
+        name == "RuntimeError")
+        return app.exit(error);
+    std::string message = error.what();
+    static const std::string extra_prefixes[] = {"The following argument was not expected: ",
+                                                 "The following arguments were not expected: "};
+    for (const auto& prefix : extra_prefixes)
+        if (message.starts_with(prefix)) {
+            // CLI11 lists them last first: name a flag among them if any.
+            std::string extras = message.substr(prefix.size()) + " ", shown;
+            for (std::size_t start = 0, space; (space = extras.find(' ', start)) != extras.npos;
+                 start = space + 1) {
+                std::string word = extras.substr(start, space - start);
+                if (shown.empty() || (word.starts_with("-") && !shown.starts_with("-")))
+                    shown = word;
+            }
+            message = (shown.starts_with("-") ? "unknown flag: " : "unexpected argument: ") + shown;
+        }
+    std::string command = parsed_command(app);
+    if (message == "A subcommand is required" &&
+        command_words.size() >
+            static_cast<std::size_t>(std::count(command.begin(), command.end(), ' ')))
+        message = "'" + command_words[std::count(command.begin(), command.end(), ' ')] +
+                  "' is not a berth" + command + " command";
+    std::fflush(stdout);
+    std::cerr << "berth: " << message << "\nSee 'berth" << command << " --help'.\n";
+    bool missing = name == "RequiredError" || name == "RequiresError";
+    return missing ? 1 : 125;
+}
+
 int main(int argc, char** argv) {
     try {
         // Before anything else, while the process has one thread.
@@ -100,7 +147,7 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
-        return app.exit(error);
+        return usage_error(app, error, global.command_words);
     } catch (const Error& error) {
         std::fflush(stdout);
         std::cerr << "berth: " << error.what() << "\n";

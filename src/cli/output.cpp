@@ -2,7 +2,9 @@
 
 #include "berth/base/error.h"
 
+#include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 
@@ -47,10 +49,63 @@ std::int64_t parse_rfc3339(const std::string& text) {
     return seconds;
 }
 
+// RFC 3339 with any fraction → seconds since the epoch; NaN if unparsable.
+double seconds_of_rfc3339(const std::string& text) {
+    std::int64_t whole = parse_rfc3339(text);
+    if (whole < 0) return NAN;
+    double fraction = 0;
+    if (auto dot = text.find('.'); dot != std::string::npos && dot > 10) {
+        double scale = 0.1;
+        for (std::size_t i = dot + 1;
+             i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+            fraction += (text[i] - '0') * scale;
+            scale /= 10;
+        }
+    }
+    return static_cast<double>(whole) + fraction;
+}
+
+// docker's --since/--until: RFC 3339, a Unix time ("1700000000.5"), or a
+// duration before now ("10m", "1h30m", "45s").
+double parse_time_bound(const std::string& text, const char* flag) {
+    double rfc = seconds_of_rfc3339(text);
+    if (!std::isnan(rfc)) return rfc;
+    char* end = nullptr;
+    double unix_time = std::strtod(text.c_str(), &end);
+    if (!text.empty() && end && *end == '\0') return unix_time;
+    double seconds = 0;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        std::size_t used = 0;
+        double amount;
+        try {
+            amount = std::stod(text.substr(i), &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used == 0 || i + used >= text.size()) fail(std::string("invalid ") + flag + " " + text);
+        i += used;
+        char unit = text[i++];
+        if (unit == 'm' && i < text.size() && text[i] == 's') {
+            seconds += amount / 1000;
+            ++i;
+            continue;
+        }
+        double scale = unit == 'h' ? 3600 : unit == 'm' ? 60 : unit == 's' ? 1 : -1;
+        if (scale < 0) fail(std::string("invalid ") + flag + " " + text);
+        seconds += amount * scale;
+    }
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    return std::chrono::duration<double>(now).count() - seconds;
+}
+
 std::string time_since(const std::string& rfc3339) {
-    std::int64_t then = parse_rfc3339(rfc3339);
-    if (then < 0) return "N/A";
-    double seconds = static_cast<double>(std::time(nullptr) - then);
+    double then = seconds_of_rfc3339(rfc3339);
+    if (std::isnan(then)) return "N/A";
+    // To the nanosecond, as Docker's: a container started 0.4 s ago is "Less
+    // than a second" old, whatever second boundary lies between.
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    double seconds = std::chrono::duration<double>(now).count() - then;
     // Go's units.HumanDuration, which Docker uses.
     auto ago = [](std::string text) { return text + " ago"; };
     if (seconds < 1) return "Less than a second ago";
@@ -82,7 +137,7 @@ std::size_t display_width(const std::string& text) {
 
 } // namespace
 
-std::string table(const std::vector<std::vector<std::string>>& rows) {
+std::string table(const std::vector<std::vector<std::string>>& rows, std::size_t min_width) {
     std::vector<std::size_t> widths;
     for (const auto& row : rows)
         for (std::size_t i = 0; i < row.size(); ++i) {
@@ -94,131 +149,43 @@ std::string table(const std::vector<std::vector<std::string>>& rows) {
         std::string line;
         for (std::size_t i = 0; i < row.size(); ++i) {
             line += row[i];
-            if (i + 1 < row.size()) line += std::string(widths[i] - display_width(row[i]) + 3, ' ');
+            // Go's tabwriter as Docker sets it up: cells at least 10 columns
+            // wide, 3 spaces of padding.
+            if (i + 1 < row.size())
+                line += std::string(
+                    std::max<std::size_t>(widths[i] + 3, min_width) - display_width(row[i]), ' ');
         }
         out += line + "\n";
     }
     return out;
 }
 
-namespace {
-
-std::string unescape(const std::string& text) {
+std::string format_rows(const Template& format, const std::vector<nlohmann::json>& rows,
+                        const std::vector<std::pair<std::string, std::string>>& titles,
+                        const std::vector<nlohmann::json>& methods) {
+    auto methods_of = [&](std::size_t i) {
+        return i < methods.size() ? methods[i] : nlohmann::json::object();
+    };
     std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\\' && i + 1 < text.size() && (text[i + 1] == 't' || text[i + 1] == 'n')) {
-            out += text[i + 1] == 't' ? '\t' : '\n';
-            ++i;
-        } else {
-            out += text[i];
+    if (!format.is_table()) {
+        for (std::size_t i = 0; i < rows.size(); ++i)
+            out += format.render(rows[i], methods_of(i)) + "\n";
+        return out;
+    }
+    auto columns = [](const std::string& line) {
+        std::vector<std::string> parts;
+        std::size_t start = 0, tab;
+        while ((tab = line.find('\t', start)) != std::string::npos) {
+            parts.push_back(line.substr(start, tab - start));
+            start = tab + 1;
         }
-    }
-    return out;
-}
-
-// Go's default formatting of a value in a template: strings bare, lists as
-// [a b], maps as map[k:v].
-std::string go_text(const nlohmann::json& value) {
-    if (value.is_string()) return value.get<std::string>();
-    if (value.is_null()) return "<no value>";
-    if (value.is_array()) {
-        std::string out = "[";
-        for (std::size_t i = 0; i < value.size(); ++i)
-            out += (i ? " " : "") + go_text(value[i]);
-        return out + "]";
-    }
-    if (value.is_object()) {
-        std::string out = "map[";
-        bool first = true;
-        for (auto& [key, item] : value.items()) {
-            out += (first ? "" : " ") + key + ":" + go_text(item);
-            first = false;
-        }
-        return out + "]";
-    }
-    return value.dump();
-}
-
-const nlohmann::json* lookup(const nlohmann::json& root, const std::string& path) {
-    if (path == ".") return &root;
-    if (path.empty() || path[0] != '.') fail("--format: unsupported expression \"" + path + "\"");
-    const nlohmann::json* value = &root;
-    std::size_t start = 1;
-    while (start <= path.size()) {
-        auto dot = path.find('.', start);
-        std::string key =
-            path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-        if (!value->is_object() || !value->contains(key))
-            fail("--format: no field \"" + key + "\" (in " + path + ")");
-        value = &(*value)[key];
-        if (dot == std::string::npos) break;
-        start = dot + 1;
-    }
-    return value;
-}
-
-std::string trim(const std::string& text) {
-    auto begin = text.find_first_not_of(' ');
-    if (begin == std::string::npos) return {};
-    return text.substr(begin, text.find_last_not_of(' ') - begin + 1);
-}
-
-} // namespace
-
-Template::Template(std::string text) {
-    if (text.rfind("table", 0) == 0) {
-        table_ = true;
-        text = trim(text.substr(5));
-        if (text.empty())
-            fail("--format table: give the columns, e.g. \"table {{.ID}}\\t{{.Tag}}\"");
-    }
-    text = unescape(text);
-    std::size_t position = 0;
-    while (position < text.size()) {
-        auto open = text.find("{{", position);
-        if (open == std::string::npos) {
-            pieces_.push_back({false, text.substr(position)});
-            break;
-        }
-        if (open > position) pieces_.push_back({false, text.substr(position, open - position)});
-        auto close = text.find("}}", open);
-        if (close == std::string::npos) fail("--format: \"{{\" without \"}}\"");
-        pieces_.push_back({true, trim(text.substr(open + 2, close - open - 2))});
-        position = close + 2;
-    }
-}
-
-std::string Template::render(const nlohmann::json& row) const {
-    std::string out;
-    for (const auto& piece : pieces_) {
-        if (!piece.action) {
-            out += piece.text;
-        } else if (piece.text.rfind("json ", 0) == 0) {
-            out += lookup(row, trim(piece.text.substr(5)))->dump();
-        } else {
-            out += go_text(*lookup(row, piece.text));
-        }
-    }
-    return out;
-}
-
-std::string Template::header(const std::vector<std::pair<std::string, std::string>>& titles) const {
-    std::string out;
-    for (const auto& piece : pieces_) {
-        if (!piece.action) {
-            out += piece.text;
-            continue;
-        }
-        std::string field = piece.text.rfind(".", 0) == 0 ? piece.text.substr(1) : piece.text;
-        std::string title;
-        for (const auto& [name, shown] : titles)
-            if (name == field) title = shown;
-        if (title.empty())
-            for (char c : field)
-                title += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        out += title;
-    }
-    return out;
+        parts.push_back(line.substr(start));
+        return parts;
+    };
+    std::vector<std::vector<std::string>> cells = {columns(format.header(titles))};
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        cells.push_back(columns(format.render(rows[i], methods_of(i))));
+    return table(cells);
 }
 
 void print_inspected(const nlohmann::json& items, const std::string& format) {

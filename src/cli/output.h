@@ -2,6 +2,8 @@
 // and --format with Go-template-like fields ({{.Repository}}, {{json .}}).
 #pragma once
 
+#include "go_template.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -17,30 +19,26 @@ std::string time_since(const std::string& rfc3339);
 // RFC 3339 -> seconds since the epoch, or -1.
 std::int64_t parse_rfc3339(const std::string& text);
 
-// Rows of cells, columns padded to line up (Go's tabwriter with padding 3).
-std::string table(const std::vector<std::vector<std::string>>& rows);
+// RFC 3339 with any fraction -> seconds since the epoch; NaN if unparsable.
+double seconds_of_rfc3339(const std::string& text);
+// docker's --since/--until/until= values: RFC 3339, a Unix time
+// ("1700000000.5"), or a duration before now ("10m", "1h30m"); errors name `flag`.
+double parse_time_bound(const std::string& text, const char* flag);
+
+// Rows of cells, columns padded to line up (Go's tabwriter as Docker sets it
+// up: cells at least 10 wide, padding 3).
+// `top`'s are 20 wide.
+std::string table(const std::vector<std::vector<std::string>>& rows, std::size_t min_width = 10);
+
+// Rows through a --format template: a line each, or for "table ..." a
+// header (`titles` as Template::header) and the columns the tabs delimit
+// lined up. `methods[i]` is row i's, as Template::render takes them.
+std::string format_rows(const Template& format, const std::vector<nlohmann::json>& rows,
+                        const std::vector<std::pair<std::string, std::string>>& titles,
+                        const std::vector<nlohmann::json>& methods = {});
 
 // `inspect`'s output: the items as an indented JSON array, or each through
 // the --format template when one is given.
 void print_inspected(const nlohmann::json& items, const std::string& format);
-
-// A --format template: "{{.Field}}", "{{.A.B}}", "{{json .}}", "{{json .A}}",
-// with "\t" and "\n" escapes. A "table " prefix asks for a header row.
-class Template {
-  public:
-    explicit Template(std::string text);
-    bool is_table() const { return table_; }
-    std::string render(const nlohmann::json& row) const;
-    // Column titles for a table: field names in capitals, Docker's where known.
-    std::string header(const std::vector<std::pair<std::string, std::string>>& titles) const;
-
-  private:
-    struct Piece {
-        bool action;
-        std::string text; // literal text, or the action inside {{ }}
-    };
-    std::vector<Piece> pieces_;
-    bool table_ = false;
-};
 
 } // namespace berth::cli

@@ -131,6 +131,10 @@ engine::RunRequest finish_request(RunFlags& flags) {
     // CLI11 leaves IMAGE and what follows in remaining() (prefix command).
     if (flags.image_and_command.empty())
         fail("\"run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
+    // An unknown flag before IMAGE reaches here as IMAGE (CLI11's prefix
+    // command): Docker's "unknown flag", not a pull of "--bogus".
+    if (flags.image_and_command.front().starts_with("-"))
+        fail("unknown flag: " + flags.image_and_command.front());
     request.image = flags.image_and_command.front();
     request.command.assign(flags.image_and_command.begin() + 1, flags.image_and_command.end());
     for (const auto& entry : flags.env) {

@@ -38,52 +38,53 @@ std::string percent(double value) {
 }
 
 // A row as docker's --format sees it; CPU from the change since `before`.
+// `reference`: the container as the command line named it (Docker's
+// {{.Container}}), empty when none was named.
 json stats_row(const engine::ContainerStats& now, const engine::ContainerStats* before,
-               bool no_trunc) {
+               const std::string& reference, bool no_trunc) {
     double cpu = 0;
     if (before && now.running && now.sampled_at_ns > before->sampled_at_ns &&
         now.cpu_ns >= before->cpu_ns)
         cpu = 100.0 * static_cast<double>(now.cpu_ns - before->cpu_ns) /
               static_cast<double>(now.sampled_at_ns - before->sampled_at_ns);
+    // A container that is not running shows zeros, as docker's (its "--"
+    // is for a container whose figures could not be read).
     bool shown = now.running;
+    auto pair = [](const std::string& a, const std::string& b) { return a + " / " + b; };
+    auto zero_pair = [&](const char* zero) { return pair(zero, zero); };
     double memory = now.memory_limit ? 100.0 * static_cast<double>(now.memory_used) /
                                            static_cast<double>(now.memory_limit)
                                      : 0;
-    auto pair = [](const std::string& a, const std::string& b) { return a + " / " + b; };
     return {
         {"ID", no_trunc ? now.id : now.id.substr(0, 12)},
-        {"Container", no_trunc ? now.id : now.id.substr(0, 12)},
+        {"Container", !reference.empty() ? reference
+                      : no_trunc         ? now.id
+                                         : now.id.substr(0, 12)},
         {"Name", now.name},
-        {"CPUPerc", shown ? percent(cpu) : "--"},
-        {"MemUsage",
-         shown ? pair(binary_size(now.memory_used), binary_size(now.memory_limit)) : "-- / --"},
-        {"MemPerc", shown ? percent(memory) : "--"},
+        {"CPUPerc", percent(shown ? cpu : 0)},
+        {"MemUsage", shown ? pair(binary_size(now.memory_used), binary_size(now.memory_limit))
+                           : zero_pair("0B")},
+        {"MemPerc", percent(shown ? memory : 0)},
         {"NetIO", shown ? pair(human_size(static_cast<std::int64_t>(now.network_received)),
                                human_size(static_cast<std::int64_t>(now.network_sent)))
-                        : "-- / --"},
+                        : zero_pair("0B")},
         {"BlockIO", shown ? pair(human_size(static_cast<std::int64_t>(now.block_read)),
                                  human_size(static_cast<std::int64_t>(now.block_written)))
-                          : "-- / --"},
-        {"PIDs", shown ? std::to_string(now.pids) : "--"},
+                          : zero_pair("0B")},
+        {"PIDs", shown ? std::to_string(now.pids) : "0"},
     };
 }
 
 std::string render(const std::vector<json>& rows, const std::string& format) {
-    std::string out;
     if (!format.empty()) {
-        Template compiled(format);
-        if (compiled.is_table())
-            out += compiled.header({{"ID", "CONTAINER ID"},
-                                    {"Container", "CONTAINER"},
-                                    {"CPUPerc", "CPU %"},
-                                    {"MemUsage", "MEM USAGE / LIMIT"},
-                                    {"MemPerc", "MEM %"},
-                                    {"NetIO", "NET I/O"},
-                                    {"BlockIO", "BLOCK I/O"}}) +
-                   "\n";
-        for (const auto& row : rows)
-            out += compiled.render(row) + "\n";
-        return out;
+        return format_rows(Template(format), rows,
+                           {{"ID", "CONTAINER ID"},
+                            {"Container", "CONTAINER"},
+                            {"CPUPerc", "CPU %"},
+                            {"MemUsage", "MEM USAGE / LIMIT"},
+                            {"MemPerc", "MEM %"},
+                            {"NetIO", "NET I/O"},
+                            {"BlockIO", "BLOCK I/O"}});
     }
     std::vector<std::vector<std::string>> cells = {{"CONTAINER ID", "NAME", "CPU %",
                                                     "MEM USAGE / LIMIT", "MEM %", "NET I/O",
@@ -131,7 +132,7 @@ void show_stats(const GlobalOptions& global, const StatsOptions& options) {
             auto before = previous.find(id);
             rows.push_back(stats_row(current[id],
                                      before == previous.end() ? nullptr : &before->second,
-                                     options.no_trunc));
+                                     options.containers.empty() ? "" : id, options.no_trunc));
         }
         // A live view redraws in place on a terminal, as docker's does.
         if (!options.no_stream && terminal) std::cout << "\033[2J\033[H";

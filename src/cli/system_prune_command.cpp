@@ -12,8 +12,6 @@
 
 namespace berth::cli {
 
-namespace {
-
 std::int64_t tree_size(const std::string& path) {
     namespace fs = std::filesystem;
     std::int64_t total = 0;
@@ -25,6 +23,8 @@ std::int64_t tree_size(const std::string& path) {
             total += static_cast<std::int64_t>(it->file_size(error));
     return total;
 }
+
+namespace {
 
 bool ask(const std::string& warning) {
     std::cout << warning << "\nAre you sure you want to continue? [y/N] " << std::flush;

@@ -4,6 +4,7 @@
 
 #include "berth/base/error.h"
 
+#include <algorithm>
 #include <iostream>
 
 namespace berth::cli {
@@ -15,7 +16,11 @@ using nlohmann::json;
 } // namespace
 
 nlohmann::json volume_json(engine::Engine& engine, const engine::VolumeRecord& record) {
-    return {{"CreatedAt", record.created},
+    // Docker's local driver gives the creation time to the second.
+    std::string created = record.created;
+    if (auto fraction = created.find('.'); fraction != std::string::npos)
+        created = created.substr(0, fraction) + "Z";
+    return {{"CreatedAt", created},
             {"Driver", "local"},
             {"Labels", record.labels.empty() ? json(nullptr) : json(record.labels)},
             {"Mountpoint", engine.volume_mountpoint(record.name)},
@@ -57,25 +62,92 @@ void define_create(CLI::App* command, GlobalOptions& global) {
     });
 }
 
+// `volume ls --filter KEY=VALUE`, as Docker's: dangling=true|false,
+// name= (a part of the name), label=KEY[=VALUE], driver=local. The same key
+// twice matches either value; different keys must all match.
+class VolumeFilter {
+  public:
+    explicit VolumeFilter(const std::vector<std::string>& filters) {
+        for (const auto& filter : filters) {
+            auto equals = filter.find('=');
+            if (equals == std::string::npos)
+                fail("bad format of filter (expected name=value): " + filter);
+            std::string key = filter.substr(0, equals), value = filter.substr(equals + 1);
+            if (key != "dangling" && key != "name" && key != "label" && key != "driver")
+                fail("invalid filter '" + key + "'");
+            if (key == "dangling" && value != "true" && value != "false" && value != "1" &&
+                value != "0")
+                fail("invalid filter 'dangling=" + value + "'");
+            values_[key].push_back(value);
+        }
+    }
+
+    bool matches(engine::Engine& engine, const engine::VolumeRecord& record) const {
+        auto any = [&](const std::string& key, auto test) {
+            auto found = values_.find(key);
+            if (found == values_.end()) return true;
+            return std::any_of(found->second.begin(), found->second.end(), test);
+        };
+        return any("name",
+                   [&](const std::string& v) {
+                       return record.name.find(v) != std::string::npos;
+                   }) &&
+               any("driver", [](const std::string& v) { return v == "local"; }) &&
+               any("label",
+                   [&](const std::string& v) {
+                       auto equals = v.find('=');
+                       auto label = record.labels.find(v.substr(0, equals));
+                       return label != record.labels.end() &&
+                              (equals == std::string::npos ||
+                               label->second == v.substr(equals + 1));
+                   }) &&
+               any("dangling", [&](const std::string& v) {
+                   bool dangling = v == "true" || v == "1";
+                   return engine.volume_users(record.name).empty() == dangling;
+               });
+    }
+
+  private:
+    std::map<std::string, std::vector<std::string>> values_;
+};
+
 void define_list(CLI::App* command, GlobalOptions& global) {
     auto quiet = std::make_shared<bool>(false);
     auto format = std::make_shared<std::string>();
+    auto filters = std::make_shared<std::vector<std::string>>();
     command->add_flag("-q,--quiet", *quiet, "Only show volume names");
     command->add_option("--format", *format, "Go-template-like format: {{.Name}} {{.Driver}} ...");
-    command->callback([&global, quiet, format] {
+    command
+        ->add_option("-f,--filter", *filters,
+                     "Filter: dangling=true|false, name=, label=KEY[=VALUE], driver=local")
+        ->allow_extra_args(false);
+    command->callback([&global, quiet, format, filters] {
+        VolumeFilter filter(*filters);
         auto engine = open_engine(global);
-        auto volumes = engine.list_volumes();
+        std::vector<engine::VolumeRecord> volumes;
+        for (auto& volume : engine.list_volumes())
+            if (filter.matches(engine, volume)) volumes.push_back(std::move(volume));
         if (*quiet) {
             for (const auto& volume : volumes)
                 std::cout << volume.name << "\n";
             return;
         }
         if (!format->empty()) {
-            Template compiled(*format);
-            if (compiled.is_table())
-                std::cout << compiled.header({{"Name", "VOLUME NAME"}}) << "\n";
-            for (const auto& volume : volumes)
-                std::cout << compiled.render(volume_json(engine, volume)) << "\n";
+            std::vector<json> rows, methods;
+            for (const auto& volume : volumes) {
+                json row = volume_json(engine, volume);
+                // ls's rows: Docker's volume context, labels as "k=v,k=v".
+                std::string labels;
+                for (const auto& [key, value] : volume.labels)
+                    labels += (labels.empty() ? "" : ",") + key + "=" + value;
+                row["Labels"] = labels;
+                row["Links"] = "N/A";
+                row["Size"] = "N/A";
+                rows.push_back(row);
+                methods.push_back({{"Label", volume.labels}});
+            }
+            std::cout << format_rows(Template(*format), rows,
+                                     {{"Name", "VOLUME NAME"}, {"Driver", "DRIVER"}}, methods);
             return;
         }
         std::vector<std::vector<std::string>> cells = {{"DRIVER", "VOLUME NAME"}};
@@ -147,13 +219,22 @@ void define_prune(CLI::App* command, GlobalOptions& global) {
                                          "used by at least one container."))
             return;
         auto engine = open_engine(global);
+        // Measured before: what the prune removes is gone after.
+        std::map<std::string, std::int64_t> sizes;
+        for (const auto& volume : engine.list_volumes())
+            if (engine.volume_users(volume.name).empty())
+                sizes[volume.name] = tree_size(engine.volume_mountpoint(volume.name));
         auto removed = engine.prune_volumes(*all);
+        std::int64_t reclaimed = 0;
         if (!removed.empty()) {
             std::cout << "Deleted Volumes:\n";
-            for (const auto& name : removed)
+            for (const auto& name : removed) {
                 std::cout << name << "\n";
+                reclaimed += sizes[name];
+            }
             std::cout << "\n";
         }
+        std::cout << "Total reclaimed space: " << human_size(reclaimed) << "\n";
     });
 }
 

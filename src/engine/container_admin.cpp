@@ -36,12 +36,15 @@ std::uint64_t Engine::container_size(const std::string& id) const {
     return total;
 }
 
-std::vector<std::string> Engine::prune_containers(std::uint64_t& bytes_freed) {
+std::vector<std::string>
+Engine::prune_containers(std::uint64_t& bytes_freed,
+                         const std::function<bool(const ContainerRecord&)>& wanted) {
     std::vector<std::string> removed;
     bytes_freed = 0;
     for (const auto& record : list()) {
         if (record.state != ContainerState::exited && record.state != ContainerState::created)
             continue;
+        if (wanted && !wanted(record)) continue;
         std::uint64_t size = container_size(record.id);
         try {
             remove(record.id, false, false);

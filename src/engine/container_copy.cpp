@@ -111,6 +111,13 @@ void Engine::copy_from_container(const std::string& reference, const std::string
     // Into an existing directory under the same name, else as that path.
     std::string target_dir = host_path, target_name = source.name;
     if (!host_directory_exists(host_path)) {
+        // Docker's rules: a file into "DIR/" needs DIR; a directory never
+        // replaces a file.
+        struct stat existing;
+        if (S_ISDIR(st.st_mode) && ::stat(host_path.c_str(), &existing) == 0)
+            fail("cp: cannot copy a directory to a file: " + host_path);
+        if (!S_ISDIR(st.st_mode) && host_path.ends_with("/"))
+            fail("cp: the destination directory " + host_path + " does not exist");
         SplitPath target = split_path(host_path);
         if (target.name.empty()) fail("cp: bad destination " + host_path);
         target_dir = target.parent;
@@ -159,6 +166,10 @@ void Engine::copy_to_container(const std::string& host_path, const std::string& 
     }
     if (errno != ENOENT && errno != ENOTDIR)
         throw_errno("opening " + container_path + " in the container");
+    if (errno == ENOTDIR && S_ISDIR(st.st_mode))
+        fail("cp: cannot copy a directory to a file: " + container_path);
+    if (errno == ENOENT && !S_ISDIR(st.st_mode) && container_path.ends_with("/"))
+        fail("cp: the destination directory " + container_path + " does not exist");
     SplitPath target = split_path(path);
     if (target.name.empty()) fail("cp: bad destination " + container_path);
     UniqueFd parent = open_directory_in_root(root.fd(), target.parent, target.parent);

@@ -14,11 +14,13 @@
 #include "berth/image/rootfs.h"
 #include "berth/network/address.h"
 #include "berth/network/ports.h"
+#include "berth/runtime/runtime.h"
 #include "container_network.h"
 #include "container_runtime.h"
 #include "rootless_network.h"
 #include "teardown.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -212,6 +214,17 @@ ContainerRecord Engine::create(const RunRequest& given) {
         request.stop_signal =
             image_config.stop_signal.empty() ? "SIGTERM" : image_config.stop_signal;
     // Errors the request alone shows come before anything is made.
+    try {
+        runtime::parse_signal(request.stop_signal);
+    } catch (const Error&) {
+        fail("Invalid signal: " + request.stop_signal);
+    }
+    if (request.cpus > 0) {
+        long online = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
+        if (request.cpus < 0.01 || request.cpus > static_cast<double>(online))
+            fail("Range of CPUs is from 0.01 to " + std::to_string(online) +
+                 ".00, as there are only " + std::to_string(online) + " CPUs available");
+    }
     request.runtime = resolve_runtime_name(request.runtime);
     if (auto check = effective_healthcheck(request.healthcheck, image_config.healthcheck))
         request.healthcheck = *check;

@@ -3,11 +3,15 @@
 #include "berth/base/error.h"
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
+#include "berth/base/unix_socket.h"
 
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <poll.h>
+#include <string>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,10 +19,24 @@ namespace berth::engine {
 
 namespace {
 
+// With -t the runtime hands the process's pty master over `listener`; the
+// keeper holds it, reading what the process writes into nowhere (as docker
+// does for `exec -d -t`), until every holder of the terminal's other end is gone.
+UniqueFd receive_terminal(int listener) {
+    pollfd ready{listener, POLLIN, 0};
+    // The runtime connected and sent before its exec returned: no wait, but
+    // a bound for a runtime that did not.
+    if (::poll(&ready, 1, 5000) <= 0) fail("exec -d -t: the runtime sent no terminal");
+    UniqueFd connection(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+    if (!connection) throw_errno("exec -d -t: accepting the runtime's terminal");
+    return receive_fd(connection.get(), "exec -d -t: receiving the process's terminal");
+}
+
 // The keeper: starts the process, tells the starter how that went (an empty
 // report: started), then waits for it. As a child subreaper it also adopts
 // what an external runtime's `exec --detach` leaves when it exits.
-[[noreturn]] void keep(ContainerRuntime& runtime, runtime::ExecOptions options, int report) {
+[[noreturn]] void keep(ContainerRuntime& runtime, runtime::ExecOptions options, int report,
+                       const std::string& console_socket) {
     ::setsid();
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     // It outlives the command: no lock or pipe of the command's may stay open
@@ -29,14 +47,34 @@ namespace {
     for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO})
         ::dup2(devnull, fd);
     options.detach = true;
+    UniqueFd terminal;
     try {
-        runtime.exec(options);
+        UniqueFd listener;
+        if (options.tty) {
+            listener = listen_unix(console_socket, "exec -d -t: listening for the terminal");
+            options.console_socket = console_socket;
+        }
+        try {
+            runtime.exec(options);
+            if (listener) terminal = receive_terminal(listener.get());
+        } catch (...) {
+            if (listener) ::unlink(console_socket.c_str());
+            throw;
+        }
+        if (listener) ::unlink(console_socket.c_str());
     } catch (const std::exception& error) {
         std::string message = error.what();
         (void)!::write(report, message.data(), message.size());
         ::_exit(1);
     }
     ::close(report);
+    // EIO once the process (and all it passed the terminal to) has closed it.
+    char sink[4096];
+    while (terminal) {
+        ssize_t got = ::read(terminal.get(), sink, sizeof sink);
+        if (got == 0 || (got < 0 && errno != EINTR)) break;
+    }
+    terminal.reset();
     while (::wait(nullptr) > 0 || errno == EINTR) {
     }
     ::_exit(0);
@@ -44,7 +82,8 @@ namespace {
 
 } // namespace
 
-void exec_detached(ContainerRuntime& runtime, runtime::ExecOptions options) {
+void exec_detached(ContainerRuntime& runtime, runtime::ExecOptions options,
+                   const std::string& run_root) {
     int ends[2];
     if (::pipe2(ends, O_CLOEXEC) < 0) throw_errno("exec -d: creating a pipe");
     UniqueFd report_read(ends[0]), report_write(ends[1]);
@@ -52,7 +91,8 @@ void exec_detached(ContainerRuntime& runtime, runtime::ExecOptions options) {
     if (keeper < 0) throw_errno("exec -d: forking");
     if (keeper == 0) {
         report_read.reset();
-        keep(runtime, std::move(options), report_write.get());
+        keep(runtime, std::move(options), report_write.get(),
+             run_root + "/exec-tty-" + std::to_string(::getpid()));
     }
     report_write.reset();
     std::string failure;

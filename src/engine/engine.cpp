@@ -402,9 +402,9 @@ int Engine::exec(const std::string& reference, const ExecRequest& request) {
             resolve_user_in_rootfs(request.user, container_dir(record.id) + "/rootfs");
         options.user = std::to_string(user.uid) + ":" + std::to_string(user.gid);
         options.additional_gids.assign(user.additional_gids.begin(), user.additional_gids.end());
+        // Docker's: the user's groups, not the container user's as well.
+        options.replace_additional_gids = true;
     }
-    if (request.detach && request.tty)
-        fail("exec: -d with -t is not supported yet (a detached terminal has no reader)");
     if (!request.interactive && !request.detach) {
         UniqueFd devnull = open_fd("/dev/null", O_RDONLY);
         if (::dup2(devnull.get(), STDIN_FILENO) < 0) throw_errno("redirecting standard input");
@@ -413,7 +413,7 @@ int Engine::exec(const std::string& reference, const ExecRequest& request) {
     try {
         auto runtime = runtime_of_container(options_.run_root, record);
         if (!request.detach) return runtime->exec(options);
-        exec_detached(*runtime, std::move(options));
+        exec_detached(*runtime, std::move(options), options_.run_root);
         return 0;
     } catch (const Error& error) {
         throw StartError(error.what(), exit_code_for_start_failure(error.what()));

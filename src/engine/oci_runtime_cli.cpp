@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -78,29 +79,6 @@ std::string plain_message(const std::string& line) {
     start += 5;
     auto end = line.rfind('"');
     return end > start ? line.substr(start, end - start) : line;
-}
-
-// A pty master received over the console socket (SCM_RIGHTS).
-UniqueFd receive_fd(int socket_fd) {
-    char data[256];
-    iovec io{data, sizeof data};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-    msghdr message{};
-    message.msg_iov = &io;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    if (::recvmsg(socket_fd, &message, MSG_CMSG_CLOEXEC) < 0)
-        throw_errno("receiving the container's terminal");
-    for (cmsghdr* header = CMSG_FIRSTHDR(&message); header;
-         header = CMSG_NXTHDR(&message, header)) {
-        if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_RIGHTS) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
-            return UniqueFd(fd);
-        }
-    }
-    fail("receiving the container's terminal: the runtime sent no file descriptor");
 }
 
 oci::Status parse_status(const std::string& name) {
@@ -212,7 +190,9 @@ UniqueFd OciRuntimeCli::create(const std::string& id, const std::string& bundle,
                 UniqueFd connection(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
                 // A runtime that fails connects and closes: its exit says why.
                 try {
-                    if (connection) console = receive_fd(connection.get());
+                    if (connection)
+                        console =
+                            receive_fd(connection.get(), "receiving the container's terminal");
                 } catch (const Error&) {
                 }
                 break;
@@ -273,19 +253,77 @@ void OciRuntimeCli::resume(const std::string& id) {
     run({"resume", id}, "resuming container " + id);
 }
 
+namespace {
+
+// The container's process with `options` applied, for `exec --process`:
+// runc's --additional-gids adds to the container's groups, and an engine's
+// `exec -u` replaces them.
+std::string whole_process(const runtime::ExecOptions& options, const std::string& bundle) {
+    json config = json::parse(read_file(bundle + "/config.json"));
+    json process = config.value("process", json::object());
+    process["args"] = options.args;
+    process["terminal"] = options.tty;
+    process.erase("consoleSize");
+    json env = process.value("env", json::array());
+    for (const auto& entry : options.env) {
+        std::string key = entry.substr(0, entry.find('='));
+        auto same = std::find_if(env.begin(), env.end(), [&](const json& existing) {
+            std::string text = existing.get<std::string>();
+            return text.substr(0, text.find('=')) == key;
+        });
+        if (same != env.end())
+            *same = entry;
+        else
+            env.push_back(entry);
+    }
+    process["env"] = env;
+    if (options.cwd) process["cwd"] = *options.cwd;
+    if (options.user) {
+        const std::string& user = *options.user;
+        auto colon = user.find(':');
+        process["user"]["uid"] = std::stoul(user.substr(0, colon));
+        process["user"]["gid"] =
+            colon == std::string::npos ? 0 : std::stoul(user.substr(colon + 1));
+    }
+    process["user"]["additionalGids"] = options.additional_gids;
+    return process.dump();
+}
+
+// Removes the --process file however exec ends.
+struct RemovedAtExit {
+    std::string path;
+    ~RemovedAtExit() {
+        if (!path.empty()) ::unlink(path.c_str());
+    }
+};
+
+} // namespace
+
 int OciRuntimeCli::exec(const runtime::ExecOptions& options) {
     std::vector<std::string> argv = command({"exec"});
     if (options.tty) argv.push_back("--tty");
     if (options.detach) argv.push_back("--detach");
-    if (options.cwd) argv.push_back("--cwd=" + *options.cwd);
-    for (const auto& variable : options.env)
-        argv.push_back("--env=" + variable);
-    if (options.user) argv.push_back("--user=" + *options.user);
-    // runc's flag (crun has none: a clear error from it rather than a silent drop).
-    for (unsigned gid : options.additional_gids)
-        argv.push_back("--additional-gids=" + std::to_string(gid));
-    argv.push_back(options.id);
-    argv.insert(argv.end(), options.args.begin(), options.args.end());
+    if (!options.console_socket.empty())
+        argv.push_back("--console-socket=" + options.console_socket);
+    RemovedAtExit process_file;
+    if (options.replace_additional_gids) {
+        process_file.path =
+            state_root_ + "/" + options.id + ".exec-" + std::to_string(::getpid()) + ".json";
+        write_file_atomic(process_file.path, whole_process(options, state(options.id).bundle),
+                          0600);
+        argv.push_back("--process=" + process_file.path);
+        argv.push_back(options.id);
+    } else {
+        if (options.cwd) argv.push_back("--cwd=" + *options.cwd);
+        for (const auto& variable : options.env)
+            argv.push_back("--env=" + variable);
+        if (options.user) argv.push_back("--user=" + *options.user);
+        // runc's flag (crun has none: a clear error from it rather than a silent drop).
+        for (unsigned gid : options.additional_gids)
+            argv.push_back("--additional-gids=" + std::to_string(gid));
+        argv.push_back(options.id);
+        argv.insert(argv.end(), options.args.begin(), options.args.end());
+    }
     // The process's stdio is ours; so are the runtime's messages. The
     // runtime forwards the terminal's signals to the process; this one
     // ignores them meanwhile (after the fork: the runtime must not).

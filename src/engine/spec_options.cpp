@@ -61,6 +61,9 @@ void check_container_options(const RunRequest& request) {
                  std::to_string(limit.hard) + ": the hard limit is above this host's (" +
                  std::to_string(host.rlim_max) + ")");
     }
+    // Docker's floor: below it a container is OOM-killed before it starts.
+    if (request.memory_bytes > 0 && request.memory_bytes < 6 * 1024 * 1024)
+        fail("Minimum memory limit allowed is 6MB");
     if (options.memory_swap > 0) {
         if (request.memory_bytes <= 0)
             fail("You should always set the Memory limit when using Memoryswap limit, see usage");

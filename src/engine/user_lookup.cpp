@@ -119,6 +119,10 @@ ResolvedUser resolve_user(std::string_view user, std::string_view passwd, std::s
                 if (member == user_name && candidate.gid != resolved.gid)
                     resolved.additional_gids.push_back(candidate.gid);
     }
+    // The primary group is a supplementary one too, as Docker, containerd
+    // and podman make it since CVE-2022-36109 / CVE-2023-25173: a process
+    // must not shed its primary group's restrictions with setgroups-free tricks.
+    resolved.additional_gids.insert(resolved.additional_gids.begin(), resolved.gid);
     return resolved;
 }
 

@@ -99,6 +99,7 @@ oci::Process build_process(const ExecOptions& options, const oci::Spec& spec) {
         set_env(process.env, entry);
     if (options.cwd) process.cwd = *options.cwd;
     if (options.user) parse_user(*options.user, process.user);
+    if (options.replace_additional_gids) process.user.additional_gids.clear();
     for (unsigned gid : options.additional_gids)
         process.user.additional_gids.push_back(gid);
     if (options.no_new_privileges) process.no_new_privileges = true;

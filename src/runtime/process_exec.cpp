@@ -4,6 +4,7 @@
 #include "berth/base/error.h"
 #include "berth/base/syscalls.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
 #include <grp.h>
@@ -54,9 +55,12 @@ void set_rlimits(const oci::Process& process) {
 
 void set_user(const oci::User& user) {
     std::vector<gid_t> groups(user.additional_gids.begin(), user.additional_gids.end());
-    // In a user namespace with setgroups denied, only an empty list is refused
+    // In a user namespace with setgroups denied, a list that adds nothing
+    // (empty, or only the primary group, as engines give it) is refused
     // quietly; any real list is an error worth seeing.
-    if (::setgroups(groups.size(), groups.data()) < 0 && !(errno == EPERM && groups.empty()))
+    bool adds_nothing =
+        std::all_of(groups.begin(), groups.end(), [&](gid_t gid) { return gid == user.gid; });
+    if (::setgroups(groups.size(), groups.data()) < 0 && !(errno == EPERM && adds_nothing))
         throw_errno("setting supplementary groups");
     if (::setresgid(user.gid, user.gid, user.gid) < 0)
         throw_errno("setting gid to " + std::to_string(user.gid));

@@ -43,6 +43,24 @@ TEST_F(CopyTest, BothWaysAsDocker) {
     EXPECT_EQ(berth({"cp", (scratch() / "tree").string(), "box:/newtree"}).exit_code, 0);
     EXPECT_EQ(berth({"exec", "box", "cat", "/newtree/e/f"}).out, "deep\n");
 
+    // Docker's rules at the edges: "/." copies what is inside; a file into
+    // "DIR/" needs DIR; a directory never replaces a file.
+    fs::create_directories(scratch() / "contents");
+    EXPECT_EQ(berth({"cp", "box:/d/.", (scratch() / "contents").string()}).exit_code, 0);
+    EXPECT_EQ(read_text(scratch() / "contents" / "e" / "f"), "deep\n") << "no d/ level";
+    CommandResult no_dir = berth({"cp", "box:/d/e/f", (scratch() / "nodir").string() + "/"});
+    EXPECT_EQ(no_dir.exit_code, 1) << no_dir;
+    EXPECT_NE(no_dir.err.find("does not exist"), std::string::npos) << no_dir;
+    EXPECT_FALSE(fs::exists(scratch() / "nodir")) << "no file made in its place";
+    CommandResult onto_file = berth({"cp", "box:/d", (scratch() / "renamed").string()});
+    EXPECT_EQ(onto_file.exit_code, 1) << onto_file;
+    EXPECT_NE(onto_file.err.find("cannot copy a directory to a file"), std::string::npos);
+    EXPECT_EQ(read_text(scratch() / "renamed"), "deep\n") << "left as it was";
+    EXPECT_EQ(berth({"cp", (scratch() / "host-file").string(), "box:/nodir/"}).exit_code, 1);
+    EXPECT_NE(berth({"exec", "box", "test", "-e", "/nodir"}).exit_code, 0);
+    EXPECT_EQ(berth({"cp", (scratch() / "tree").string(), "box:/d/host-file"}).exit_code, 1);
+    EXPECT_EQ(berth({"exec", "box", "cat", "/d/host-file"}).out, "from the host\n");
+
     // A stopped container: its rootfs is mounted for the copy, then unmounted.
     ASSERT_EQ(berth({"stop", "-t", "0", "box"}).exit_code, 0);
     EXPECT_FALSE(rootfs_mounted());

@@ -29,6 +29,28 @@ TEST_F(EngineTest, ExitCodesAsDocker) {
     EXPECT_NE(missing.err.find("executable file not found"), std::string::npos) << missing;
     EXPECT_EQ(run({"--rm", "busybox", "/etc/passwd"}).exit_code, 126);
     EXPECT_EQ(run({"--rm", "no-such-image"}).exit_code, 125);
+
+    // Command-line mistakes: docker's codes (125 a bad flag or value, 1 a
+    // missing argument or command) and one line plus a pointer to --help.
+    CommandResult unknown_flag = run({"--no-such-flag", "busybox", "true"});
+    EXPECT_EQ(unknown_flag.exit_code, 125) << unknown_flag;
+    EXPECT_NE(unknown_flag.err.find("unknown flag: --no-such-flag"), std::string::npos)
+        << unknown_flag;
+    CommandResult ps_flag = berth({"ps", "--no-such-flag"});
+    EXPECT_EQ(ps_flag.exit_code, 125) << ps_flag;
+    EXPECT_EQ(ps_flag.err, "berth: unknown flag: --no-such-flag\nSee 'berth ps --help'.\n");
+    EXPECT_EQ(berth({"ps", "-n", "many"}).exit_code, 125);
+    EXPECT_EQ(berth({"stop"}).exit_code, 1);
+    CommandResult no_command = berth({"no-such-command"});
+    EXPECT_EQ(no_command.exit_code, 1) << no_command;
+    EXPECT_NE(no_command.err.find("'no-such-command' is not a berth command"), std::string::npos)
+        << no_command;
+    EXPECT_EQ(berth({"--help"}).exit_code, 0);
+    // rm -f of what does not exist: said, but no failure (docker's).
+    CommandResult forced = berth({"rm", "-f", "no-such-container"});
+    EXPECT_EQ(forced.exit_code, 0) << forced;
+    EXPECT_NE(forced.err.find("no such container"), std::string::npos) << forced;
+    EXPECT_EQ(berth({"rm", "no-such-container"}).exit_code, 1);
     expect_nothing_left();
 }
 
@@ -79,9 +101,29 @@ TEST_F(EngineTest, DetachedLifecycle) {
     }
     EXPECT_EQ(written, "done\n");
     EXPECT_EQ(berth({"logs", "sleeper"}).out, "ready\n");
-    CommandResult tty_detached = berth({"exec", "-d", "-t", "sleeper", "true"});
-    EXPECT_EQ(tty_detached.exit_code, 125) << tty_detached;
-    EXPECT_NE(tty_detached.err.find("not supported yet"), std::string::npos) << tty_detached;
+    // -d -t: detached with a terminal of its own (docker's), whose output
+    // nobody reads; the keeper holding it goes when the process does.
+    before = std::chrono::steady_clock::now();
+    CommandResult tty_detached = berth({"exec", "-d", "-t", "sleeper", "sh", "-c",
+                                        "tty > /tmp/tty.tmp; mv /tmp/tty.tmp /tmp/tty; sleep 1"});
+    EXPECT_EQ(tty_detached.exit_code, 0) << tty_detached;
+    EXPECT_EQ(tty_detached.out, "");
+    EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::milliseconds(1500));
+    std::string tty;
+    for (int i = 0; i < 250 && tty.empty(); ++i) {
+        tty = berth({"exec", "sleeper", "cat", "/tmp/tty"}).out;
+        if (tty.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(tty.starts_with("/dev/pts/")) << tty;
+    bool keeper_gone = false;
+    for (int i = 0; i < 250 && !keeper_gone; ++i) {
+        keeper_gone = run_command({"pgrep", "-f", "exec -d -t sleeper"}).exit_code != 0;
+        if (!keeper_gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(keeper_gone) << "the keeper outlived the process";
+    for (const auto& entry : fs::directory_iterator(dir_->path() / "run"))
+        EXPECT_FALSE(entry.path().filename().string().starts_with("exec-tty-"))
+            << "console socket left: " << entry.path();
 
     json state = inspect("sleeper");
     EXPECT_EQ(state["State"]["Status"], "running");
@@ -117,6 +159,17 @@ TEST_F(EngineTest, WaitAndLogsAfterExit) {
     EXPECT_EQ(logs.out, "a\nc\n");
     EXPECT_EQ(logs.err, "b\n");
     EXPECT_EQ(berth({"logs", "--tail", "1", id}).out, "c\n");
+    // docker's: a tail that is not a count shows everything; 0 nothing.
+    EXPECT_EQ(berth({"logs", "--tail", "-1", id}).out, "a\nc\n");
+    EXPECT_EQ(berth({"logs", "--tail", "many", id}).out, "a\nc\n");
+    EXPECT_EQ(berth({"logs", "--tail", "0", id}).out, "");
+    EXPECT_EQ(berth({"logs", "--details", id}).out, " a\n c\n");
+    CommandResult stamped = berth({"logs", "-t", "--tail", "1", id});
+    // RFC 3339 with nine digits of nanoseconds, fixed, as docker's.
+    ASSERT_EQ(stamped.out.size(), std::string("2026-01-01T00:00:00.000000000Z c\n").size())
+        << stamped;
+    EXPECT_EQ(stamped.out.substr(19, 1), ".");
+    EXPECT_TRUE(stamped.out.ends_with("Z c\n")) << stamped;
     EXPECT_EQ(berth({"rm", id}).exit_code, 0);
     expect_nothing_left();
 }
@@ -163,6 +216,14 @@ TEST_F(EngineTest, FlagsReachTheContainer) {
     EXPECT_EQ(result.out, "65534\n/data\nbar\nbox\nCapBnd:\t0000000000000000\n"
                           "NoNewPrivs:\t1\nSeccomp:\t2\nread-only\n")
         << result;
+    // The primary group is a supplementary one too, as docker's (CVE-2022-36109).
+    CommandResult groups = run({"--rm", "-u", "nobody", "busybox", "id"});
+    EXPECT_EQ(groups.out, "uid=65534(nobody) gid=65534(nobody) groups=65534(nobody)\n") << groups;
+    ASSERT_EQ(run({"-d", "--name", "grouped", "busybox", "sleep", "30"}).exit_code, 0);
+    EXPECT_EQ(berth({"exec", "grouped", "id"}).out, "uid=0(root) gid=0(root) groups=0(root)\n");
+    EXPECT_EQ(berth({"exec", "-u", "1000:100", "grouped", "id"}).out,
+              "uid=1000 gid=100 groups=100\n");
+    EXPECT_EQ(berth({"rm", "-f", "grouped"}).exit_code, 0);
     CommandResult limited = run({"--rm", "--pids-limit", "20", "--memory", "64m", "busybox", "cat",
                                  "/sys/fs/cgroup/pids/pids.max"});
     EXPECT_EQ(limited.out, "20\n") << limited;
@@ -287,6 +348,16 @@ TEST_F(EngineTest, PauseFreezesAndStatsMeasure) {
     ASSERT_EQ(berth({"unpause", "busy"}).exit_code, 0);
     EXPECT_EQ(inspect("busy")["State"]["Paused"], false);
     ASSERT_EQ(berth({"pause", "busy"}).exit_code, 0);
+    // A container that does not run: zeros, as docker's, with its own name.
+    ASSERT_EQ(
+        berth({"create", "--cgroup-parent", cgroup_parent(), "--name", "idle", "busybox", "true"})
+            .exit_code,
+        0);
+    CommandResult idle =
+        berth({"stats", "--no-stream", "--format",
+               "{{.Container}} {{.CPUPerc}} {{.MemUsage}} {{.NetIO}} {{.PIDs}}", "idle"});
+    EXPECT_EQ(idle.out, "idle 0.00% 0B / 0B 0B / 0B 0\n") << idle;
+    EXPECT_EQ(berth({"rm", "idle"}).exit_code, 0);
     CommandResult removed = berth({"rm", "-f", "busy"});
     EXPECT_EQ(removed.exit_code, 0) << removed;
     expect_nothing_left();

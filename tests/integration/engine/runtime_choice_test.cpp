@@ -57,6 +57,20 @@ TEST_P(RuntimeChoiceTest, RunsTheWholeLifecycle) {
     CommandResult exec = berth({"exec", "long", "sh", "-c", "echo $((6*7)); exit 3"});
     EXPECT_EQ(exec.exit_code, 3) << exec;
     EXPECT_EQ(exec.out, "42\n");
+    // exec -u: the user's groups only, not the container user's as well
+    // (the runtime gets the whole process: its --additional-gids adds).
+    EXPECT_EQ(berth({"exec", "-u", "1000:100", "long", "id"}).out, "uid=1000 gid=100 groups=100\n");
+    EXPECT_EQ(berth({"exec", "long", "id"}).out, "uid=0(root) gid=0(root) groups=0(root)\n");
+    // exec -d -t: the runtime hands the terminal over --console-socket.
+    CommandResult tty_detached = berth(
+        {"exec", "-d", "-t", "long", "sh", "-c", "tty > /tmp/tty.tmp; mv /tmp/tty.tmp /tmp/tty"});
+    EXPECT_EQ(tty_detached.exit_code, 0) << tty_detached;
+    std::string tty;
+    for (int i = 0; i < 250 && tty.empty(); ++i) {
+        tty = berth({"exec", "long", "cat", "/tmp/tty"}).out;
+        if (tty.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(tty.starts_with("/dev/pts/")) << tty;
 
     ASSERT_EQ(berth({"pause", "long"}).exit_code, 0);
     EXPECT_EQ(inspect("long")["State"]["Status"], "paused");

@@ -72,10 +72,30 @@ TEST_F(VolumeTest, NamedVolumeIsFilledFromTheImageAndOutlivesItsContainer) {
 
     // In use by a container (even a stopped one): refused, as Docker.
     ASSERT_EQ(berth({"create", "--name", "user", "-v", "conf:/c", "busybox", "true"}).exit_code, 0);
+    EXPECT_EQ(inspect("user")["HostConfig"]["Binds"], json({"conf:/c"})) << "docker's Binds";
     json mounts = inspect("user")["Mounts"];
     ASSERT_EQ(mounts.size(), 1u);
     EXPECT_EQ(mounts[0]["Name"], "conf");
     EXPECT_EQ(mounts[0]["Destination"], "/c");
+    // ls's filters, as docker's: in use or not, name, label.
+    ASSERT_EQ(berth({"volume", "create", "--label", "tier=db", "spare"}).exit_code, 0);
+    auto listed = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"volume", "ls", "-q"});
+        CommandResult result = berth(args);
+        EXPECT_EQ(result.exit_code, 0) << result;
+        return lines_of(result.out);
+    };
+    using Names = std::vector<std::string>;
+    EXPECT_EQ(listed({"-f", "dangling=true"}), Names({"spare"}));
+    EXPECT_EQ(listed({"-f", "dangling=false"}), Names({"conf"}));
+    EXPECT_EQ(listed({"-f", "label=tier=db"}), Names({"spare"}));
+    EXPECT_EQ(listed({"-f", "name=con"}), Names({"conf"}));
+    EXPECT_NE(berth({"volume", "ls", "-f", "colour=red"}).exit_code, 0);
+    CommandResult labelled =
+        berth({"volume", "ls", "--format", "table {{.Name}}\t{{.Label \"tier\"}}"});
+    EXPECT_EQ(labelled.out, "VOLUME NAME   tier\nconf          \nspare         db\n") << labelled;
+    EXPECT_EQ(berth({"volume", "rm", "spare"}).exit_code, 0);
+
     CommandResult in_use = berth({"volume", "rm", "conf"});
     EXPECT_EQ(in_use.exit_code, 1) << in_use;
     EXPECT_NE(in_use.err.find("volume is in use"), std::string::npos) << in_use;
@@ -112,8 +132,12 @@ TEST_F(VolumeTest, AnonymousVolumesGoWithRmVAndWithRm) {
     CommandResult pruned = berth({"volume", "prune", "-f"});
     EXPECT_EQ(pruned.exit_code, 0) << pruned;
     EXPECT_EQ(trim(berth({"volume", "ls", "-q"}).out), "named");
-    EXPECT_EQ(berth({"volume", "prune", "-f", "-a"}).exit_code, 0);
+    std::ofstream(root() / "volumes" / "named" / "_data" / "kb") << std::string(2000, 'x');
+    CommandResult all = berth({"volume", "prune", "-f", "-a"});
+    EXPECT_EQ(all.out, "Deleted Volumes:\nnamed\n\nTotal reclaimed space: 2kB\n") << all;
     expect_no_volumes();
+    CommandResult nothing = berth({"volume", "prune", "-f"});
+    EXPECT_EQ(nothing.out, "Total reclaimed space: 0B\n") << "docker's line, even for none";
     expect_nothing_left();
 }
 
@@ -233,6 +257,12 @@ TEST_F(VolumeTest, BadInputIsRefusedWithNothingLeft) {
         {"--memory", "128m", "--memory-swap", "64m", "busybox", "true"},
         {"--cpuset-cpus", "zero", "busybox", "true"},
         {"--env-file", "/nonexistent/env", "busybox", "true"},
+        // Docker's checks of values the flag parser accepts.
+        {"--stop-signal", "SIGNOPE", "busybox", "true"},
+        {"--cpus", "0.001", "busybox", "true"},
+        {"--cpus", "100000", "busybox", "true"},
+        {"--memory", "2m", "busybox", "true"},
+        {"--no-such-flag", "busybox", "true"},
         // Found only with the rootfs mounted: all of it must be undone.
         {"-v", "made-then-undone:/x", "--group-add", "no-such-group", "busybox", "true"},
     };

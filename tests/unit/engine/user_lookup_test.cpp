@@ -18,6 +18,8 @@ TEST(UserLookup, EmptyIsRoot) {
     EXPECT_EQ(user.uid, 0u);
     EXPECT_EQ(user.gid, 0u);
     EXPECT_EQ(user.home, "/root");
+    // The primary group is always a supplementary one (docker's groups=0(root)).
+    EXPECT_EQ(user.additional_gids, (std::vector<std::uint32_t>{0}));
 }
 
 TEST(UserLookup, NamesAndSupplementaryGroups) {
@@ -25,7 +27,7 @@ TEST(UserLookup, NamesAndSupplementaryGroups) {
     EXPECT_EQ(user.uid, 1000u);
     EXPECT_EQ(user.gid, 1000u);
     EXPECT_EQ(user.home, "/home/app");
-    EXPECT_EQ(user.additional_gids, (std::vector<std::uint32_t>{10}));
+    EXPECT_EQ(user.additional_gids, (std::vector<std::uint32_t>{1000, 10}));
 }
 
 TEST(UserLookup, NumbersNeedNoEntry) {
@@ -40,7 +42,7 @@ TEST(UserLookup, GroupByName) {
     auto user = resolve_user("nobody:wheel", passwd, group);
     EXPECT_EQ(user.uid, 65534u);
     EXPECT_EQ(user.gid, 10u);
-    EXPECT_TRUE(user.additional_gids.empty());
+    EXPECT_EQ(user.additional_gids, (std::vector<std::uint32_t>{10})) << "forced: no memberships";
 }
 
 TEST(UserLookup, UnknownNamesFail) {

@@ -26,4 +26,8 @@ long send_with_fd(int socket_fd, std::string_view payload, int fd);
 // Sends all of `message` on a stream socket, `fd` attached to its first part.
 void send_all_with_fd(int socket_fd, std::string_view message, int fd, const std::string& what);
 
+// recvmsg of one message and the file descriptor it carries (close-on-exec);
+// an error naming `what` when it carries none.
+UniqueFd receive_fd(int socket_fd, const std::string& what);
+
 } // namespace berth

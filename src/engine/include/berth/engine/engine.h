@@ -154,7 +154,10 @@ class Engine {
     // The host pids of the container's processes (from its cgroup).
     std::vector<pid_t> processes(const std::string& reference);
     // Removes every container that is not running; their ids and the bytes freed.
-    std::vector<std::string> prune_containers(std::uint64_t& bytes_freed);
+    // `wanted`, when given, narrows the stopped containers pruned (prune --filter).
+    std::vector<std::string>
+    prune_containers(std::uint64_t& bytes_freed,
+                     const std::function<bool(const ContainerRecord&)>& wanted = {});
     // The bytes a container's own files take (upper layer, logs, bundle).
     std::uint64_t container_size(const std::string& id) const;
 

@@ -13,7 +13,7 @@ namespace berth::engine {
 struct ResolvedUser {
     std::uint32_t uid = 0;
     std::uint32_t gid = 0;
-    std::vector<std::uint32_t> additional_gids; // groups that list the user by name
+    std::vector<std::uint32_t> additional_gids; // gid first, then groups that list the user by name
     std::string home = "/";
 };
 

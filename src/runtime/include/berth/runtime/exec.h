@@ -18,6 +18,9 @@ struct ExecOptions {
     std::optional<std::string> cwd;
     std::optional<std::string> user; // "uid[:gid]"
     std::vector<unsigned> additional_gids;
+    // The container's additional gids are replaced by these, not added to
+    // (runc's --additional-gids adds; an engine's `exec -u` replaces).
+    bool replace_additional_gids = false;
     std::vector<std::string> add_capabilities;
     bool no_new_privileges = false;
     bool tty = false;
