@@ -207,6 +207,9 @@ ContainerRecord Engine::create(const RunRequest& given) {
     image::StoreOptions store_options;
     store_options.root = options_.root;
     store_options.apply.preserve_ownership = !rootless();
+    // One connection to berth.db for the command (each open parses the schema).
+    containers();
+    store_options.database = database_.get();
     image::ImageStore store(store_options);
     image::Image image = store.resolve(request.image);
     const oci::ContainerConfig& image_config = image.config.config;

@@ -65,7 +65,11 @@ ImageStore::ImageStore(StoreOptions options)
         snapshots_.remove_stale_temporaries();
     }
     lock(LOCK_SH);
-    database_ = std::make_unique<Database>(options_.root + "/berth.db");
+    database_ = options_.database;
+    if (!database_) {
+        own_database_ = std::make_unique<Database>(options_.root + "/berth.db");
+        database_ = own_database_.get();
+    }
     index_ = std::make_unique<ImageIndex>(*database_);
 }
 

@@ -42,6 +42,9 @@ struct StoreOptions {
     // asked by whatever may free an image: such an image loses its names
     // only with `force`, and stays stored (nameless) while a container has it.
     std::function<std::map<oci::Digest, std::string>()> images_in_use;
+    // berth.db as the caller has it open already (same process and thread,
+    // outliving the store); none: the store opens its own connection.
+    Database* database = nullptr;
 };
 
 struct Image {
@@ -130,7 +133,8 @@ class ImageStore {
     StoreOptions options_;
     ContentStore blobs_;
     SnapshotStore snapshots_;
-    std::unique_ptr<Database> database_;
+    std::unique_ptr<Database> own_database_;
+    Database* database_ = nullptr; // own_database_'s, or the caller's
     std::unique_ptr<ImageIndex> index_;
     int lock_fd_ = -1;
 };
