@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +26,23 @@ extern char** environ;
 
 namespace berth_test {
 namespace {
+
+// At the end of every test program that runs commands, the host's
+// /dev/null must still be its character device: once, a test session left
+// a regular file there (every `> /dev/null` then appended to it, and
+// containers read it as their stdin). ctest runs each test alone, so the
+// failing test names the culprit.
+class HostDevNullCheck : public ::testing::Environment {
+  public:
+    void TearDown() override {
+        struct stat st;
+        if (::stat("/dev/null", &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+            ADD_FAILURE() << "/dev/null on the host is no longer the null device";
+    }
+};
+
+[[maybe_unused]] const ::testing::Environment* const host_dev_null_check =
+    ::testing::AddGlobalTestEnvironment(new HostDevNullCheck);
 
 using Clock = std::chrono::steady_clock;
 
