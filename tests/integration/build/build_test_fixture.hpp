@@ -42,9 +42,16 @@ inline int count_of(const std::string& text, const std::string& needle) {
 
 class BuildTest : public ::testing::Test {
   protected:
+    static std::string bridge_name() { return "bbt" + std::to_string(::getpid()); }
+
     static void SetUpTestSuite() {
         dir_ = new berth_test::TempDir("berth-build-test");
         berth_test::isolate_berth_suite(dir_->path() / "run", BERTH_SECCOMP_DEFAULT_PROFILE);
+        // RUN's default network on a bridge and subnet of this suite's own,
+        // not the host's berth0 (parallel suites of other roots share none).
+        ::setenv("BERTH_BRIDGE", bridge_name().c_str(), 1);
+        ::setenv("BERTH_BRIDGE_SUBNET",
+                 ("10.214." + std::to_string(::getpid() % 200 + 20) + ".0/24").c_str(), 1);
         ::unsetenv("SOURCE_DATE_EPOCH");
         CommandResult made =
             berth_test::make_busybox_image(BERTH_MAKE_BUSYBOX_IMAGE, BERTH_PATH, root());
@@ -54,6 +61,9 @@ class BuildTest : public ::testing::Test {
     static void TearDownTestSuite() {
         berth_test::remove_all_containers(BERTH_PATH, root());
         berth_test::reap_zombies();
+        // The default network's bridge stays after its last container, as docker0.
+        run_command({"nft", "delete", "table", "ip", "berth-" + bridge_name()});
+        run_command({"ip", "link", "del", bridge_name()});
         delete dir_;
         dir_ = nullptr;
     }
