@@ -186,7 +186,11 @@ void Engine::note_paused(ContainerRecord& record, bool if_hinted) {
     }
 }
 
-void Engine::get_ready_to_start() const {
+void Engine::get_ready_to_start() {
+    // Forked with no SQLite connection open in this process (see
+    // spawn_monitor); too late once one is.
+    if (!pending_monitor_ && !database_)
+        pending_monitor_ = std::make_unique<PendingMonitor>(options_.root + "/berth.db");
     // Rootless containers get no cgroups here; on v2 the runtime clones the
     // init straight into its cgroup. Otherwise the init is moved there.
     if (rootless()) return;
@@ -239,6 +243,10 @@ Attachment Engine::start(const std::string& reference, bool attach) {
     plan.keep_log = request.log_driver != "none";
     plan.log_rotation = parse_log_options(request.log_options);
     make_directories(options_.run_root + "/attach", 0700);
+    if (pending_monitor_) {
+        std::unique_ptr<PendingMonitor> monitor = std::move(pending_monitor_);
+        return Attachment(monitor->start(plan));
+    }
     // Never open across the fork: SQLite keeps per-process state (the files
     // it has open, the WAL index's mapping) that the monitor would inherit,
     // and its own open of berth.db would reuse fds it has closed ("disk I/O

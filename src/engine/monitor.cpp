@@ -48,16 +48,6 @@ using Clock = std::chrono::steady_clock;
 // container soon costs only berth-monitor's memory.
 constexpr auto own_watch = std::chrono::seconds(1);
 
-void reset_signals() {
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int signal = 1; signal < NSIG; ++signal)
-        if (signal != SIGKILL && signal != SIGSTOP) ::signal(signal, SIG_DFL);
-    // A vanished attached command must not kill the monitor.
-    ::signal(SIGPIPE, SIG_IGN);
-}
-
 void redirect(int from, int to) {
     if (::dup2(from, to) < 0) throw_errno("redirecting the monitor's stdio");
 }
@@ -94,25 +84,6 @@ std::string small_monitor_path() {
          ")");
 }
 
-std::vector<std::string> encode_monitor_plan(const MonitorPlan& plan) {
-    std::vector<std::string> words{
-        "--id=" + plan.id,
-        "--container-dir=" + plan.container_dir,
-        "--runtime-root=" + plan.runtime_root,
-        "--database=" + plan.database_path,
-        "--root=" + plan.root,
-        "--attach-socket=" + plan.attach_socket,
-        "--runtime=" + plan.runtime,
-        "--log-max-size=" + std::to_string(plan.log_rotation.max_size),
-        "--log-max-files=" + std::to_string(plan.log_rotation.max_files),
-    };
-    if (plan.auto_remove) words.push_back("--auto-remove");
-    if (plan.interactive) words.push_back("--interactive");
-    if (plan.tty) words.push_back("--tty");
-    if (!plan.keep_log) words.push_back("--no-log");
-    return words;
-}
-
 // The plan, the attach listener's fd and the restart delay so far.
 struct ExitCommandArgs {
     MonitorPlan plan;
@@ -122,54 +93,31 @@ struct ExitCommandArgs {
 
 ExitCommandArgs decode_exit_command(const std::vector<std::string>& words) {
     ExitCommandArgs args;
-    MonitorPlan& plan = args.plan;
+    std::vector<std::string> plan_words;
     for (const auto& word : words) {
         std::string value;
-        if (word == "--auto-remove")
-            plan.auto_remove = true;
-        else if (word == "--interactive")
-            plan.interactive = true;
-        else if (word == "--tty")
-            plan.tty = true;
-        else if (word == "--no-log")
-            plan.keep_log = false;
-        else if (word_value(word, "id", value))
-            plan.id = value;
-        else if (word_value(word, "container-dir", value))
-            plan.container_dir = value;
-        else if (word_value(word, "runtime-root", value))
-            plan.runtime_root = value;
-        else if (word_value(word, "database", value))
-            plan.database_path = value;
-        else if (word_value(word, "root", value))
-            plan.root = value;
-        else if (word_value(word, "attach-socket", value))
-            plan.attach_socket = value;
-        else if (word_value(word, "runtime", value))
-            plan.runtime = value;
-        else if (word_value(word, "log-max-size", value))
-            plan.log_rotation.max_size = std::stoull(value);
-        else if (word_value(word, "log-max-files", value))
-            plan.log_rotation.max_files = static_cast<unsigned>(std::stoul(value));
-        else if (word_value(word, "attach-listener-fd", value))
+        if (word_value(word, "attach-listener-fd", value))
             args.attach_listener = std::stoi(value);
         else if (word_value(word, "delay-ms", value))
             args.delay = std::chrono::milliseconds(std::stol(value));
         else
-            fail(std::string(monitor_exit_command) + ": unknown argument " + word);
+            plan_words.push_back(word);
     }
-    if (plan.id.empty() || plan.container_dir.empty() || plan.runtime_root.empty() ||
-        plan.database_path.empty())
-        fail(std::string(monitor_exit_command) + ": the container is not named");
+    try {
+        args.plan = decode_monitor_plan(plan_words);
+    } catch (const Error& error) {
+        fail(std::string(monitor_exit_command) + ": " + error.what());
+    }
     return args;
 }
 
 class Monitor {
   public:
-    Monitor(const MonitorPlan& plan, int control, int attach_listener = -1)
+    Monitor(const MonitorPlan& plan, int control, int attach_listener = -1,
+            std::unique_ptr<image::Database> database = nullptr)
         : plan_(plan), control_(control),
           runtime_(open_container_runtime(run_root_of(plan.runtime_root), plan.runtime)),
-          attach_listener_(attach_listener) {}
+          database_(std::move(database)), attach_listener_(attach_listener) {}
 
     // The first stage: starts the container, then hands over to berth-monitor.
     int run();
@@ -542,42 +490,14 @@ void Monitor::finish(int exit_code) {
 
 } // namespace
 
-UniqueFd spawn_monitor(const MonitorPlan& plan) {
-    UniqueFd starter_end, monitor_end;
-    seqpacket_pair(starter_end, monitor_end);
-    std::fflush(nullptr);
-    pid_t child = ::fork();
-    if (child < 0) throw_errno("forking the container's monitor");
-    if (child == 0) {
-        // Its own session: no terminal's signals reach it. The second fork
-        // makes it no session leader, so no terminal it opens becomes its own.
-        ::setsid();
-        pid_t monitor = ::fork();
-        if (monitor != 0) ::_exit(monitor < 0 ? 1 : 0);
-        ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-        // What `ps` shows instead of the starter's name.
-        ::prctl(PR_SET_NAME, "berth-monitor");
-        ::chdir("/");
-        int control = monitor_end.get();
-        // An inherited fd could hold a lock (the image store's) or a pipe
-        // open for as long as the container runs.
-        close_fds_except({control});
-        reset_signals();
-        int code = 1;
-        try {
-            code = Monitor(plan, control).run();
-        } catch (const std::exception& error) {
-            std::fprintf(stderr, "berth monitor: %s\n", error.what());
-            send_frame(control, FrameType::failed, "125\n" + std::string(error.what()));
-        }
-        // _exit: the starter's objects (its stdio buffers) are not ours to flush.
-        ::_exit(code);
+int run_monitor(const MonitorPlan& plan, int control, std::unique_ptr<image::Database> database) {
+    try {
+        return Monitor(plan, control, -1, std::move(database)).run();
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "berth monitor: %s\n", error.what());
+        send_frame(control, FrameType::failed, "125\n" + std::string(error.what()));
+        return 1;
     }
-    monitor_end.reset();
-    int status;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-    }
-    return starter_end;
 }
 
 } // namespace berth::engine

@@ -12,7 +12,14 @@
 #include "berth/base/unique_fd.h"
 #include "berth/engine/json_log.h"
 
+#include <memory>
 #include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace berth::image {
+class Database;
+}
 
 namespace berth::engine {
 
@@ -33,9 +40,40 @@ struct MonitorPlan {
     LogRotation log_rotation;
 };
 
-// Forks the monitor; returns the starter's end of its control socket (see
-// attach_protocol.h). The caller must hold no SQLite connection: a process
-// forked with one open must never touch the database file.
+// The plan as words (also the exit command's arguments), and back.
+std::vector<std::string> encode_monitor_plan(const MonitorPlan& plan);
+MonitorPlan decode_monitor_plan(const std::vector<std::string>& words);
+
+// The monitor's first stage, in the forked process that is the monitor:
+// `database` is its own connection to plan.database_path, if it opened one
+// already. Returns the process's exit code.
+int run_monitor(const MonitorPlan& plan, int control, std::unique_ptr<image::Database> database);
+
+// A monitor forked before it is needed (pending_monitor.cpp): the fork, and
+// the monitor's own open of the database, overlap the starter's work on
+// the image, the rootfs and config.json. The starter must hold no SQLite
+// connection when it forks: a process forked with one open must never
+// touch the database file.
+class PendingMonitor {
+  public:
+    explicit PendingMonitor(const std::string& database_path);
+    PendingMonitor(PendingMonitor&&) noexcept;
+    PendingMonitor& operator=(PendingMonitor&&) noexcept;
+    // Unless started, the monitor leaves without touching anything.
+    ~PendingMonitor();
+
+    // Hands the monitor its plan; returns the starter's end of its control
+    // socket (see attach_protocol.h).
+    UniqueFd start(const MonitorPlan& plan);
+
+  private:
+    void reap_forker();
+
+    UniqueFd control_;
+    pid_t forker_ = -1; // the first child, which forks the monitor and exits
+};
+
+// A PendingMonitor started at once.
 UniqueFd spawn_monitor(const MonitorPlan& plan);
 
 } // namespace berth::engine

@@ -19,6 +19,8 @@
 
 namespace berth::engine {
 
+class PendingMonitor; // monitor.h
+
 // $BERTH_RUNROOT, else /run/berth; rootless, $XDG_RUNTIME_DIR/berth.
 std::string default_run_root();
 
@@ -112,10 +114,11 @@ class Engine {
     // Resolves the image, records the container (refusing a name in use with
     // NameConflict), mounts its rootfs and writes its bundle. All or nothing.
     ContainerRecord create(const RunRequest& request);
-    // This command will start a container soon (through a forked monitor):
-    // the host's cgroup-move lock gets ready meanwhile (see
-    // runtime::cgroups::warm_up_moves).
-    void get_ready_to_start() const;
+    // This command will start a container soon: its monitor is forked now
+    // (before this process opens the database), to open its own connection
+    // while we work, and the host's cgroup-move lock gets ready meanwhile
+    // (see runtime::cgroups::warm_up_moves).
+    void get_ready_to_start();
     // Starts the container's monitor, which creates and starts it. With
     // `attach`, the attachment streams its output until it exits.
     Attachment start(const std::string& reference, bool attach);
@@ -224,6 +227,7 @@ class Engine {
     std::unique_ptr<image::Database> database_;
     std::unique_ptr<ContainerStore> containers_;
     std::unique_ptr<VolumeStore> volumes_;
+    std::unique_ptr<PendingMonitor> pending_monitor_; // from get_ready_to_start
 };
 
 // The anonymous volumes a container's request names, removed (for `rm -v`

@@ -1,0 +1,149 @@
+#include "attach_protocol.h"
+#include "berth/base/error.h"
+#include "berth/base/files.h"
+#include "berth/base/syscalls.h"
+#include "berth/image/database.h"
+#include "monitor.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace berth::engine {
+
+namespace {
+
+void reset_signals() {
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int signal = 1; signal < NSIG; ++signal)
+        if (signal != SIGKILL && signal != SIGSTOP) ::signal(signal, SIG_DFL);
+    // A vanished attached command must not kill the monitor.
+    ::signal(SIGPIPE, SIG_IGN);
+}
+
+std::vector<std::string> split_words(const std::string& payload) {
+    std::vector<std::string> words;
+    std::size_t begin = 0;
+    while (begin < payload.size()) {
+        std::size_t end = payload.find('\0', begin);
+        if (end == std::string::npos) end = payload.size();
+        words.push_back(payload.substr(begin, end - begin));
+        begin = end + 1;
+    }
+    return words;
+}
+
+// The monitor process, from its fork until it has its plan.
+int wait_for_plan(int control, const std::string& database_path) {
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    // What `ps` shows instead of the starter's name.
+    ::prctl(PR_SET_NAME, "berth-monitor");
+    [[maybe_unused]] int ignored = ::chdir("/");
+    // An inherited fd could hold a lock (the image store's) or a pipe open
+    // for as long as the container runs; the starter's stdio, a caller
+    // reading its output to the end.
+    close_fds_except({control});
+    int null = ::open("/dev/null", O_RDWR);
+    if (null >= 0) {
+        for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO})
+            ::dup2(null, fd);
+        if (null > STDERR_FILENO) ::close(null);
+    }
+    reset_signals();
+    // While the starter works. A database that is not there yet is the
+    // starter's to create: the monitor opens it when it needs it.
+    std::unique_ptr<image::Database> database;
+    if (path_exists(database_path)) {
+        try {
+            database = std::make_unique<image::Database>(database_path);
+        } catch (const Error&) {
+            // Opened again when needed, where the error is reported.
+        }
+    }
+    Frame frame = receive_frame(control);
+    // The starter failed (a missing image, a bad option) or went: nothing
+    // was made for us to watch.
+    if (frame.closed || frame.type != FrameType::plan) return 0;
+    MonitorPlan plan;
+    try {
+        plan = decode_monitor_plan(split_words(frame.payload));
+    } catch (const Error& error) {
+        send_frame(control, FrameType::failed, "125\n" + std::string(error.what()));
+        return 1;
+    }
+    return run_monitor(plan, control, std::move(database));
+}
+
+} // namespace
+
+PendingMonitor::PendingMonitor(const std::string& database_path) {
+    UniqueFd starter_end, monitor_end;
+    seqpacket_pair(starter_end, monitor_end);
+    std::fflush(nullptr);
+    pid_t child = ::fork();
+    if (child < 0) throw_errno("forking the container's monitor");
+    if (child == 0) {
+        // Its own session: no terminal's signals reach it. The second fork
+        // makes it no session leader, so no terminal it opens becomes its own.
+        ::setsid();
+        pid_t monitor = ::fork();
+        if (monitor != 0) ::_exit(monitor < 0 ? 1 : 0);
+        // _exit: the starter's objects (its stdio buffers) are not ours to flush.
+        ::_exit(wait_for_plan(monitor_end.get(), database_path));
+    }
+    forker_ = child;
+    control_ = std::move(starter_end);
+}
+
+PendingMonitor::PendingMonitor(PendingMonitor&& other) noexcept
+    : control_(std::move(other.control_)), forker_(other.forker_) {
+    other.forker_ = -1;
+}
+
+PendingMonitor& PendingMonitor::operator=(PendingMonitor&& other) noexcept {
+    if (this != &other) {
+        control_.reset();
+        reap_forker();
+        control_ = std::move(other.control_);
+        forker_ = other.forker_;
+        other.forker_ = -1;
+    }
+    return *this;
+}
+
+PendingMonitor::~PendingMonitor() {
+    control_.reset();
+    reap_forker();
+}
+
+void PendingMonitor::reap_forker() {
+    if (forker_ < 0) return;
+    while (::waitpid(forker_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    forker_ = -1;
+}
+
+UniqueFd PendingMonitor::start(const MonitorPlan& plan) {
+    if (!control_) fail("the container's monitor was started already");
+    reap_forker();
+    std::string payload;
+    for (const auto& word : encode_monitor_plan(plan)) {
+        payload += word;
+        payload.push_back('\0');
+    }
+    if (!send_frame(control_.get(), FrameType::plan, payload))
+        fail("the container's monitor has gone before its start");
+    return std::move(control_);
+}
+
+UniqueFd spawn_monitor(const MonitorPlan& plan) {
+    return PendingMonitor(plan.database_path).start(plan);
+}
+
+} // namespace berth::engine
