@@ -263,6 +263,8 @@ TEST_F(VolumeTest, BadInputIsRefusedWithNothingLeft) {
         {"--cpus", "100000", "busybox", "true"},
         {"--memory", "2m", "busybox", "true"},
         {"--no-such-flag", "busybox", "true"},
+        // Found after the monitor was forked (it must leave unstarted).
+        {"--pull", "never", "no-such-image", "true"},
         // Found only with the rootfs mounted: all of it must be undone.
         {"-v", "made-then-undone:/x", "--group-add", "no-such-group", "busybox", "true"},
     };
