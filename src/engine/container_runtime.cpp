@@ -21,10 +21,12 @@ class InProcessRuntime final : public ContainerRuntime {
   public:
     explicit InProcessRuntime(std::string state_root) : runtime_(std::move(state_root)) {}
 
-    UniqueFd create(const std::string& id, const std::string& bundle, bool tty) override {
+    UniqueFd create(const std::string& id, const std::string& bundle, bool tty,
+                    const std::function<void(pid_t)>& while_init_mounts) override {
         runtime::CreateOptions options;
         options.id = id;
         options.bundle = bundle;
+        options.while_init_mounts = while_init_mounts;
         if (tty) return runtime_.create_keeping_console(options);
         runtime_.create(options);
         return UniqueFd();

@@ -10,6 +10,7 @@
 #include "berth/oci/state.h"
 #include "berth/runtime/exec.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <sys/types.h>
@@ -23,7 +24,11 @@ class ContainerRuntime {
 
     // Creates the container of `bundle` with this process's stdio as its own
     // and leaves its init waiting for start. With `tty`, the pty's master.
-    virtual UniqueFd create(const std::string& id, const std::string& bundle, bool tty) = 0;
+    // `while_init_mounts` (given the init's pid) runs before the init is
+    // done, where the runtime allows (berth's: see runtime::CreateOptions),
+    // else just after create; its exception fails the create.
+    virtual UniqueFd create(const std::string& id, const std::string& bundle, bool tty,
+                            const std::function<void(pid_t)>& while_init_mounts) = 0;
     virtual void start(const std::string& id) = 0;
     virtual oci::State state(const std::string& id) = 0;
     virtual void kill(const std::string& id, int signal) = 0;

@@ -351,27 +351,31 @@ void Monitor::start_container() {
         redirect(devnull_.get(), STDOUT_FILENO);
         redirect(diagnostics_.get(), STDERR_FILENO);
     };
+    ContainerRecord record;
+    auto while_init_mounts = [&](pid_t init) {
+        // The init has its own copies of the pipes: ours are done.
+        restore_stdio();
+        init_pid_ = init;
+        record = containers().get(plan_.id);
+        request_ = run_request_from_json(nlohmann::json::parse(record.config_json));
+        // The init waits in its new network namespace, before its sysctls,
+        // while berth wires it (veth, address, routes, ports).
+        connect_container(database(), run_root_of(plan_.database_path),
+                          run_root_of(plan_.runtime_root), record, request_, plan_.container_dir,
+                          init);
+    };
     try {
-        console_ = runtime_->create(plan_.id, plan_.container_dir, plan_.tty);
+        console_ = runtime_->create(plan_.id, plan_.container_dir, plan_.tty, while_init_mounts);
     } catch (...) {
         restore_stdio();
         throw;
     }
     // Only the init may hold the pipes' other ends now, so its exit is our EOF.
-    restore_stdio();
     stdin_read.reset();
     stdout_write.reset();
     stderr_write.reset();
 
-    init_pid_ = runtime_->state(plan_.id).pid;
     hold_mount_namespace();
-    ContainerRecord record = containers().get(plan_.id);
-    request_ = run_request_from_json(nlohmann::json::parse(record.config_json));
-    // Between create and start, as OCI means it: the init waits in its new
-    // network namespace while berth wires it (veth, address, routes, ports).
-    connect_container(database(), run_root_of(plan_.database_path), run_root_of(plan_.runtime_root),
-                      record, request_, plan_.container_dir, init_pid_);
-    record = containers().get(plan_.id);
     record.state = ContainerState::running;
     record.pid = init_pid_;
     record.exit_code = 0;

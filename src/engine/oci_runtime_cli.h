@@ -18,7 +18,8 @@ class OciRuntimeCli final : public ContainerRuntime {
     // `program`: a name found in $PATH or an absolute path; `state_root`: its --root.
     OciRuntimeCli(std::string program, std::string state_root);
 
-    UniqueFd create(const std::string& id, const std::string& bundle, bool tty) override;
+    UniqueFd create(const std::string& id, const std::string& bundle, bool tty,
+                    const std::function<void(pid_t)>& while_init_mounts) override;
     void start(const std::string& id) override;
     oci::State state(const std::string& id) override;
     void kill(const std::string& id, int signal) override;

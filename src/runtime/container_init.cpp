@@ -87,7 +87,7 @@ void container_init(const InitContext& context) noexcept {
         MountContext mount_context{context.in_user_namespace, context.unshare_after_go != 0,
                                    context.cgroup_directories};
         UniqueFd root = prepare_rootfs(spec, context.rootfs, mount_context);
-        if (!spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty()) {
+        if (context.pause_after_mounts) {
             send_sync(context.sync_fd, SyncType::mounts_ready);
             expect_sync(context.sync_fd, SyncType::hooks_done);
         }
@@ -119,6 +119,11 @@ void container_init(const InitContext& context) noexcept {
         prepared.seccomp = context.seccomp;
         prepared.seccomp_listener = seccomp_listener.release();
         prepared.state_json = state_json;
+        // All but the exec before we count as created, as runc's init does:
+        // a bad user or cwd fails create, and start waits only for the exec.
+        // (So startContainer hooks run as the process's user, confined, as
+        // with runc.)
+        enter_process(*spec.process, prepared, context.preserve_fds);
 
         // From here the runtime may exit: its death must not kill us.
         ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -128,7 +133,7 @@ void container_init(const InitContext& context) noexcept {
 
         wait_for_start(context.exec_fifo_fd);
         run_hooks(spec.hooks.start_container, "startContainer", state_json);
-        exec_process(*spec.process, prepared, context.preserve_fds);
+        exec_prepared(*spec.process, prepared);
     } catch (const std::exception& error) {
         std::string message = error.what();
         if (!created) {

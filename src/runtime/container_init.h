@@ -26,6 +26,9 @@ struct InitContext {
     bool in_user_namespace = false; // created or joined
     bool new_user_namespace = false;
     std::uint64_t unshare_after_go = 0; // CLONE_NEWCGROUP: once placed in its cgroup
+    // Wait after the mounts for the runtime's word (mounts_ready, hooks_done):
+    // for prestart hooks, and for the caller's work meanwhile (the network).
+    bool pause_after_mounts = false;
     // Hierarchy mount point → the container's cgroup directory (see MountContext).
     std::map<std::string, std::string> cgroup_directories;
     const sigset_t* init_sigmask = nullptr; // restored first: the runtime may block signals

@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <functional>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -63,7 +64,17 @@ void guide_setup(const oci::Spec& spec, const CreateOptions& options, int sync_f
                  const std::string& state_json, UniqueFd& console_master,
                  const std::function<void()>& while_init_works) {
     send_sync(sync_fd, SyncType::go, state_json);
-    if (while_init_works) while_init_works();
+    try {
+        if (while_init_works) while_init_works();
+    } catch (const Error&) {
+        // An init that failed meanwhile said why: that is the error to report.
+        pollfd ready{sync_fd, POLLIN, 0};
+        if (::poll(&ready, 1, 0) == 1) {
+            SyncMessage message = receive_sync(sync_fd);
+            if (message.type == SyncType::error) throw Error(message.text);
+        }
+        throw;
+    }
     for (;;) {
         SyncMessage message = receive_sync(sync_fd);
         switch (message.type) {
@@ -169,6 +180,9 @@ CreatedContainer create_container(StateStore& store, const CreateOptions& given_
         context.in_user_namespace = user_ns != nullptr || !in_initial_user_namespace();
         context.new_user_namespace = user_ns && user_ns->path.empty();
         context.unshare_after_go = new_namespace_flags(spec) & CLONE_NEWCGROUP;
+        context.pause_after_mounts = !spec.hooks.prestart.empty() ||
+                                     !spec.hooks.create_runtime.empty() ||
+                                     static_cast<bool>(options.while_init_mounts);
         context.init_sigmask = init_sigmask;
 
         // Moving a process between v1 cgroups waits for an RCU grace period
@@ -203,13 +217,15 @@ CreatedContainer create_container(StateStore& store, const CreateOptions& given_
         record.pid_start_time = process_start_time(init.pid);
         guide_setup(spec, options, runtime_end.get(), oci::state_to_json(record.state),
                     created.console_master, [&] {
-                        if (!attach_while_init_works) return;
-                        try {
-                            cgroup->add_process(init.pid);
-                        } catch (const Error& error) {
-                            // An init that failed has gone: its own message follows.
-                            if (error.errno_value() != ESRCH) throw;
+                        if (attach_while_init_works) {
+                            try {
+                                cgroup->add_process(init.pid);
+                            } catch (const Error& error) {
+                                // An init that failed has gone: its own message follows.
+                                if (error.errno_value() != ESRCH) throw;
+                            }
                         }
+                        if (options.while_init_mounts) options.while_init_mounts(init.pid);
                     });
 
         record.state.status = oci::Status::created;

@@ -118,7 +118,8 @@ void load_seccomp(const PreparedProcess& prepared) {
 
 } // namespace
 
-void exec_process(const oci::Process& process, const PreparedProcess& prepared, int preserve_fds) {
+void enter_process(const oci::Process& process, const PreparedProcess& prepared,
+                   int preserve_fds) {
     // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
     // user change below may drop: load it now, as runc does. With it, load
     // last, so the filter has the fewest of our own syscalls to allow.
@@ -135,10 +136,18 @@ void exec_process(const oci::Process& process, const PreparedProcess& prepared, 
     enter_cwd(process.cwd);
     close_other_fds(preserve_fds);
     if (prepared.seccomp && !seccomp_early) load_seccomp(prepared);
+}
+
+void exec_prepared(const oci::Process& process, const PreparedProcess& prepared) {
     std::vector<char*> argv = c_string_array(process.args);
     std::vector<char*> envp = c_string_array(process.env);
     ::execve(prepared.executable.c_str(), argv.data(), envp.data());
     throw_errno("exec: \"" + process.args[0] + "\"");
+}
+
+void exec_process(const oci::Process& process, const PreparedProcess& prepared, int preserve_fds) {
+    enter_process(process, prepared, preserve_fds);
+    exec_prepared(process, prepared);
 }
 
 } // namespace berth::runtime

@@ -7,6 +7,7 @@
 #include "berth/oci/state.h"
 #include "berth/runtime/exec.h"
 
+#include <functional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -21,6 +22,11 @@ struct CreateOptions {
     bool no_pivot = false;
     bool no_new_keyring = false;
     int preserve_fds = 0;
+    // The caller's work while the init makes its mounts, given the init's
+    // pid; done before the init writes sysctls or runs prestart hooks (berth
+    // wires the container's network here, as Docker's does before runc's
+    // sysctls). An exception fails the create.
+    std::function<void(pid_t)> while_init_mounts;
 };
 
 class Runtime {
