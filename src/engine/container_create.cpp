@@ -17,6 +17,7 @@
 #include "berth/runtime/runtime.h"
 #include "container_network.h"
 #include "container_runtime.h"
+#include "monitor.h"
 #include "rootless_network.h"
 #include "teardown.h"
 
@@ -259,6 +260,8 @@ ContainerRecord Engine::create(const RunRequest& given) {
     record.created = now_rfc3339_nano();
     // The name is taken here, in one transaction: a clash fails before any file exists.
     containers().insert(record);
+    if (pending_monitor_ && request.runtime == default_runtime_name && !rootless())
+        pending_monitor_->make_cgroup_early(container_cgroups_path(request, record.id), record.id);
 
     std::string dir = container_dir(record.id);
     std::vector<std::string> created_volumes;
@@ -301,6 +304,8 @@ ContainerRecord Engine::create(const RunRequest& given) {
         write_file_atomic(process_args_path(dir),
                           spec["process"].value("args", nlohmann::json::array()).dump());
     } catch (...) {
+        // It removes the cgroup it made for the container before it goes.
+        pending_monitor_.reset();
         try {
             empty_trash(delete_container_files(*database_, runtime_root(), record.id, dir));
         } catch (...) {

@@ -57,11 +57,17 @@ int run_monitor(const MonitorPlan& plan, int control, std::unique_ptr<image::Dat
 class PendingMonitor {
   public:
     explicit PendingMonitor(const std::string& database_path);
-    PendingMonitor(PendingMonitor&&) noexcept;
-    PendingMonitor& operator=(PendingMonitor&&) noexcept;
-    // Unless started, the monitor leaves without touching anything.
+    PendingMonitor(const PendingMonitor&) = delete;
+    PendingMonitor& operator=(const PendingMonitor&) = delete;
+    // Unless started, the monitor removes what it made early and leaves:
+    // waits for that.
     ~PendingMonitor();
 
+    // The container will have these cgroups (berth's runtime, as root):
+    // the monitor makes the directories while the starter writes the
+    // bundle (on a v1 host, ~1 ms of mkdirs); the runtime's create finds
+    // them and applies the limits. Removed if no plan follows.
+    void make_cgroup_early(const std::string& cgroups_path, const std::string& id);
     // Hands the monitor its plan; returns the starter's end of its control
     // socket (see attach_protocol.h).
     UniqueFd start(const MonitorPlan& plan);

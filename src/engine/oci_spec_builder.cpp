@@ -160,6 +160,11 @@ std::vector<std::string> process_env(const RunRequest& request, const oci::Conta
     return env;
 }
 
+std::string container_cgroups_path(const RunRequest& request, const std::string& id) {
+    return (request.cgroup_parent.empty() ? std::string("/berth") : request.cgroup_parent) + "/" +
+           id;
+}
+
 json build_oci_spec(const RunRequest& request, const oci::ContainerConfig& image,
                     const SpecInputs& inputs) {
     auto capabilities = effective_capabilities(request, inputs.host_capabilities);
@@ -219,9 +224,7 @@ json build_oci_spec(const RunRequest& request, const oci::ContainerConfig& image
     json linux_section = {
         {"namespaces", namespaces},
         {"resources", resources(request)},
-        {"cgroupsPath",
-         (request.cgroup_parent.empty() ? std::string("/berth") : request.cgroup_parent) + "/" +
-             inputs.id},
+        {"cgroupsPath", container_cgroups_path(request, inputs.id)},
     };
     if (!request.privileged) {
         linux_section["maskedPaths"] = {"/proc/asound",

@@ -3,13 +3,16 @@
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
 #include "berth/image/database.h"
+#include "berth/runtime/cgroups.h"
 #include "monitor.h"
 
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
+#include <optional>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,10 +69,31 @@ int wait_for_plan(int control, const std::string& database_path) {
             // Opened again when needed, where the error is reported.
         }
     }
+    std::optional<runtime::cgroups::Cgroup> early_cgroup;
     Frame frame = receive_frame(control);
+    if (frame.type == FrameType::cgroup && !frame.closed) {
+        std::vector<std::string> words = split_words(frame.payload);
+        try {
+            if (words.size() == 2) {
+                early_cgroup = runtime::cgroups::Cgroup::for_container(words[0], words[1]);
+                early_cgroup->create();
+            }
+        } catch (const Error&) {
+            // The runtime's create makes them, and reports what fails.
+        }
+        frame = receive_frame(control);
+    }
     // The starter failed (a missing image, a bad option) or went: nothing
-    // was made for us to watch.
-    if (frame.closed || frame.type != FrameType::plan) return 0;
+    // was made for us to watch, and what we made goes.
+    if (frame.closed || frame.type != FrameType::plan) {
+        if (early_cgroup) {
+            try {
+                early_cgroup->destroy();
+            } catch (const Error&) {
+            }
+        }
+        return 0;
+    }
     MonitorPlan plan;
     try {
         plan = decode_monitor_plan(split_words(frame.payload));
@@ -101,24 +125,18 @@ PendingMonitor::PendingMonitor(const std::string& database_path) {
     control_ = std::move(starter_end);
 }
 
-PendingMonitor::PendingMonitor(PendingMonitor&& other) noexcept
-    : control_(std::move(other.control_)), forker_(other.forker_) {
-    other.forker_ = -1;
-}
-
-PendingMonitor& PendingMonitor::operator=(PendingMonitor&& other) noexcept {
-    if (this != &other) {
-        control_.reset();
-        reap_forker();
-        control_ = std::move(other.control_);
-        forker_ = other.forker_;
-        other.forker_ = -1;
-    }
-    return *this;
-}
-
 PendingMonitor::~PendingMonitor() {
-    control_.reset();
+    if (control_) {
+        // Unstarted: it sees our end close, removes what it made early, and
+        // exits, closing its end; when we return it is done.
+        ::shutdown(control_.get(), SHUT_WR);
+        try {
+            while (!receive_frame(control_.get()).closed) {
+            }
+        } catch (const Error&) {
+        }
+        control_.reset();
+    }
     reap_forker();
 }
 
@@ -127,6 +145,11 @@ void PendingMonitor::reap_forker() {
     while (::waitpid(forker_, nullptr, 0) < 0 && errno == EINTR) {
     }
     forker_ = -1;
+}
+
+void PendingMonitor::make_cgroup_early(const std::string& cgroups_path, const std::string& id) {
+    if (control_)
+        send_frame(control_.get(), FrameType::cgroup, cgroups_path + '\0' + id);
 }
 
 UniqueFd PendingMonitor::start(const MonitorPlan& plan) {

@@ -58,6 +58,9 @@ std::vector<std::string> process_args(const RunRequest& request, const oci::Cont
 std::vector<std::string> process_env(const RunRequest& request, const oci::ContainerConfig& image,
                                      const SpecInputs& inputs);
 
+// linux.cgroupsPath: --cgroup-parent (else /berth), then the id.
+std::string container_cgroups_path(const RunRequest& request, const std::string& id);
+
 // The whole config.json document.
 nlohmann::json build_oci_spec(const RunRequest& request, const oci::ContainerConfig& image,
                               const SpecInputs& inputs);
