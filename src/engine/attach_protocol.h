@@ -9,7 +9,7 @@
 namespace berth::engine {
 
 enum class FrameType : char {
-    cgroup = 'g',  // CLI -> pending monitor: "<cgroupsPath>\0<id>", to make early
+    prepare = 'g', // CLI -> pending monitor: what to make early (monitor.h's EarlyWork)
     plan = 'p',    // CLI -> monitor: its plan (monitor.h), words each ended by '\0'
     started = 's', // monitor -> CLI: the container runs
     failed = 'f',  // monitor -> CLI: "<exit code>\n<message>", the start failed

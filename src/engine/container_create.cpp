@@ -261,7 +261,10 @@ ContainerRecord Engine::create(const RunRequest& given) {
     // The name is taken here, in one transaction: a clash fails before any file exists.
     containers().insert(record);
     if (pending_monitor_ && request.runtime == default_runtime_name && !rootless())
-        pending_monitor_->make_cgroup_early(container_cgroups_path(request, record.id), record.id);
+        pending_monitor_->prepare({.cgroups_path = container_cgroups_path(request, record.id),
+                                   .id = record.id,
+                                   .network_namespace = request.network == "none" ||
+                                                        uses_endpoints(request.network)});
 
     std::string dir = container_dir(record.id);
     std::vector<std::string> created_volumes;

@@ -397,6 +397,12 @@ void connect_container(image::Database& database, const std::string& root,
                        const std::string& run_root, const ContainerRecord& record,
                        const RunRequest& request, const std::string& container_dir,
                        pid_t init_pid) {
+    if (request.network == "none") {
+        // Docker's "none": a namespace of its own with only the loopback, up.
+        network::RouteNetlink(open_fd("/proc/" + std::to_string(init_pid) + "/ns/net", O_RDONLY).get())
+            .set_up("lo");
+        return;
+    }
     if (!uses_endpoints(request.network)) return;
     StepTimer timer("setup");
     // Left by a start that did not finish (a killed monitor).

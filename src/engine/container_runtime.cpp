@@ -22,11 +22,12 @@ class InProcessRuntime final : public ContainerRuntime {
     explicit InProcessRuntime(std::string state_root) : runtime_(std::move(state_root)) {}
 
     UniqueFd create(const std::string& id, const std::string& bundle, bool tty,
-                    const std::function<void(pid_t)>& while_init_mounts) override {
+                    const CreateHelp& help) override {
         runtime::CreateOptions options;
         options.id = id;
         options.bundle = bundle;
-        options.while_init_mounts = while_init_mounts;
+        options.while_init_mounts = help.while_init_mounts;
+        options.network_namespace_fd = help.network_namespace_fd;
         if (tty) return runtime_.create_keeping_console(options);
         runtime_.create(options);
         return UniqueFd();

@@ -18,17 +18,25 @@
 
 namespace berth::engine {
 
+// What the monitor brings to a create besides the bundle.
+struct CreateHelp {
+    // Runs (given the init's pid) while the init makes its mounts, where the
+    // runtime allows (berth's: see runtime::CreateOptions), else just after
+    // the create; its exception fails the create.
+    std::function<void(pid_t)> while_init_mounts;
+    // A new network namespace made ahead, which berth's runtime starts the
+    // init in where config.json asks for a new one (other runtimes make their own).
+    int network_namespace_fd = -1;
+};
+
 class ContainerRuntime {
   public:
     virtual ~ContainerRuntime() = default;
 
     // Creates the container of `bundle` with this process's stdio as its own
     // and leaves its init waiting for start. With `tty`, the pty's master.
-    // `while_init_mounts` (given the init's pid) runs before the init is
-    // done, where the runtime allows (berth's: see runtime::CreateOptions),
-    // else just after create; its exception fails the create.
     virtual UniqueFd create(const std::string& id, const std::string& bundle, bool tty,
-                            const std::function<void(pid_t)>& while_init_mounts) = 0;
+                            const CreateHelp& help) = 0;
     virtual void start(const std::string& id) = 0;
     virtual oci::State state(const std::string& id) = 0;
     virtual void kill(const std::string& id, int signal) = 0;

@@ -114,10 +114,12 @@ ExitCommandArgs decode_exit_command(const std::vector<std::string>& words) {
 class Monitor {
   public:
     Monitor(const MonitorPlan& plan, int control, int attach_listener = -1,
-            std::unique_ptr<image::Database> database = nullptr)
+            std::unique_ptr<image::Database> database = nullptr,
+            UniqueFd network_namespace = UniqueFd())
         : plan_(plan), control_(control),
           runtime_(open_container_runtime(run_root_of(plan.runtime_root), plan.runtime)),
-          database_(std::move(database)), attach_listener_(attach_listener) {}
+          database_(std::move(database)), attach_listener_(attach_listener),
+          network_namespace_(std::move(network_namespace)) {}
 
     // The first stage: starts the container, then hands over to berth-monitor.
     int run();
@@ -178,6 +180,8 @@ class Monitor {
     // The init's mount namespace, held while this process watches it (see
     // hold_mount_namespace).
     UniqueFd held_mounts_;
+    // Made ahead for the first start (EarlyWork); the init's once created.
+    UniqueFd network_namespace_;
     RunRequest request_; // the container's, read at its start
 };
 
@@ -352,7 +356,9 @@ void Monitor::start_container() {
         redirect(diagnostics_.get(), STDERR_FILENO);
     };
     ContainerRecord record;
-    auto while_init_mounts = [&](pid_t init) {
+    CreateHelp help;
+    help.network_namespace_fd = network_namespace_.get();
+    help.while_init_mounts = [&](pid_t init) {
         // The init has its own copies of the pipes: ours are done.
         restore_stdio();
         init_pid_ = init;
@@ -365,11 +371,13 @@ void Monitor::start_container() {
                           init);
     };
     try {
-        console_ = runtime_->create(plan_.id, plan_.container_dir, plan_.tty, while_init_mounts);
+        console_ = runtime_->create(plan_.id, plan_.container_dir, plan_.tty, help);
     } catch (...) {
+        network_namespace_.reset();
         restore_stdio();
         throw;
     }
+    network_namespace_.reset();
     // Only the init may hold the pipes' other ends now, so its exit is our EOF.
     stdin_read.reset();
     stdout_write.reset();
@@ -494,9 +502,10 @@ void Monitor::finish(int exit_code) {
 
 } // namespace
 
-int run_monitor(const MonitorPlan& plan, int control, std::unique_ptr<image::Database> database) {
+int run_monitor(const MonitorPlan& plan, int control, std::unique_ptr<image::Database> database,
+                UniqueFd network_namespace) {
     try {
-        return Monitor(plan, control, -1, std::move(database)).run();
+        return Monitor(plan, control, -1, std::move(database), std::move(network_namespace)).run();
     } catch (const std::exception& error) {
         std::fprintf(stderr, "berth monitor: %s\n", error.what());
         send_frame(control, FrameType::failed, "125\n" + std::string(error.what()));

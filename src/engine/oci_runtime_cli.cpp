@@ -157,7 +157,7 @@ std::string OciRuntimeCli::logged_error(const std::string& log_path,
 }
 
 UniqueFd OciRuntimeCli::create(const std::string& id, const std::string& bundle, bool tty,
-                              const std::function<void(pid_t)>& while_init_mounts) {
+                              const CreateHelp& help) {
     make_directories(state_root_, 0700);
     // Its stdio is the container's, so its errors are read from a log.
     std::string log_path = state_root_ + "/" + id + ".create.log";
@@ -212,7 +212,7 @@ UniqueFd OciRuntimeCli::create(const std::string& id, const std::string& bundle,
     ::unlink(log_path.c_str());
     if (tty && !console) fail(program_ + " create sent no terminal for the container");
     // The runtime is done with the init: the work that could have overlapped it follows.
-    if (while_init_mounts) while_init_mounts(state(id).pid);
+    if (help.while_init_mounts) help.while_init_mounts(state(id).pid);
     return console;
 }
 

@@ -19,7 +19,7 @@ class OciRuntimeCli final : public ContainerRuntime {
     OciRuntimeCli(std::string program, std::string state_root);
 
     UniqueFd create(const std::string& id, const std::string& bundle, bool tty,
-                    const std::function<void(pid_t)>& while_init_mounts) override;
+                    const CreateHelp& help) override;
     void start(const std::string& id) override;
     oci::State state(const std::string& id) override;
     void kill(const std::string& id, int signal) override;

@@ -3,6 +3,7 @@
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
 #include "berth/image/database.h"
+#include "berth/network/netns.h"
 #include "berth/runtime/cgroups.h"
 #include "monitor.h"
 
@@ -42,6 +43,20 @@ std::vector<std::string> split_words(const std::string& payload) {
     return words;
 }
 
+EarlyWork decode_early_work(const std::string& payload) {
+    EarlyWork work;
+    for (const auto& word : split_words(payload)) {
+        if (word.starts_with("cgroups="))
+            work.cgroups_path = word.substr(8);
+        else if (word.starts_with("id="))
+            work.id = word.substr(3);
+        else if (word == "network-namespace")
+            work.network_namespace = true;
+    }
+    if (work.cgroups_path.empty()) work.id.clear();
+    return work;
+}
+
 // The monitor process, from its fork until it has its plan.
 int wait_for_plan(int control, const std::string& database_path) {
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -70,16 +85,24 @@ int wait_for_plan(int control, const std::string& database_path) {
         }
     }
     std::optional<runtime::cgroups::Cgroup> early_cgroup;
+    UniqueFd network_namespace;
     Frame frame = receive_frame(control);
-    if (frame.type == FrameType::cgroup && !frame.closed) {
-        std::vector<std::string> words = split_words(frame.payload);
-        try {
-            if (words.size() == 2) {
-                early_cgroup = runtime::cgroups::Cgroup::for_container(words[0], words[1]);
+    if (frame.type == FrameType::prepare && !frame.closed) {
+        // Each is only a head start: the runtime's create makes what is
+        // missing, and reports what fails.
+        EarlyWork work = decode_early_work(frame.payload);
+        if (!work.id.empty()) {
+            try {
+                early_cgroup = runtime::cgroups::Cgroup::for_container(work.cgroups_path, work.id);
                 early_cgroup->create();
+            } catch (const Error&) {
             }
-        } catch (const Error&) {
-            // The runtime's create makes them, and reports what fails.
+        }
+        if (work.network_namespace) {
+            try {
+                network_namespace = network::new_network_namespace();
+            } catch (const Error&) {
+            }
         }
         frame = receive_frame(control);
     }
@@ -101,7 +124,7 @@ int wait_for_plan(int control, const std::string& database_path) {
         send_frame(control, FrameType::failed, "125\n" + std::string(error.what()));
         return 1;
     }
-    return run_monitor(plan, control, std::move(database));
+    return run_monitor(plan, control, std::move(database), std::move(network_namespace));
 }
 
 } // namespace
@@ -147,9 +170,11 @@ void PendingMonitor::reap_forker() {
     forker_ = -1;
 }
 
-void PendingMonitor::make_cgroup_early(const std::string& cgroups_path, const std::string& id) {
-    if (control_)
-        send_frame(control_.get(), FrameType::cgroup, cgroups_path + '\0' + id);
+void PendingMonitor::prepare(const EarlyWork& work) {
+    if (!control_) return;
+    std::string payload = "cgroups=" + work.cgroups_path + '\0' + "id=" + work.id + '\0';
+    if (work.network_namespace) payload += std::string("network-namespace") + '\0';
+    send_frame(control_.get(), FrameType::prepare, payload);
 }
 
 UniqueFd PendingMonitor::start(const MonitorPlan& plan) {

@@ -46,6 +46,24 @@ UniqueFd create_network_namespace(const std::string& path) {
     }
 }
 
+UniqueFd new_network_namespace() {
+    // unshare moves only the calling thread: a short-lived thread makes it.
+    UniqueFd netns;
+    std::string failure;
+    std::thread maker([&] {
+        try {
+            if (::unshare(CLONE_NEWNET) < 0) throw_errno("creating a network namespace");
+            netns = open_fd("/proc/thread-self/ns/net", O_RDONLY);
+        } catch (const Error& error) {
+            failure = error.what();
+        }
+    });
+    maker.join();
+    if (!failure.empty()) fail(failure);
+    RouteNetlink(netns.get()).set_up("lo");
+    return netns;
+}
+
 UniqueFd hold_network_namespace(const std::string& source, const std::string& path) {
     {
         int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -169,6 +169,8 @@ CreatedContainer create_container(StateStore& store, const CreateOptions& given_
         context.exec_fifo_fd = fifo.get();
         context.close_fd = dir.fd();
         context.cgroup_fd = cgroup_fd ? cgroup_fd.get() : -1;
+        if (new_namespace_flags(spec) & CLONE_NEWNET)
+            context.network_namespace_fd = options.network_namespace_fd;
         std::optional<seccomp::Filter> filter = compile_seccomp(spec, store.root());
         context.seccomp = filter ? &*filter : nullptr;
         context.preserve_fds = options.preserve_fds;

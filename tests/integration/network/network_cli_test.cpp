@@ -50,6 +50,13 @@ TEST_F(NetworkTest, NoneAndHostModes) {
     CommandResult none = berth({"run", "--rm", "--network", "none", "busybox", "ip", "link"});
     ASSERT_EQ(none.exit_code, 0) << none;
     EXPECT_EQ(none.out.find("eth0"), std::string::npos) << none.out;
+    // Its loopback is up, as with docker's none: a server on 127.0.0.1 works.
+    EXPECT_NE(none.out.find("lo: <LOOPBACK,UP"), std::string::npos) << none.out;
+    // A namespace of its own (made ahead by its monitor), not the host's.
+    CommandResult own = berth({"run", "--rm", "--network", "none", "busybox", "readlink",
+                               "/proc/self/ns/net"});
+    ASSERT_EQ(own.exit_code, 0) << own;
+    EXPECT_NE(trim(own.out), fs::read_symlink("/proc/self/ns/net").string());
     // The host's own links: every one there before and after (others come
     // and go as other tests run).
     auto host_links = [] {
@@ -65,8 +72,9 @@ TEST_F(NetworkTest, NoneAndHostModes) {
     std::set<std::string> after = host_links(), inside;
     for (const auto& line : lines_of(host.out))
         inside.insert(line);
-    for (const auto& link : before)
+    for (const auto& link : before) {
         if (after.contains(link)) EXPECT_TRUE(inside.contains(link)) << link;
+    }
     EXPECT_GT(inside.size(), 1u);
     CommandResult bad = berth({"run", "--rm", "--network", "nosuchnet", "busybox", "true"});
     EXPECT_NE(bad.exit_code, 0);

@@ -14,6 +14,10 @@ namespace berth::network {
 // its directory must exist). Returns an fd on it. Error if `path` exists.
 UniqueFd create_network_namespace(const std::string& path);
 
+// A new network namespace, with its loopback up, held by the returned fd
+// alone (made ahead of a container that will start in it).
+UniqueFd new_network_namespace();
+
 // Holds the existing namespace `source` (as /proc/PID/ns/net) at `path`
 // (created; Error if it exists) by a bind mount. Returns an fd on it.
 UniqueFd hold_network_namespace(const std::string& source, const std::string& path);

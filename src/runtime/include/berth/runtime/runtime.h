@@ -27,6 +27,10 @@ struct CreateOptions {
     // wires the container's network here, as Docker's does before runc's
     // sysctls). An exception fails the create.
     std::function<void(pid_t)> while_init_mounts;
+    // A new, empty network namespace the caller made ahead (in-process
+    // callers: berth's monitor): where config.json asks for a new network
+    // namespace, the init starts in this one instead (~0.5 ms less clone).
+    int network_namespace_fd = -1;
 };
 
 class Runtime {
