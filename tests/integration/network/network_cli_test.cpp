@@ -72,9 +72,10 @@ TEST_F(NetworkTest, NoneAndHostModes) {
     std::set<std::string> after = host_links(), inside;
     for (const auto& line : lines_of(host.out))
         inside.insert(line);
-    for (const auto& link : before) {
-        if (after.contains(link)) EXPECT_TRUE(inside.contains(link)) << link;
-    }
+    for (const auto& link : before)
+        if (after.contains(link)) {
+            EXPECT_TRUE(inside.contains(link)) << link;
+        }
     EXPECT_GT(inside.size(), 1u);
     CommandResult bad = berth({"run", "--rm", "--network", "nosuchnet", "busybox", "true"});
     EXPECT_NE(bad.exit_code, 0);
