@@ -37,7 +37,11 @@ Frame receive_frame(int socket_fd) {
     for (;;) {
         ssize_t got = ::recv(socket_fd, buffer.data(), buffer.size(), 0);
         if (got < 0 && errno == EINTR) continue;
-        if (got < 0 && errno == ECONNRESET) got = 0;
+        // A peer that closed with frames of ours unread (the monitor's exit
+        // command never reads the stdin_closed an attached run sent last)
+        // resets the socket: the kernel reports that before the frames the
+        // peer sent first (its exit code). Reported once: read on.
+        if (got < 0 && errno == ECONNRESET) continue;
         if (got < 0) throw_errno("reading from the container's monitor");
         Frame frame;
         if (got == 0) {
