@@ -229,11 +229,6 @@ void Monitor::redirect_stdio_to_diagnostics() {
 
 int Monitor::run() {
     redirect_stdio_to_diagnostics();
-    ContainerRecord record = containers().get(plan_.id);
-    record.monitor_pid = ::getpid();
-    record.monitor_start_time = process_start_time(::getpid());
-    record.error.clear();
-    containers().update_state(record);
     if (!plan_.attach_socket.empty()) {
         try {
             attach_listener_ =
@@ -363,6 +358,15 @@ void Monitor::start_container() {
         restore_stdio();
         init_pid_ = init;
         record = containers().get(plan_.id);
+        // Recorded as the init's watcher before create returns: until then
+        // a killed monitor takes the init with it (its parent-death signal),
+        // and the row reads "created", as it was.
+        if (record.monitor_pid != ::getpid()) {
+            record.monitor_pid = ::getpid();
+            record.monitor_start_time = process_start_time(::getpid());
+            record.error.clear();
+            containers().update_state(record);
+        }
         request_ = run_request_from_json(nlohmann::json::parse(record.config_json));
         // The init waits in its new network namespace, before its sysctls,
         // while berth wires it (veth, address, routes, ports).
