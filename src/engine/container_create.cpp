@@ -195,6 +195,11 @@ ContainerRecord Engine::create(const RunRequest& given) {
             NetworkStore networks(*database_);
             NetworkRecord network = network_for_mode(networks, request.network);
             request.network = network.name;
+            // Refused before anything exists (the monitor would find out only
+            // once the container's interface is made).
+            if (!request.network_options.publish.empty() && network.driver != "bridge")
+                fail("published ports need a bridge network: on " + network.driver +
+                     " network " + network.name + " the container is reached at its own address");
             if (network.name != "bridge" && network.driver == "bridge")
                 network_resolver = network.gateway;
         }

@@ -18,6 +18,7 @@
 #include "process_identity.h"
 #include "rootless_network.h"
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +27,7 @@
 #include <fcntl.h>
 #include <map>
 #include <set>
+#include <thread>
 
 namespace berth::engine {
 
@@ -80,6 +82,23 @@ class Undo {
   private:
     std::exception_ptr first_;
 };
+
+// A macvlan link's MAC comes from its address: the link of a container that
+// just had that address may still be on the parent, in a namespace the
+// kernel destroys in the background, and until it goes ours cannot come up
+// (EADDRINUSE). It goes within milliseconds.
+void bring_up(network::RouteNetlink& netlink, const std::string& interface) {
+    for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);;) {
+        try {
+            netlink.set_up(interface);
+            return;
+        } catch (const Error& error) {
+            if (error.errno_value() != EADDRINUSE || std::chrono::steady_clock::now() > deadline)
+                throw;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
 
 void publish_ports(NetworkStore& store, const NetworkRecord& network,
                    const EndpointRecord& endpoint, const NetworkOptions& options) {
@@ -330,7 +349,7 @@ void connect_endpoint(NetworkStore& store, const NetworkRecord& network,
         network::Subnet subnet = network::parse_subnet(network.subnet);
         inside.add_address(endpoint.interface, *network::parse_ipv4(endpoint.address),
                            subnet.prefix);
-        inside.set_up(endpoint.interface);
+        bring_up(inside, endpoint.interface);
         if (!endpoint.address6.empty())
             inside.add_address6(endpoint.interface, *network::parse_ipv6(endpoint.address6),
                                 network::parse_subnet6(network.subnet6).prefix);
