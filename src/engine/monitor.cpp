@@ -388,12 +388,15 @@ void Monitor::start_container() {
     stderr_write.reset();
 
     hold_mount_namespace();
+    record.started = now_rfc3339_nano();
+    // Started before it is recorded, so the init's exec overlaps the write;
+    // the starter hears "started" after both, so no command that waited for
+    // it sees the container as created.
+    runtime_->start(plan_.id);
     record.state = ContainerState::running;
     record.pid = init_pid_;
     record.exit_code = 0;
-    record.started = now_rfc3339_nano();
     containers().update_state(record);
-    runtime_->start(plan_.id);
 }
 
 RelayPlan Monitor::relay_plan(std::chrono::milliseconds delay) {
