@@ -24,8 +24,12 @@ inline void phase(const char* what) {
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     char line[256];
-    int n = std::snprintf(line, sizeof line, "%ld.%06ld %d %s\n", (long)ts.tv_sec, ts.tv_nsec / 1000, (int)getpid(), what);
-    if (owner != ::getpid()) { fd = phase_fd_open(path); owner = ::getpid(); }
+    int n = std::snprintf(line, sizeof line, "%ld.%06ld %d %s\n", (long)ts.tv_sec,
+                          ts.tv_nsec / 1000, (int)getpid(), what);
+    if (owner != ::getpid()) {
+        fd = phase_fd_open(path);
+        owner = ::getpid();
+    }
     if (fd >= 0 && ::write(fd, line, n) < 0 && errno == EBADF) {
         fd = phase_fd_open(path);
         if (fd >= 0) (void)!::write(fd, line, n);

@@ -198,8 +198,8 @@ ContainerRecord Engine::create(const RunRequest& given) {
             // Refused before anything exists (the monitor would find out only
             // once the container's interface is made).
             if (!request.network_options.publish.empty() && network.driver != "bridge")
-                fail("published ports need a bridge network: on " + network.driver +
-                     " network " + network.name + " the container is reached at its own address");
+                fail("published ports need a bridge network: on " + network.driver + " network " +
+                     network.name + " the container is reached at its own address");
             if (network.name != "bridge" && network.driver == "bridge")
                 network_resolver = network.gateway;
         }
@@ -266,10 +266,10 @@ ContainerRecord Engine::create(const RunRequest& given) {
     // The name is taken here, in one transaction: a clash fails before any file exists.
     containers().insert(record);
     if (pending_monitor_ && request.runtime == default_runtime_name && !rootless())
-        pending_monitor_->prepare({.cgroups_path = container_cgroups_path(request, record.id),
-                                   .id = record.id,
-                                   .network_namespace = request.network == "none" ||
-                                                        uses_endpoints(request.network)});
+        pending_monitor_->prepare(
+            {.cgroups_path = container_cgroups_path(request, record.id),
+             .id = record.id,
+             .network_namespace = request.network == "none" || uses_endpoints(request.network)});
 
     std::string dir = container_dir(record.id);
     std::vector<std::string> created_volumes;

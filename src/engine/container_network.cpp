@@ -418,7 +418,8 @@ void connect_container(image::Database& database, const std::string& root,
                        pid_t init_pid) {
     if (request.network == "none") {
         // Docker's "none": a namespace of its own with only the loopback, up.
-        network::RouteNetlink(open_fd("/proc/" + std::to_string(init_pid) + "/ns/net", O_RDONLY).get())
+        network::RouteNetlink(
+            open_fd("/proc/" + std::to_string(init_pid) + "/ns/net", O_RDONLY).get())
             .set_up("lo");
         return;
     }

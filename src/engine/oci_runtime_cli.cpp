@@ -157,7 +157,7 @@ std::string OciRuntimeCli::logged_error(const std::string& log_path,
 }
 
 UniqueFd OciRuntimeCli::create(const std::string& id, const std::string& bundle, bool tty,
-                              const CreateHelp& help) {
+                               const CreateHelp& help) {
     make_directories(state_root_, 0700);
     // Its stdio is the container's, so its errors are read from a log.
     std::string log_path = state_root_ + "/" + id + ".create.log";

@@ -14,11 +14,11 @@ namespace berth::runtime {
 
 struct InitContext {
     const oci::Spec* spec = nullptr;
-    std::string rootfs;    // absolute path on the host
-    int sync_fd = -1;      // our end of the socket pair with the runtime
-    int exec_fifo_fd = -1; // read end of exec.fifo: `start` writes a byte
-    int close_fd = -1;     // the runtime's lock on the state dir: not ours to hold
-    int cgroup_fd = -1;    // v2: the init starts in this cgroup (CLONE_INTO_CGROUP)
+    std::string rootfs;            // absolute path on the host
+    int sync_fd = -1;              // our end of the socket pair with the runtime
+    int exec_fifo_fd = -1;         // read end of exec.fifo: `start` writes a byte
+    int close_fd = -1;             // the runtime's lock on the state dir: not ours to hold
+    int cgroup_fd = -1;            // v2: the init starts in this cgroup (CLONE_INTO_CGROUP)
     int network_namespace_fd = -1; // the new network namespace, made ahead (CreateOptions)
     const seccomp::Filter* seccomp = nullptr; // compiled by the runtime
     int preserve_fds = 0;

@@ -118,8 +118,7 @@ void load_seccomp(const PreparedProcess& prepared) {
 
 } // namespace
 
-void enter_process(const oci::Process& process, const PreparedProcess& prepared,
-                   int preserve_fds) {
+void enter_process(const oci::Process& process, const PreparedProcess& prepared, int preserve_fds) {
     // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
     // user change below may drop: load it now, as runc does. With it, load
     // last, so the filter has the fewest of our own syscalls to allow.

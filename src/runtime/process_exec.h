@@ -30,8 +30,7 @@ PreparedProcess prepare_process(const oci::Process& process);
 
 // Applies the process's identity and confinement: capabilities, user,
 // no_new_privs, umask, cwd, the fds that cross the exec, seccomp.
-void enter_process(const oci::Process& process, const PreparedProcess& prepared,
-                   int preserve_fds);
+void enter_process(const oci::Process& process, const PreparedProcess& prepared, int preserve_fds);
 // Execs the entered process. Never returns.
 [[noreturn]] void exec_prepared(const oci::Process& process, const PreparedProcess& prepared);
 // enter_process, then exec_prepared.

@@ -53,8 +53,8 @@ TEST_F(NetworkTest, NoneAndHostModes) {
     // Its loopback is up, as with docker's none: a server on 127.0.0.1 works.
     EXPECT_NE(none.out.find("lo: <LOOPBACK,UP"), std::string::npos) << none.out;
     // A namespace of its own (made ahead by its monitor), not the host's.
-    CommandResult own = berth({"run", "--rm", "--network", "none", "busybox", "readlink",
-                               "/proc/self/ns/net"});
+    CommandResult own =
+        berth({"run", "--rm", "--network", "none", "busybox", "readlink", "/proc/self/ns/net"});
     ASSERT_EQ(own.exit_code, 0) << own;
     EXPECT_NE(trim(own.out), fs::read_symlink("/proc/self/ns/net").string());
     // The host's own links: every one there before and after (others come
