@@ -54,11 +54,9 @@ class InNetworkNamespace {
             if (::unshare(CLONE_NEWTIME) < 0) throw_errno("creating the time namespace");
             write_time_offsets(spec);
         }
+        InNetworkNamespace entered(context.network_namespace_fd);
         // CLONE_PARENT: the init becomes the runtime's child, not ours, so
         // the runtime can wait for it and we can simply exit.
-        if (context.network_namespace_fd >= 0 &&
-            ::setns(context.network_namespace_fd, CLONE_NEWNET) < 0)
-            throw_errno("entering the container's network namespace");
         pid_t pid =
             clone3_fork(clone_flags(context) | CLONE_PARENT, nullptr, SIGCHLD, context.cgroup_fd);
         if (pid == 0) container_init(context);
