@@ -204,6 +204,9 @@ void Engine::get_ready_to_start() {
 
 Attachment Engine::start(const std::string& reference, bool attach) {
     get_ready_to_start();
+    // Nothing early for a container made before (and none made twice for
+    // one `run`): the monitor opens its database now.
+    if (pending_monitor_) pending_monitor_->prepare({});
     ContainerRecord record = get(reference);
     if (is_monitored(record)) {
         if (attach) fail("container " + record.name + " is already running");

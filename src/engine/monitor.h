@@ -76,7 +76,9 @@ class PendingMonitor {
     // waits for that.
     ~PendingMonitor();
 
-    // Asks for the early work; what was made goes if no plan follows.
+    // Asks for the early work (once; later calls do nothing); what was
+    // made goes if no plan follows. The monitor opens its database after
+    // this (empty work: at once), so that the work starts first.
     void prepare(const EarlyWork& work);
     // Hands the monitor its plan; returns the starter's end of its control
     // socket (see attach_protocol.h).
@@ -87,6 +89,7 @@ class PendingMonitor {
 
     UniqueFd control_;
     pid_t forker_ = -1; // the first child, which forks the monitor and exits
+    bool prepared_ = false;
 };
 
 // A PendingMonitor started at once.

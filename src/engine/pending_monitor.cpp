@@ -1,4 +1,5 @@
 #include "attach_protocol.h"
+#include "berth/base/cpu_placement.h"
 #include "berth/base/error.h"
 #include "berth/base/files.h"
 #include "berth/base/syscalls.h"
@@ -74,20 +75,11 @@ int wait_for_plan(int control, const std::string& database_path) {
         if (null > STDERR_FILENO) ::close(null);
     }
     reset_signals();
-    // While the starter works. A database that is not there yet is the
-    // starter's to create: the monitor opens it when it needs it.
-    std::unique_ptr<image::Database> database;
-    if (path_exists(database_path)) {
-        try {
-            database = std::make_unique<image::Database>(database_path);
-        } catch (const Error&) {
-            // Opened again when needed, where the error is reported.
-        }
-    }
     std::optional<runtime::cgroups::Cgroup> early_cgroup;
     UniqueFd network_namespace;
     Frame frame = receive_frame(control);
-    if (frame.type == FrameType::prepare && !frame.closed) {
+    bool prepare = frame.type == FrameType::prepare && !frame.closed;
+    if (prepare) {
         // Each is only a head start: the runtime's create makes what is
         // missing, and reports what fails.
         EarlyWork work = decode_early_work(frame.payload);
@@ -104,8 +96,18 @@ int wait_for_plan(int control, const std::string& database_path) {
             } catch (const Error&) {
             }
         }
-        frame = receive_frame(control);
     }
+    // While the starter works. A database that is not there yet is the
+    // starter's to create: the monitor opens it when it needs it.
+    std::unique_ptr<image::Database> database;
+    if (!frame.closed && path_exists(database_path)) {
+        try {
+            database = std::make_unique<image::Database>(database_path);
+        } catch (const Error&) {
+            // Opened again when needed, where the error is reported.
+        }
+    }
+    if (prepare) frame = receive_frame(control);
     // The starter failed (a missing image, a bad option) or went: nothing
     // was made for us to watch, and what we made goes.
     if (frame.closed || frame.type != FrameType::plan) {
@@ -144,6 +146,9 @@ PendingMonitor::PendingMonitor(const std::string& database_path) {
         // _exit: the starter's objects (its stdio buffers) are not ours to flush.
         ::_exit(wait_for_plan(monitor_end.get(), database_path));
     }
+    // We go on working (resolving the image, writing the bundle) while it
+    // opens the database and makes the early work.
+    start_on_another_cpu(child);
     forker_ = child;
     control_ = std::move(starter_end);
 }
@@ -171,8 +176,10 @@ void PendingMonitor::reap_forker() {
 }
 
 void PendingMonitor::prepare(const EarlyWork& work) {
-    if (!control_) return;
-    std::string payload = "cgroups=" + work.cgroups_path + '\0' + "id=" + work.id + '\0';
+    if (!control_ || prepared_) return;
+    prepared_ = true;
+    std::string payload;
+    if (!work.id.empty()) payload = "cgroups=" + work.cgroups_path + '\0' + "id=" + work.id + '\0';
     if (work.network_namespace) payload += std::string("network-namespace") + '\0';
     send_frame(control_.get(), FrameType::prepare, payload);
 }

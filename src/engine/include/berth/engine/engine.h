@@ -200,6 +200,8 @@ class Engine {
   private:
     ContainerStore& containers();
     VolumeStore& volumes();
+    // create's work, under the id chosen (and given to the monitor) first.
+    ContainerRecord create_as(const std::string& id, RunRequest request);
     // Before the record is written: names anonymous volumes, checks sources.
     void resolve_mounts(RunRequest& request);
     // With the rootfs mounted: creates volumes (filled from the image) and
