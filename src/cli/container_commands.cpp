@@ -80,7 +80,10 @@ void define_create_or_run(CLI::App* command, GlobalOptions& global, bool is_run)
             int code =
                 engine->start(record.id, true)
                     .stream_until_exit({.forward_stdin = request.interactive, .tty = request.tty});
-            if (code != 0) exit_with(code);
+            // The container is gone (with --rm, wholly): closing the database
+            // is all that is left.
+            engine.reset();
+            exit_at_once(code);
         } catch (const engine::StartError& error) {
             report_and_exit(error, error.exit_code());
         } catch (const Error& error) {
@@ -305,6 +308,13 @@ CLI::App& container_group(CLI::App& app) {
 
 void exit_with(int code) {
     throw CLI::RuntimeError(code);
+}
+
+void exit_at_once(int code) {
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(nullptr);
+    ::_exit(code);
 }
 
 void add_container_commands(CLI::App& app, GlobalOptions& global) {
