@@ -14,6 +14,7 @@
 #include "berth/image/rootfs.h"
 #include "berth/network/address.h"
 #include "berth/network/ports.h"
+#include "berth/runtime/cgroups.h"
 #include "berth/runtime/runtime.h"
 #include "container_network.h"
 #include "container_runtime.h"
@@ -175,6 +176,20 @@ std::string pick_name(ContainerStore& containers, const std::string& requested) 
     fail("no free random container name: give one with --name");
 }
 
+// The container's cgroup directories, then the warm-up of cgroup moves
+// (runtime::cgroups::warm_up_moves): in that order, because the warm-up's
+// first move holds the kernel's cgroup lock through an RCU grace period
+// (5-15 ms after a quiet spell), and a mkdir waits for that lock. Only a
+// head start: the runtime's create makes what is missing and says what fails.
+void make_cgroup_early(const std::string& cgroups_path, const std::string& id) {
+    namespace cgroups = runtime::cgroups;
+    try {
+        cgroups::Cgroup::for_container(cgroups_path, id).create();
+        if (cgroups::detect_mode() != cgroups::Mode::v2) cgroups::warm_up_moves();
+    } catch (const Error&) {
+    }
+}
+
 } // namespace
 
 ContainerRecord Engine::create(const RunRequest& given) {
@@ -182,16 +197,19 @@ ContainerRecord Engine::create(const RunRequest& given) {
     if (request.network.empty()) request.network = "bridge";
     std::string id = new_container_id();
     try {
-        // The monitor forked ahead makes the container's cgroup and network
-        // namespace while we resolve the image and write the bundle (~2 ms
-        // of kernel work that would otherwise come after).
+        // The container's cgroup and network namespace are made while we
+        // resolve the image and write the bundle (~2 ms of kernel work that
+        // would otherwise come after): the cgroup here, the namespace by the
+        // monitor forked ahead, which removes both if no plan follows.
         if (pending_monitor_) {
             EarlyWork work;
-            if (resolve_runtime_name(request.runtime) == default_runtime_name && !rootless())
+            if (resolve_runtime_name(request.runtime) == default_runtime_name && !rootless()) {
                 work = {.cgroups_path = container_cgroups_path(request, id),
                         .id = id,
                         .network_namespace =
                             request.network == "none" || uses_endpoints(request.network)};
+                make_cgroup_early(work.cgroups_path, id);
+            }
             pending_monitor_->prepare(work);
         }
         return create_as(id, std::move(request));

@@ -51,11 +51,12 @@ MonitorPlan decode_monitor_plan(const std::vector<std::string>& words);
 int run_monitor(const MonitorPlan& plan, int control, std::unique_ptr<image::Database> database,
                 UniqueFd network_namespace);
 
-// What a pending monitor makes while the starter writes the bundle, for a
-// container of berth's runtime, run as root.
+// What is made for a container of berth's runtime, run as root, while the
+// starter writes the bundle (the monitor removes it if no plan follows).
 struct EarlyWork {
-    // The container's cgroup directories (on a v1 host, ~1 ms of mkdirs);
-    // the runtime's create finds them and applies the limits.
+    // The container's cgroup directories (on a v1 host, ~1 ms of mkdirs),
+    // made by the starter itself, before it warms up cgroup moves; the
+    // runtime's create finds them and applies the limits.
     std::string cgroups_path, id;
     // A new network namespace, loopback up, which the init starts in
     // (~0.5 ms of its clone): for config.json's new network namespace.

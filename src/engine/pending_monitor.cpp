@@ -80,13 +80,13 @@ int wait_for_plan(int control, const std::string& database_path) {
     Frame frame = receive_frame(control);
     bool prepare = frame.type == FrameType::prepare && !frame.closed;
     if (prepare) {
-        // Each is only a head start: the runtime's create makes what is
-        // missing, and reports what fails.
+        // Only a head start: the runtime's create makes what is missing,
+        // and reports what fails.
         EarlyWork work = decode_early_work(frame.payload);
         if (!work.id.empty()) {
             try {
+                // Made by the starter: ours to remove if no plan comes.
                 early_cgroup = runtime::cgroups::Cgroup::for_container(work.cgroups_path, work.id);
-                early_cgroup->create();
             } catch (const Error&) {
             }
         }

@@ -116,8 +116,9 @@ class Engine {
     ContainerRecord create(const RunRequest& request);
     // This command will start a container soon: its monitor is forked now
     // (before this process opens the database), to open its own connection
-    // while we work, and the host's cgroup-move lock gets ready meanwhile
-    // (see runtime::cgroups::warm_up_moves).
+    // and make early work while we work (see PendingMonitor). The host's
+    // cgroup-move lock gets ready (runtime::cgroups::warm_up_moves) once the
+    // container's cgroup exists: in create, or else in start.
     void get_ready_to_start();
     // Starts the container's monitor, which creates and starts it. With
     // `attach`, the attachment streams its output until it exits.
