@@ -176,20 +176,6 @@ std::string pick_name(ContainerStore& containers, const std::string& requested) 
     fail("no free random container name: give one with --name");
 }
 
-// The container's cgroup directories, then the warm-up of cgroup moves
-// (runtime::cgroups::warm_up_moves): in that order, because the warm-up's
-// first move holds the kernel's cgroup lock through an RCU grace period
-// (5-15 ms after a quiet spell), and a mkdir waits for that lock. Only a
-// head start: the runtime's create makes what is missing and says what fails.
-void make_cgroup_early(const std::string& cgroups_path, const std::string& id) {
-    namespace cgroups = runtime::cgroups;
-    try {
-        cgroups::Cgroup::for_container(cgroups_path, id).create();
-        if (cgroups::detect_mode() != cgroups::Mode::v2) cgroups::warm_up_moves();
-    } catch (const Error&) {
-    }
-}
-
 } // namespace
 
 ContainerRecord Engine::create(const RunRequest& given) {
@@ -208,14 +194,19 @@ ContainerRecord Engine::create(const RunRequest& given) {
                         .id = id,
                         .network_namespace =
                             request.network == "none" || uses_endpoints(request.network)};
-                make_cgroup_early(work.cgroups_path, id);
+                runtime::cgroups::make_cgroup_and_warm_up_moves(work.cgroups_path, id);
             }
             pending_monitor_->prepare(work);
         }
-        return create_as(id, std::move(request));
+        ContainerRecord record = create_as(id, std::move(request));
+        // Before the plan: the monitor's runtime must find the cgroup whole.
+        runtime::cgroups::wait_for_early_cgroup();
+        return record;
     } catch (...) {
-        // It removes what it made for us and exits before this returns; a
-        // second try (after a pull) forks a monitor of its own at start.
+        // Once the cgroup is made, the monitor removes it and what it made
+        // itself, and exits before this returns; a second try (after a
+        // pull) forks a monitor of its own at start.
+        runtime::cgroups::wait_for_early_cgroup();
         pending_monitor_.reset();
         throw;
     }

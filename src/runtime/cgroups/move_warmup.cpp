@@ -7,10 +7,13 @@
 
 #include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <unistd.h>
 
@@ -56,22 +59,80 @@ void keep_moves_warm(void*) {
     }
 }
 
-} // namespace
-
-void warm_up_moves(const std::string& cgroup_root) {
+// Once per process: whether moves are worth warming up here (and where).
+bool ready_to_warm_up(const std::string& cgroup_root) {
     static bool done = false;
-    if (done) return;
+    if (done) return false;
     done = true;
     std::string procs_file;
     try {
         procs_file = own_procs_file(Host::detect(cgroup_root));
     } catch (const std::exception&) {
-        return; // no cgroups to speak of: nothing will be moved either
+        return false; // no cgroups to speak of: nothing will be moved either
     }
-    if (procs_file.empty() || procs_file.size() >= sizeof procs_file_path) return;
+    if (procs_file.empty() || procs_file.size() >= sizeof procs_file_path) return false;
     std::memcpy(procs_file_path, procs_file.c_str(), procs_file.size() + 1);
+    return true;
+}
+
+struct EarlyCgroup {
+    std::string cgroups_path, id, cgroup_root;
+    bool warm_up = false;
+};
+
+void make_cgroup(const EarlyCgroup& early) {
+    try {
+        Cgroup::for_container(early.cgroups_path, early.id, early.cgroup_root).create();
+    } catch (const std::exception&) {
+        // Only a head start: the runtime's create makes it, or says why not.
+    }
+}
+
+// Set once the side thread has made the early cgroup.
+struct {
+    std::mutex lock;
+    std::condition_variable changed;
+    bool pending = false;
+} early_cgroup;
+
+void make_cgroup_then_keep_moves_warm(void* job) {
+    std::unique_ptr<EarlyCgroup> early(static_cast<EarlyCgroup*>(job));
+    make_cgroup(*early);
+    {
+        std::lock_guard<std::mutex> held(early_cgroup.lock);
+        early_cgroup.pending = false;
+    }
+    early_cgroup.changed.notify_all();
+    if (early->warm_up) keep_moves_warm(nullptr);
+}
+
+} // namespace
+
+void warm_up_moves(const std::string& cgroup_root) {
     // Nothing waits for it, but clone3_fork (side_thread.h).
-    run_on_side_thread(keep_moves_warm, nullptr);
+    if (ready_to_warm_up(cgroup_root)) run_on_side_thread(keep_moves_warm, nullptr);
+}
+
+void make_cgroup_and_warm_up_moves(const std::string& cgroups_path, const std::string& id,
+                                   const std::string& cgroup_root) {
+    auto early = std::make_unique<EarlyCgroup>();
+    *early = {cgroups_path, id, cgroup_root, false};
+    try {
+        early->warm_up = detect_mode(cgroup_root) != Mode::v2 && ready_to_warm_up(cgroup_root);
+    } catch (const std::exception&) {
+    }
+    early_cgroup.pending = true;
+    if (run_on_side_thread(make_cgroup_then_keep_moves_warm, early.get())) {
+        early.release(); // the thread's now
+        return;
+    }
+    early_cgroup.pending = false;
+    make_cgroup(*early);
+}
+
+void wait_for_early_cgroup() {
+    std::unique_lock<std::mutex> held(early_cgroup.lock);
+    early_cgroup.changed.wait(held, [] { return !early_cgroup.pending; });
 }
 
 void stop_warming_moves() {

@@ -53,6 +53,16 @@ struct Host {
 // option removes the wait for good; berth does not change the host's mounts.
 void warm_up_moves(const std::string& cgroup_root = "/sys/fs/cgroup");
 void stop_warming_moves();
+// A `run`'s head start: the container's cgroup directories (a v1 host's ten
+// mkdirs, ~1 ms), then the warm-up, both on the side thread, beside the
+// caller's own work. In that order: the warm-up's first move holds the
+// kernel's cgroup lock, which a mkdir needs, through its grace period.
+// Errors are left to the runtime's create, which makes what is missing.
+void make_cgroup_and_warm_up_moves(const std::string& cgroups_path, const std::string& id,
+                                   const std::string& cgroup_root = "/sys/fs/cgroup");
+// Until the directories are made (or given up on): before the monitor may
+// make them too, or remove them.
+void wait_for_early_cgroup();
 
 // Where one hierarchy keeps the container: the hierarchy's mount point and
 // the container's directory below it.
