@@ -32,7 +32,7 @@ P = [
  ("src/engine/monitor.cpp", "    runtime_->start(plan_.id);\n", "monitor runtime started", "after"),
  ("src/engine/monitor.cpp", "    ContainerRecord record = containers().get(plan_.id);\n    const RestartPolicy", "exit handling", "before"),
  ("src/engine/monitor.cpp", "    bool released = false;", "finish begin", "before"),
- ("src/engine/monitor.cpp", "    try {\n        ContainerRecord record = containers().get(plan_.id);\n        record.state = ContainerState::exited;", "finish released", "before"),
+ ("src/engine/monitor.cpp", "    try {\n        ContainerRecord record = read ? std::move(*read) : containers().get(plan_.id);\n        record.state = ContainerState::exited;", "finish released", "before"),
  ("src/engine/monitor.cpp", "    forward(FrameType::exited, std::to_string(exit_code));\n    close_control();", "finish forwarding", "before"),
  ("src/engine/monitor.cpp", "    database().checkpoint_if_worthwhile();\n}", "finish done", "after1"),
  ("src/engine/relay.cpp", "            init_exited_ = true;", "relay init reaped", "after"),

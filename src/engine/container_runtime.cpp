@@ -23,16 +23,16 @@ class InProcessRuntime final : public ContainerRuntime {
 
     UniqueFd create(const std::string& id, const std::string& bundle, bool tty,
                     const CreateHelp& help) override {
-        runtime::CreateOptions options;
-        options.id = id;
-        options.bundle = bundle;
-        options.while_init_mounts = help.while_init_mounts;
-        options.network_namespace_fd = help.network_namespace_fd;
+        runtime::CreateOptions options = options_for(id, bundle, help);
         if (tty) return runtime_.create_keeping_console(options);
         runtime_.create(options);
         return UniqueFd();
     }
     void start(const std::string& id) override { runtime_.start(id); }
+    UniqueFd create_and_start(const std::string& id, const std::string& bundle, bool tty,
+                              const CreateHelp& help) override {
+        return runtime_.create_and_start(options_for(id, bundle, help), tty);
+    }
     oci::State state(const std::string& id) override { return runtime_.state(id); }
     void kill(const std::string& id, int signal) override { runtime_.kill(id, signal, false); }
     void remove(const std::string& id, bool force) override { runtime_.remove(id, force); }
@@ -43,6 +43,16 @@ class InProcessRuntime final : public ContainerRuntime {
     std::string stats(const std::string& id) override { return runtime_.stats(id); }
 
   private:
+    static runtime::CreateOptions options_for(const std::string& id, const std::string& bundle,
+                                              const CreateHelp& help) {
+        runtime::CreateOptions options;
+        options.id = id;
+        options.bundle = bundle;
+        options.while_init_mounts = help.while_init_mounts;
+        options.network_namespace_fd = help.network_namespace_fd;
+        return options;
+    }
+
     runtime::Runtime runtime_;
 };
 

@@ -153,7 +153,8 @@ class Monitor {
     // Holding it changes nothing the container can see: it has exited, and
     // the host's own mount of its rootfs is unmounted as before.
     void hold_mount_namespace();
-    void finish(int exit_code);
+    // `read`: the container's record if just read (saves a second read).
+    void finish(int exit_code, std::optional<ContainerRecord> read = std::nullopt);
     void forward(FrameType type, std::string_view data) {
         if (control_ >= 0 && !send_frame(control_, type, data)) control_ = -1;
     }
@@ -259,7 +260,7 @@ int Monitor::after_exit(const RelayOutcome& outcome, std::chrono::milliseconds d
     ContainerRecord record = containers().get(plan_.id);
     const RestartPolicy policy = request_of(record).options.restart;
     if (!should_restart(policy, code, record.restart_count, stopped_by_user())) {
-        finish(code);
+        finish(code, std::move(record));
         return 0;
     }
     held_mounts_.reset();
@@ -296,8 +297,9 @@ int Monitor::after_exit(const RelayOutcome& outcome, std::chrono::milliseconds d
 }
 
 void Monitor::hold_mount_namespace() {
-    // The init waits for start: its namespace is there to open. Without it
-    // (a runtime that failed, a process gone) the exit just costs more.
+    // Called while the init makes its mounts (or, with another runtime, waits
+    // for start): its namespace is there to open. Without it (a process
+    // gone) the exit just costs more.
     held_mounts_.reset(
         ::open(("/proc/" + std::to_string(init_pid_) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
 }
@@ -357,6 +359,8 @@ void Monitor::start_container() {
         // The init has its own copies of the pipes: ours are done.
         restore_stdio();
         init_pid_ = init;
+        // Now, while it surely lives: it may exit as soon as it is started.
+        hold_mount_namespace();
         record = containers().get(plan_.id);
         // Recorded as the init's watcher before create returns: until then
         // a killed monitor takes the init with it (its parent-death signal),
@@ -375,8 +379,9 @@ void Monitor::start_container() {
                           init);
     };
     try {
-        console_ = runtime_->create(plan_.id, plan_.container_dir, plan_.tty, help);
+        console_ = runtime_->create_and_start(plan_.id, plan_.container_dir, plan_.tty, help);
     } catch (...) {
+        held_mounts_.reset();
         network_namespace_.reset();
         restore_stdio();
         throw;
@@ -387,12 +392,10 @@ void Monitor::start_container() {
     stdout_write.reset();
     stderr_write.reset();
 
-    hold_mount_namespace();
-    record.started = now_rfc3339_nano();
     // Started before it is recorded, so the init's exec overlaps the write;
     // the starter hears "started" after both, so no command that waited for
     // it sees the container as created.
-    runtime_->start(plan_.id);
+    record.started = now_rfc3339_nano();
     record.state = ContainerState::running;
     record.pid = init_pid_;
     record.exit_code = 0;
@@ -463,7 +466,7 @@ int Monitor::hand_over(std::chrono::milliseconds delay) {
     return fail_start(message);
 }
 
-void Monitor::finish(int exit_code) {
+void Monitor::finish(int exit_code, std::optional<ContainerRecord> read) {
     std::string trash;
     if (attach_listener_) {
         attach_listener_.reset();
@@ -477,7 +480,7 @@ void Monitor::finish(int exit_code) {
         std::fprintf(stderr, "berth monitor: releasing the container: %s\n", error.what());
     }
     try {
-        ContainerRecord record = containers().get(plan_.id);
+        ContainerRecord record = read ? std::move(*read) : containers().get(plan_.id);
         record.state = ContainerState::exited;
         record.exit_code = exit_code;
         record.finished = now_rfc3339_nano();
@@ -489,10 +492,17 @@ void Monitor::finish(int exit_code) {
         // before the removal leaves a row that reads as exited all the same.
         if (!plan_.auto_remove || !released) containers().update_state(record);
         if (plan_.auto_remove) {
-            trash = released ? discard_container_files(database(), plan_.id, plan_.container_dir)
-                             : delete_container_files(database(), plan_.runtime_root, plan_.id,
-                                                      plan_.container_dir);
-            containers().remove(plan_.id);
+            if (released) {
+                // One commit for both rows' deletions.
+                database().transaction([&] {
+                    trash = discard_container_files(database(), plan_.id, plan_.container_dir);
+                    containers().remove(plan_.id);
+                });
+            } else {
+                trash = delete_container_files(database(), plan_.runtime_root, plan_.id,
+                                               plan_.container_dir);
+                containers().remove(plan_.id);
+            }
             remove_anonymous_volumes(database(), plan_.root, request_of(record));
         }
     } catch (const std::exception& error) {

@@ -84,11 +84,17 @@ json oci_mount(const MountRequest& mount, const std::string& source) {
 
 void remove_anonymous_volumes(image::Database& database, const std::string& root,
                               const RunRequest& request) {
+    auto anonymous = [](const auto& mount) {
+        return mount.type == "volume" && mount.anonymous && !mount.source.empty();
+    };
+    // Most containers have none: no stores to open (each checks its schema).
+    if (std::none_of(request.options.mounts.begin(), request.options.mounts.end(), anonymous))
+        return;
     try {
         ContainerStore containers(database);
         VolumeStore volumes(database);
         for (const auto& mount : request.options.mounts) {
-            if (mount.type != "volume" || !mount.anonymous || mount.source.empty()) continue;
+            if (!anonymous(mount)) continue;
             if (!users_of(containers, mount.source).empty()) continue;
             delete_volume(volumes, root, mount.source);
         }

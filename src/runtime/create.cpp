@@ -236,7 +236,9 @@ CreatedContainer create_container(StateStore& store, const CreateOptions& given_
                         if (options.while_init_mounts) options.while_init_mounts(init.pid);
                     });
 
-        record.state.status = oci::Status::created;
+        created.started = options.start_at_once && spec.hooks.poststart.empty();
+        if (created.started) dir.release_init(options.id);
+        record.state.status = created.started ? oci::Status::running : oci::Status::created;
         dir.write_record(record);
         if (!options.pid_file.empty())
             write_file_atomic(options.pid_file, std::to_string(init.pid), 0644);

@@ -16,6 +16,7 @@ struct CreatedContainer {
     pid_t pid = 0;
     UniqueFd pidfd;          // the init, our child until we exit
     UniqueFd console_master; // when the terminal stays with us (foreground run)
+    bool started = false;    // options.start_at_once honoured: the init was let go
 };
 
 // linux.seccomp compiled (errors name the field), or none.

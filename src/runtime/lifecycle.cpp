@@ -119,6 +119,14 @@ UniqueFd Runtime::create_keeping_console(const CreateOptions& options) {
     return std::move(create_container(store, options, true, nullptr).console_master);
 }
 
+UniqueFd Runtime::create_and_start(CreateOptions options, bool keep_console) {
+    options.start_at_once = true;
+    StateStore store(root_);
+    CreatedContainer created = create_container(store, options, keep_console, nullptr);
+    if (!created.started) start(options.id);
+    return std::move(created.console_master);
+}
+
 void Runtime::start(const std::string& id) {
     StateStore store(root_);
     ContainerDir dir = store.open(id);
@@ -127,15 +135,7 @@ void Runtime::start(const std::string& id) {
     if (status != oci::Status::created)
         fail("cannot start container \"" + id + "\": it is " + oci::status_name(status) +
              ", not created");
-    int fifo = ::open(dir.file("exec.fifo").c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fifo < 0) {
-        if (errno == ENXIO) fail("cannot start container \"" + id + "\": its process has exited");
-        throw_errno("opening exec.fifo of " + id);
-    }
-    UniqueFd fifo_fd(fifo);
-    write_all(fifo, "0", "exec.fifo");
-    fifo_fd.reset();
-    ::unlink(dir.file("exec.fifo").c_str());
+    dir.release_init(id);
     // "running" needs no write: with the fifo gone, that is what it reads as.
     record.state.status = oci::Status::running;
     if (!record.poststart_hooks) return;
@@ -216,8 +216,7 @@ void Runtime::remove(const std::string& id, bool force) {
 int Runtime::run(const CreateOptions& options, bool detach) {
     StateStore store(root_);
     if (detach) {
-        create_container(store, options, false, nullptr);
-        start(options.id);
+        create_and_start(options, false);
         return 0;
     }
     sigset_t forwarded = forwarded_signals(), previous;

@@ -172,6 +172,18 @@ oci::Status ContainerDir::current_status(const ContainerRecord& record) const {
     return oci::Status::stopped;
 }
 
+void ContainerDir::release_init(const std::string& id) const {
+    int fifo = ::open(file("exec.fifo").c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fifo < 0) {
+        if (errno == ENXIO) fail("cannot start container \"" + id + "\": its process has exited");
+        throw_errno("opening exec.fifo of " + id);
+    }
+    UniqueFd fifo_fd(fifo);
+    write_all(fifo, "0", "exec.fifo");
+    fifo_fd.reset();
+    ::unlink(file("exec.fifo").c_str());
+}
+
 void ContainerDir::remove() {
     remove_tree(path_);
     fd_.reset();

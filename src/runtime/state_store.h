@@ -41,6 +41,9 @@ class ContainerDir {
     std::string read_config() const;
     // The status now: a recorded "running" whose init has died is "stopped".
     oci::Status current_status(const ContainerRecord& record) const;
+    // Lets a created container's init exec: a byte into exec.fifo, which
+    // then goes (its absence is what reads as "running").
+    void release_init(const std::string& id) const;
     void remove();
 
   private:

@@ -103,6 +103,30 @@ TEST_F(HooksConsole, HooksReceiveStateOnStdin) {
     EXPECT_EQ(poststop.value("id", ""), id);
 }
 
+// `run --detach` lets the init go at the end of create (start_at_once),
+// but not with a poststart hook, which must run once the process has
+// started, seeing it "running".
+TEST_F(HooksConsole, DetachedRunStillRunsPoststartHooks) {
+    TempDir out;
+    Bundle bundle;
+    bundle.config()["hooks"]["poststart"] = {
+        shell_hook("cat > '" + (out.path() / "poststart.json").string() + "'")};
+    bundle.config()["process"]["args"] = {"/probe", "sleep", "30"};
+    bundle.write_config();
+    const std::string id = make_id("detached-hooks");
+
+    auto ran = runtime({"run", id, "--bundle", bundle.path(), "--detach"});
+    ASSERT_EQ(ran.exit_code, 0) << ran;
+    json s = state(id);
+    EXPECT_EQ(s.value("status", ""), "running") << s;
+    json poststart = json::parse(read_text(out.path() / "poststart.json"), nullptr, false);
+    ASSERT_TRUE(poststart.is_object()) << "the poststart hook did not run";
+    EXPECT_EQ(poststart.value("status", ""), "running") << poststart;
+    EXPECT_EQ(poststart.value("pid", 0), s.value("pid", 0)) << poststart;
+    EXPECT_FALSE(fs::exists(root() / id / "exec.fifo")) << "started, its fifo should be gone";
+    EXPECT_EQ(runtime({"delete", "--force", id}).exit_code, 0);
+}
+
 // Spec: a failing createRuntime hook fails create, and the runtime must
 // tear down what it had already built.
 TEST_F(HooksConsole, FailingCreateRuntimeHookFailsCreate) {

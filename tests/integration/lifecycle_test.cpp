@@ -205,6 +205,10 @@ TEST_F(Lifecycle, RunDetachLeavesContainerRunning) {
     json s = state(id);
     EXPECT_EQ(s.value("status", ""), "running") << s;
     EXPECT_TRUE(process_running(s.value("pid", 0)));
+    // Let go at the end of create (start_at_once): no fifo left to start it.
+    EXPECT_FALSE(fs::exists(root() / id / "exec.fifo"));
+    auto again = runtime({"start", id});
+    EXPECT_NE(again.exit_code, 0) << "start of a running container must fail\n" << again;
     EXPECT_EQ(runtime({"delete", "--force", id}).exit_code, 0);
 }
 
