@@ -1,5 +1,6 @@
-// Why a container start makes a cgroup move that changes nothing: see
-// warm_up_moves() in cgroups.h.
+// Why a container start makes a cgroup move that changes nothing, and why
+// a `run` makes its container's cgroup before those moves, on the same side
+// thread: see warm_up_moves() and make_cgroup_and_warm_up_moves() in cgroups.h.
 #include "berth/base/side_thread.h"
 #include "berth/runtime/cgroups.h"
 #include "hierarchies.h"
