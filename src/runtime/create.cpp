@@ -2,7 +2,6 @@
 #include "create.h"
 
 #include "berth/base/clock.h"
-#include "berth/base/cpu_placement.h"
 #include "berth/base/error.h"
 #include "berth/base/files.h"
 #include "berth/base/log.h"
@@ -222,9 +221,6 @@ CreatedContainer create_container(StateStore& store, const CreateOptions& given_
         record.pid_start_time = process_start_time(init.pid);
         guide_setup(spec, options, runtime_end.get(), oci::state_to_json(record.state),
                     created.console_master, [&] {
-                        // "go" queued it here, where we go on working.
-                        if (attach_while_init_works || options.while_init_mounts)
-                            start_on_another_cpu(init.pid);
                         if (attach_while_init_works) {
                             try {
                                 cgroup->add_process(init.pid);

@@ -11,7 +11,7 @@
 
 namespace berth {
 
-// Moves `child`, just made or woken and queued on our CPU, to another CPU it may run
+// Moves `child`, just made and not yet running, to another CPU it may run
 // on, leaving the set of CPUs it may use as it was. Does nothing where
 // there is no other CPU or the child is gone. Only for a child that must
 // run beside its parent: one the parent is about to wait for runs soonest
