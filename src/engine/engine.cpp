@@ -195,17 +195,9 @@ void Engine::get_ready_to_start() {
 
 Attachment Engine::start(const std::string& reference, bool attach) {
     get_ready_to_start();
-    // Rootless containers get no cgroups here; on v2 the runtime clones the
-    // init straight into its cgroup. Otherwise the init is moved there. (A
-    // `run` warmed up in create, once its cgroup was made.)
-    if (!rootless()) {
-        try {
-            if (runtime::cgroups::detect_mode() != runtime::cgroups::Mode::v2)
-                runtime::cgroups::warm_up_moves();
-        } catch (const Error&) {
-            // No cgroup filesystem: the start says so itself.
-        }
-    }
+    // Rootless containers get no cgroups here. (A `run` warmed up in
+    // create, once its cgroup was made: this does nothing then.)
+    if (!rootless()) runtime::cgroups::warm_up_moves();
     // Nothing early for a container made before (and none made twice for
     // one `run`): the monitor opens its database now.
     if (pending_monitor_) pending_monitor_->prepare({});

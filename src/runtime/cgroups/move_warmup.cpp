@@ -67,7 +67,10 @@ bool ready_to_warm_up(const std::string& cgroup_root) {
     done = true;
     std::string procs_file;
     try {
-        procs_file = own_procs_file(Host::detect(cgroup_root));
+        Host host = Host::detect(cgroup_root);
+        // On v2 the runtime clones the init straight into its cgroup: no move.
+        if (host.mode == Mode::v2) return false;
+        procs_file = own_procs_file(host);
     } catch (const std::exception&) {
         return false; // no cgroups to speak of: nothing will be moved either
     }
@@ -117,11 +120,7 @@ void warm_up_moves(const std::string& cgroup_root) {
 void make_cgroup_and_warm_up_moves(const std::string& cgroups_path, const std::string& id,
                                    const std::string& cgroup_root) {
     auto early = std::make_unique<EarlyCgroup>();
-    *early = {cgroups_path, id, cgroup_root, false};
-    try {
-        early->warm_up = detect_mode(cgroup_root) != Mode::v2 && ready_to_warm_up(cgroup_root);
-    } catch (const std::exception&) {
-    }
+    *early = {cgroups_path, id, cgroup_root, ready_to_warm_up(cgroup_root)};
     early_cgroup.pending = true;
     if (run_on_side_thread(make_cgroup_then_keep_moves_warm, early.get())) {
         early.release(); // the thread's now

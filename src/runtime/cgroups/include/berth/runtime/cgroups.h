@@ -47,7 +47,8 @@ struct Host {
 // from early in the command until stop_warming_moves (the container's own
 // move is done) or 250 ms: the wait runs beside the caller's work (~10 ms of
 // it before the init exists) and the lock stays warm for the init's move.
-// Once per process; silent when there is nothing to write to. For a process
+// Once per process; nothing on a v2 host (nothing is moved there), and
+// silent when there is nothing to write to. For a process
 // that forks (fork(), not clone3) the one that moves: clone3_fork stops and
 // joins the thread first (side_thread.h). The kernel's `favordynmods` mount
 // option removes the wait for good; berth does not change the host's mounts.
